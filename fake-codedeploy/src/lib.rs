@@ -1,0 +1,527 @@
+//! A stateful fake of the AWS CodeDeploy JSON 1.1 API over real HTTP.
+//!
+//! It serves the operations the circuit breaker calls (`ListDeploymentGroups`, `ListDeployments`,
+//! `BatchGetDeployments`, `StopDeployment`) the way the service does: one `POST /` per call with
+//! the operation in `X-Amz-Target`, pagination through `nextToken`, `StopDeployment` moving a
+//! deployment to `Stopped`, and errors as HTTP 400/500 with a `{"__type": …, "message": …}` body.
+//! The region of a call is read from the SigV4 credential scope, so one fake serves every region.
+//! Faults (throttling, server errors) can be injected per operation and deployment.
+
+use std::collections::BTreeSet;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+/// The statuses in which a deployment can still be stopped.
+const ACTIVE: [&str; 5] = ["Created", "Queued", "InProgress", "Baking", "Ready"];
+const ALL_STATUSES: [&str; 8] = [
+    "Created",
+    "Queued",
+    "InProgress",
+    "Baking",
+    "Ready",
+    "Succeeded",
+    "Failed",
+    "Stopped",
+];
+/// BatchGetDeployments accepts at most this many IDs.
+const BATCH_LIMIT: usize = 25;
+
+/// A deployment known to the fake.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deployment {
+    pub region: String,
+    pub id: String,
+    pub application: String,
+    pub group: String,
+    pub status: String,
+    pub creator: String,
+}
+
+impl Deployment {
+    /// An `InProgress` deployment created by a user.
+    pub fn new(region: &str, id: &str, application: &str, group: &str) -> Self {
+        Deployment {
+            region: region.into(),
+            id: id.into(),
+            application: application.into(),
+            group: group.into(),
+            status: "InProgress".into(),
+            creator: "user".into(),
+        }
+    }
+
+    /// The same deployment with another status (`Succeeded`, `Baking`, …).
+    pub fn status(mut self, status: &str) -> Self {
+        self.status = status.into();
+        self
+    }
+
+    /// The same deployment with another creator (`codeDeployRollback`, …).
+    pub fn creator(mut self, creator: &str) -> Self {
+        self.creator = creator.into();
+        self
+    }
+}
+
+/// A call the fake received.
+#[derive(Clone, Debug)]
+pub struct Call {
+    pub region: String,
+    pub operation: String,
+    pub body: Value,
+}
+
+/// A `StopDeployment` call that stopped a deployment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stop {
+    pub region: String,
+    pub deployment_id: String,
+    pub auto_rollback_enabled: Option<bool>,
+}
+
+/// An error the fake returns instead of serving a call.
+#[derive(Clone, Debug)]
+struct Fault {
+    operation: String,
+    deployment_id: Option<String>,
+    status: u16,
+    error_type: String,
+    remaining: usize,
+}
+
+#[derive(Default)]
+struct State {
+    deployments: Vec<Deployment>,
+    /// (region, application, group) of groups that have no deployment yet.
+    groups: BTreeSet<(String, String, String)>,
+    page_size: Option<usize>,
+    faults: Vec<Fault>,
+    calls: Vec<Call>,
+    stops: Vec<Stop>,
+}
+
+/// A running fake; the server stops when this is dropped.
+pub struct FakeCodeDeploy {
+    addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    server: JoinHandle<()>,
+}
+
+impl FakeCodeDeploy {
+    /// Starts a fake on a free loopback port.
+    pub async fn start() -> std::io::Result<Self> {
+        Self::start_on("127.0.0.1:0".parse().expect("valid address")).await
+    }
+
+    /// Starts a fake on the given address.
+    pub async fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(Mutex::new(State::default()));
+        let shared = state.clone();
+        let server = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let state = shared.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |request| {
+                        let state = state.clone();
+                        async move { Ok::<_, Infallible>(serve(&state, request).await) }
+                    });
+                    // A client that hangs up mid-request is not the fake's problem.
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Ok(FakeCodeDeploy {
+            addr,
+            state,
+            server,
+        })
+    }
+
+    /// The URL to give the SDK as its endpoint.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Adds a deployment (and so its application and group).
+    pub fn add(&self, deployment: Deployment) {
+        self.lock().deployments.push(deployment);
+    }
+
+    /// Adds a deployment group with no deployments.
+    pub fn add_group(&self, region: &str, application: &str, group: &str) {
+        self.lock()
+            .groups
+            .insert((region.into(), application.into(), group.into()));
+    }
+
+    /// Returns at most `size` items per page of ListDeployments and ListDeploymentGroups.
+    pub fn set_page_size(&self, size: usize) {
+        self.lock().page_size = Some(size.max(1));
+    }
+
+    /// Answers the next `times` calls of `operation` with an error of HTTP `status` and `__type`.
+    pub fn fail(&self, operation: &str, times: usize, status: u16, error_type: &str) {
+        self.push_fault(operation, None, times, status, error_type);
+    }
+
+    /// Like [`FakeCodeDeploy::fail`], only for calls naming `deployment_id`.
+    pub fn fail_deployment(
+        &self,
+        operation: &str,
+        deployment_id: &str,
+        times: usize,
+        status: u16,
+        error_type: &str,
+    ) {
+        self.push_fault(operation, Some(deployment_id), times, status, error_type);
+    }
+
+    fn push_fault(
+        &self,
+        operation: &str,
+        deployment_id: Option<&str>,
+        times: usize,
+        status: u16,
+        error_type: &str,
+    ) {
+        self.lock().faults.push(Fault {
+            operation: operation.into(),
+            deployment_id: deployment_id.map(Into::into),
+            status,
+            error_type: error_type.into(),
+            remaining: times,
+        });
+    }
+
+    /// The deployments stopped so far, in order.
+    pub fn stops(&self) -> Vec<Stop> {
+        self.lock().stops.clone()
+    }
+
+    /// Every call received so far, in order (including failed ones).
+    pub fn calls(&self) -> Vec<Call> {
+        self.lock().calls.clone()
+    }
+
+    /// How many calls of `operation` were received.
+    pub fn call_count(&self, operation: &str) -> usize {
+        self.lock()
+            .calls
+            .iter()
+            .filter(|call| call.operation == operation)
+            .count()
+    }
+
+    /// The current status of a deployment.
+    pub fn status_of(&self, region: &str, id: &str) -> Option<String> {
+        self.lock()
+            .deployments
+            .iter()
+            .find(|d| d.region == region && d.id == id)
+            .map(|d| d.status.clone())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+}
+
+impl Drop for FakeCodeDeploy {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    // A panicking test thread must not hide the fake's state from the others.
+    state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// An error answer: HTTP status, `__type` and message.
+struct ApiError(u16, String, String);
+
+fn client_error(error_type: &str, message: impl Into<String>) -> ApiError {
+    ApiError(400, error_type.into(), message.into())
+}
+
+async fn serve(state: &Mutex<State>, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let operation = request
+        .headers()
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("CodeDeploy_20141006."))
+        .unwrap_or_default()
+        .to_string();
+    let region = request
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(region_from_authorization)
+        .unwrap_or_default();
+    let body = match request.into_body().collect().await {
+        Ok(body) => body.to_bytes(),
+        Err(e) => return error_response(client_error("SerializationException", e.to_string())),
+    };
+    let body: Value = match serde_json::from_slice(&body) {
+        Ok(body) => body,
+        Err(e) => return error_response(client_error("SerializationException", e.to_string())),
+    };
+    let mut state = lock(state);
+    state.calls.push(Call {
+        region: region.clone(),
+        operation: operation.clone(),
+        body: body.clone(),
+    });
+    let result = match state.take_fault(&operation, &body) {
+        Some(fault) => Err(fault),
+        None => state.dispatch(&operation, &region, &body),
+    };
+    match result {
+        Ok(answer) => json_response(StatusCode::OK, &answer),
+        Err(error) => error_response(error),
+    }
+}
+
+/// `Credential=AKID/20261127/us-west-2/codedeploy/aws4_request` → `us-west-2`.
+fn region_from_authorization(header: &str) -> Option<String> {
+    let scope = header.split("Credential=").nth(1)?;
+    scope.split('/').nth(2).map(str::to_string)
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/x-amz-json-1.1")
+        .header("x-amzn-requestid", "00000000-0000-0000-0000-000000000000")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .expect("a static response is valid")
+}
+
+fn error_response(ApiError(status, error_type, message): ApiError) -> Response<Full<Bytes>> {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    json_response(
+        status,
+        &json!({ "__type": error_type, "message": message }),
+    )
+}
+
+fn string_field<'a>(body: &'a Value, field: &str) -> Option<&'a str> {
+    body.get(field).and_then(Value::as_str)
+}
+
+fn is_deployment_id(id: &str) -> bool {
+    id.strip_prefix("d-").is_some_and(|rest| {
+        rest.len() == 9
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    })
+}
+
+impl State {
+    fn take_fault(&mut self, operation: &str, body: &Value) -> Option<ApiError> {
+        let names = |fault: &Fault| match &fault.deployment_id {
+            None => true,
+            Some(id) => {
+                string_field(body, "deploymentId") == Some(id.as_str())
+                    || body["deploymentIds"]
+                        .as_array()
+                        .is_some_and(|ids| ids.iter().any(|v| v.as_str() == Some(id.as_str())))
+            }
+        };
+        let fault = self
+            .faults
+            .iter_mut()
+            .find(|f| f.operation == operation && f.remaining > 0 && names(f))?;
+        fault.remaining -= 1;
+        Some(ApiError(
+            fault.status,
+            fault.error_type.clone(),
+            format!("injected {} for {operation}", fault.error_type),
+        ))
+    }
+
+    fn dispatch(&mut self, operation: &str, region: &str, body: &Value) -> Result<Value, ApiError> {
+        match operation {
+            "ListDeploymentGroups" => self.list_deployment_groups(region, body),
+            "ListDeployments" => self.list_deployments(region, body),
+            "BatchGetDeployments" => self.batch_get_deployments(region, body),
+            "StopDeployment" => self.stop_deployment(region, body),
+            other => Err(client_error(
+                "UnknownOperationException",
+                format!("the fake does not serve operation `{other}`"),
+            )),
+        }
+    }
+
+    fn group_names(&self, region: &str, application: &str) -> Vec<String> {
+        let from_deployments = self
+            .deployments
+            .iter()
+            .filter(|d| d.region == region && d.application == application)
+            .map(|d| d.group.clone());
+        let empty = self
+            .groups
+            .iter()
+            .filter(|(r, a, _)| r == region && a == application)
+            .map(|(_, _, g)| g.clone());
+        let unique: BTreeSet<String> = from_deployments.chain(empty).collect();
+        unique.into_iter().collect()
+    }
+
+    fn page<T: Clone>(&self, items: &[T], body: &Value) -> Result<(Vec<T>, Option<String>), ApiError> {
+        let start = match string_field(body, "nextToken") {
+            None => 0,
+            Some(token) => token
+                .strip_prefix("page-")
+                .and_then(|n| n.parse::<usize>().ok())
+                .filter(|n| *n <= items.len())
+                .ok_or_else(|| client_error("InvalidNextTokenException", "The next token is invalid."))?,
+        };
+        let size = self.page_size.unwrap_or(100);
+        let end = (start + size).min(items.len());
+        let next = (end < items.len()).then(|| format!("page-{end}"));
+        Ok((items[start..end].to_vec(), next))
+    }
+
+    fn require_application(&self, region: &str, body: &Value) -> Result<String, ApiError> {
+        let application = string_field(body, "applicationName").ok_or_else(|| {
+            client_error("ApplicationNameRequiredException", "The minimum number of required application names was not specified.")
+        })?;
+        let known = self
+            .deployments
+            .iter()
+            .any(|d| d.region == region && d.application == application)
+            || self
+                .groups
+                .iter()
+                .any(|(r, a, _)| r == region && a == application);
+        if !known {
+            return Err(client_error(
+                "ApplicationDoesNotExistException",
+                format!("No application found for name: {application}"),
+            ));
+        }
+        Ok(application.to_string())
+    }
+
+    fn list_deployment_groups(&self, region: &str, body: &Value) -> Result<Value, ApiError> {
+        let application = self.require_application(region, body)?;
+        let groups = self.group_names(region, &application);
+        let (page, next) = self.page(&groups, body)?;
+        Ok(json!({ "applicationName": application, "deploymentGroups": page, "nextToken": next }))
+    }
+
+    fn list_deployments(&self, region: &str, body: &Value) -> Result<Value, ApiError> {
+        let application = self.require_application(region, body)?;
+        let group = string_field(body, "deploymentGroupName").ok_or_else(|| {
+            client_error("DeploymentGroupNameRequiredException", "The deployment group name was not specified.")
+        })?;
+        if !self.group_names(region, &application).iter().any(|g| g == group) {
+            return Err(client_error(
+                "DeploymentGroupDoesNotExistException",
+                format!("No deployment group found for name: {group}"),
+            ));
+        }
+        let statuses: Vec<&str> = match body.get("includeOnlyStatuses").and_then(Value::as_array) {
+            None => ALL_STATUSES.to_vec(),
+            Some(list) => list
+                .iter()
+                .map(|s| {
+                    s.as_str()
+                        .filter(|s| ALL_STATUSES.contains(s))
+                        .ok_or_else(|| client_error("InvalidDeploymentStatusException", format!("invalid status {s}")))
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let ids: Vec<String> = self
+            .deployments
+            .iter()
+            .filter(|d| {
+                d.region == region
+                    && d.application == application
+                    && d.group == group
+                    && statuses.contains(&d.status.as_str())
+            })
+            .map(|d| d.id.clone())
+            .collect();
+        let (page, next) = self.page(&ids, body)?;
+        Ok(json!({ "deployments": page, "nextToken": next }))
+    }
+
+    fn batch_get_deployments(&self, region: &str, body: &Value) -> Result<Value, ApiError> {
+        let ids = body
+            .get("deploymentIds")
+            .and_then(Value::as_array)
+            .filter(|ids| !ids.is_empty())
+            .ok_or_else(|| client_error("DeploymentIdRequiredException", "At least one deployment ID must be specified."))?;
+        if ids.len() > BATCH_LIMIT {
+            return Err(client_error(
+                "BatchLimitExceededException",
+                format!("The maximum number of deployment IDs is {BATCH_LIMIT}."),
+            ));
+        }
+        let mut infos = Vec::new();
+        for id in ids {
+            let id = id.as_str().filter(|id| is_deployment_id(id)).ok_or_else(|| {
+                client_error("InvalidDeploymentIdException", format!("Specified deployment ID {id} is invalid."))
+            })?;
+            if let Some(d) = self.deployments.iter().find(|d| d.region == region && d.id == id) {
+                infos.push(json!({
+                    "deploymentId": d.id,
+                    "applicationName": d.application,
+                    "deploymentGroupName": d.group,
+                    "status": d.status,
+                    "creator": d.creator,
+                    "createTime": 1_700_000_000.5,
+                }));
+            }
+        }
+        Ok(json!({ "deploymentsInfo": infos }))
+    }
+
+    fn stop_deployment(&mut self, region: &str, body: &Value) -> Result<Value, ApiError> {
+        let id = string_field(body, "deploymentId")
+            .ok_or_else(|| client_error("DeploymentIdRequiredException", "A deployment ID must be specified."))?;
+        if !is_deployment_id(id) {
+            return Err(client_error(
+                "InvalidDeploymentIdException",
+                format!("Specified deployment ID {id} is invalid."),
+            ));
+        }
+        let deployment = self
+            .deployments
+            .iter_mut()
+            .find(|d| d.region == region && d.id == id)
+            .ok_or_else(|| {
+                client_error("DeploymentDoesNotExistException", format!("The deployment {id} could not be found."))
+            })?;
+        if !ACTIVE.contains(&deployment.status.as_str()) {
+            return Err(client_error(
+                "DeploymentAlreadyCompletedException",
+                format!("The deployment {id} has already completed."),
+            ));
+        }
+        deployment.status = "Stopped".into();
+        let auto_rollback_enabled = body.get("autoRollbackEnabled").and_then(Value::as_bool);
+        self.stops.push(Stop {
+            region: region.into(),
+            deployment_id: id.into(),
+            auto_rollback_enabled,
+        });
+        Ok(json!({ "status": "Pending", "statusMessage": format!("Stopping deployment {id}") }))
+    }
+}

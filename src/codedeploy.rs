@@ -1,0 +1,235 @@
+//! The one seam around the AWS CodeDeploy SDK: plain data in and out.
+//!
+//! One client per region, built on first use from the shared SDK configuration and reused across
+//! invocations. Signing, retries (standard mode, with backoff), timeouts, endpoints (including
+//! `AWS_ENDPOINT_URL_CODEDEPLOY`) and credentials are the SDK's.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
+use aws_sdk_codedeploy::config::Region;
+use aws_sdk_codedeploy::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_codedeploy::operation::stop_deployment::StopDeploymentError;
+use aws_sdk_codedeploy::types::DeploymentStatus;
+use aws_sdk_codedeploy::Client;
+
+/// Deployment statuses in which a deployment can still be stopped.
+pub const ACTIVE_STATUSES: [&str; 5] = ["Created", "Queued", "InProgress", "Baking", "Ready"];
+
+/// BatchGetDeployments takes at most this many IDs per call.
+const BATCH_LIMIT: usize = 25;
+
+/// The SDK configuration loader with this function's retry and timeout policy. Everything else
+/// (credentials, endpoint overrides) comes from the environment as usual.
+pub fn sdk_config_loader() -> ConfigLoader {
+    aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(3))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(3))
+                .operation_attempt_timeout(Duration::from_secs(5))
+                .build(),
+        )
+}
+
+/// What CodeDeploy says about one deployment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeploymentInfo {
+    pub id: String,
+    pub application: String,
+    pub group: String,
+    /// `InProgress`, `Succeeded`, … as CodeDeploy spells it.
+    pub status: String,
+    /// `user`, `codeDeployRollback`, … as CodeDeploy spells it; empty when not given.
+    pub creator: String,
+}
+
+impl DeploymentInfo {
+    /// Whether the deployment can still be stopped.
+    pub fn is_active(&self) -> bool {
+        ACTIVE_STATUSES.contains(&self.status.as_str())
+    }
+}
+
+/// An error from CodeDeploy (after the SDK's retries), with its AWS error code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AwsError {
+    /// The operation that failed.
+    pub operation: &'static str,
+    /// The AWS error code (`ThrottlingException`, …), or the SDK's failure kind.
+    pub code: String,
+    pub message: String,
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed with {}: {}", self.operation, self.code, self.message)
+    }
+}
+
+impl std::error::Error for AwsError {}
+
+fn aws_error<E, R>(operation: &'static str, error: SdkError<E, R>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: fmt::Debug,
+{
+    let code = match (&error, error.code()) {
+        (_, Some(code)) => code.to_string(),
+        (SdkError::TimeoutError(_), None) => "TimeoutError".into(),
+        (SdkError::DispatchFailure(_), None) => "DispatchFailure".into(),
+        (SdkError::ResponseError(_), None) => "ResponseError".into(),
+        (SdkError::ConstructionFailure(_), None) => "ConstructionFailure".into(),
+        _ => "Unknown".into(),
+    };
+    let message = error
+        .message()
+        .map(str::to_string)
+        .unwrap_or_else(|| DisplayErrorContext(&error).to_string());
+    AwsError {
+        operation,
+        code,
+        message,
+    }
+}
+
+/// How a StopDeployment call ended, when it did not fail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stopped {
+    /// Stopped; CodeDeploy's stop status (`Pending` or `Succeeded`).
+    Now(String),
+    /// It had already completed (a race, or a duplicate delivery).
+    AlreadyCompleted,
+}
+
+/// CodeDeploy in every region, through one cached client per region.
+pub struct CodeDeploy {
+    base: SdkConfig,
+    clients: Mutex<HashMap<String, Client>>,
+}
+
+impl CodeDeploy {
+    /// Builds clients from `base` (see [`sdk_config_loader`]).
+    pub fn new(base: SdkConfig) -> Self {
+        CodeDeploy {
+            base,
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn client(&self, region: &str) -> Client {
+        let mut clients = self
+            .clients
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        clients
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                let config = aws_sdk_codedeploy::config::Builder::from(&self.base)
+                    .region(Region::new(region.to_string()))
+                    .build();
+                Client::from_conf(config)
+            })
+            .clone()
+    }
+
+    /// The names of every deployment group of an application (ListDeploymentGroups, all pages).
+    pub async fn deployment_groups(
+        &self,
+        region: &str,
+        application: &str,
+    ) -> Result<Vec<String>, AwsError> {
+        self.client(region)
+            .list_deployment_groups()
+            .application_name(application)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| aws_error("ListDeploymentGroups", e))
+    }
+
+    /// The IDs of a group's deployments that can still be stopped (ListDeployments, all pages).
+    pub async fn active_deployments(
+        &self,
+        region: &str,
+        application: &str,
+        group: &str,
+    ) -> Result<Vec<String>, AwsError> {
+        let mut request = self
+            .client(region)
+            .list_deployments()
+            .application_name(application)
+            .deployment_group_name(group);
+        for status in ACTIVE_STATUSES {
+            request = request.include_only_statuses(DeploymentStatus::from(status));
+        }
+        request
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| aws_error("ListDeployments", e))
+    }
+
+    /// What CodeDeploy knows of these deployments (BatchGetDeployments, 25 IDs a call).
+    /// Deployments CodeDeploy does not know are absent from the result.
+    pub async fn deployments(
+        &self,
+        region: &str,
+        ids: &[String],
+    ) -> Result<Vec<DeploymentInfo>, AwsError> {
+        let client = self.client(region);
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(BATCH_LIMIT) {
+            let output = client
+                .batch_get_deployments()
+                .set_deployment_ids(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|e| aws_error("BatchGetDeployments", e))?;
+            found.extend(output.deployments_info().iter().map(|info| DeploymentInfo {
+                id: info.deployment_id().unwrap_or_default().to_string(),
+                application: info.application_name().unwrap_or_default().to_string(),
+                group: info.deployment_group_name().unwrap_or_default().to_string(),
+                status: info.status().map(|s| s.as_str()).unwrap_or_default().to_string(),
+                creator: info.creator().map(|c| c.as_str()).unwrap_or_default().to_string(),
+            }));
+        }
+        Ok(found)
+    }
+
+    /// Stops a deployment (StopDeployment), rolling it back when `auto_rollback` is set.
+    pub async fn stop(
+        &self,
+        region: &str,
+        id: &str,
+        auto_rollback: bool,
+    ) -> Result<Stopped, AwsError> {
+        let result = self
+            .client(region)
+            .stop_deployment()
+            .deployment_id(id)
+            .auto_rollback_enabled(auto_rollback)
+            .send()
+            .await;
+        match result {
+            Ok(output) => Ok(Stopped::Now(
+                output.status().map(|s| s.as_str()).unwrap_or("Pending").to_string(),
+            )),
+            Err(SdkError::ServiceError(e))
+                if matches!(e.err(), StopDeploymentError::DeploymentAlreadyCompletedException(_)) =>
+            {
+                Ok(Stopped::AlreadyCompleted)
+            }
+            Err(e) => Err(aws_error("StopDeployment", e)),
+        }
+    }
+}

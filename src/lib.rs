@@ -1,0 +1,16 @@
+//! deployment-circuit-breaker: stops a bad AWS CodeDeploy deployment, with rollback, the moment
+//! an alarm or a deployment event says it is bad.
+//!
+//! The pipeline, one module per step:
+//! [`signal`] (payload → normalised signals) → [`resolve`] (signals → deployments to stop) →
+//! [`decide`] (the safety rails) → [`codedeploy`] (the AWS calls) → [`report`] (the result),
+//! wired together for one invocation by [`handler`], configured by [`config`].
+
+pub mod codedeploy;
+pub mod config;
+pub mod decide;
+mod glob;
+pub mod handler;
+pub mod report;
+pub mod resolve;
+pub mod signal;
