@@ -68,7 +68,11 @@ pub struct AwsError {
 
 impl fmt::Display for AwsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} failed with {}: {}", self.operation, self.code, self.message)
+        write!(
+            f,
+            "{} failed with {}: {}",
+            self.operation, self.code, self.message
+        )
     }
 }
 
@@ -195,12 +199,22 @@ impl CodeDeploy {
                 .send()
                 .await
                 .map_err(|e| aws_error("BatchGetDeployments", e))?;
-            found.extend(output.deployments_info().iter().map(|info| DeploymentInfo {
-                id: info.deployment_id().unwrap_or_default().to_string(),
-                application: info.application_name().unwrap_or_default().to_string(),
-                group: info.deployment_group_name().unwrap_or_default().to_string(),
-                status: info.status().map(|s| s.as_str()).unwrap_or_default().to_string(),
-                creator: info.creator().map(|c| c.as_str()).unwrap_or_default().to_string(),
+            found.extend(output.deployments_info().iter().map(|info| {
+                DeploymentInfo {
+                    id: info.deployment_id().unwrap_or_default().to_string(),
+                    application: info.application_name().unwrap_or_default().to_string(),
+                    group: info.deployment_group_name().unwrap_or_default().to_string(),
+                    status: info
+                        .status()
+                        .map(|s| s.as_str())
+                        .unwrap_or_default()
+                        .to_string(),
+                    creator: info
+                        .creator()
+                        .map(|c| c.as_str())
+                        .unwrap_or_default()
+                        .to_string(),
+                }
             }));
         }
         Ok(found)
@@ -222,10 +236,17 @@ impl CodeDeploy {
             .await;
         match result {
             Ok(output) => Ok(Stopped::Now(
-                output.status().map(|s| s.as_str()).unwrap_or("Pending").to_string(),
+                output
+                    .status()
+                    .map(|s| s.as_str())
+                    .unwrap_or("Pending")
+                    .to_string(),
             )),
             Err(SdkError::ServiceError(e))
-                if matches!(e.err(), StopDeploymentError::DeploymentAlreadyCompletedException(_)) =>
+                if matches!(
+                    e.err(),
+                    StopDeploymentError::DeploymentAlreadyCompletedException(_)
+                ) =>
             {
                 Ok(Stopped::AlreadyCompleted)
             }

@@ -85,7 +85,11 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "configuration variable {}: {}", self.variable, self.problem)
+        write!(
+            f,
+            "configuration variable {}: {}",
+            self.variable, self.problem
+        )
     }
 }
 
@@ -258,10 +262,26 @@ mod tests {
     fn bad_values_name_the_variable() {
         let cases = [
             ("ALARM_RULES", "{not json", "not a JSON array"),
-            ("ALARM_RULES", r#"[{"alarm":"a"}]"#, "missing field `application`"),
-            ("ALARM_RULES", r#"[{"alarm":"","application":"a"}]"#, "rule 0"),
-            ("ALARM_RULES", r#"[{"alarm":"a","application":"b","grup":"c"}]"#, "unknown field `grup`"),
-            ("STOP_ON_CODEDEPLOY_EVENTS", "InstanceFailure,Explode", "unknown event kind `Explode`"),
+            (
+                "ALARM_RULES",
+                r#"[{"alarm":"a"}]"#,
+                "missing field `application`",
+            ),
+            (
+                "ALARM_RULES",
+                r#"[{"alarm":"","application":"a"}]"#,
+                "rule 0",
+            ),
+            (
+                "ALARM_RULES",
+                r#"[{"alarm":"a","application":"b","grup":"c"}]"#,
+                "unknown field `grup`",
+            ),
+            (
+                "STOP_ON_CODEDEPLOY_EVENTS",
+                "InstanceFailure,Explode",
+                "unknown event kind `Explode`",
+            ),
             ("DRY_RUN", "maybe", "`maybe` is not a boolean"),
             ("AUTO_ROLLBACK", "2", "`2` is not a boolean"),
         ];

@@ -85,7 +85,11 @@ mod tests {
     fn active_in_scope_deployments_are_stopped() {
         for status in ["Created", "Queued", "InProgress", "Baking", "Ready"] {
             let d = deployment("prod", status, "user");
-            assert_eq!(decide(&d, &config(&["*"], false)), Decision::Stop, "{status}");
+            assert_eq!(
+                decide(&d, &config(&["*"], false)),
+                Decision::Stop,
+                "{status}"
+            );
         }
     }
 
@@ -104,7 +108,10 @@ mod tests {
     fn rollbacks_are_never_stopped() {
         for creator in ["codeDeployRollback", "CloudFormationRollback"] {
             let d = deployment("prod", "InProgress", creator);
-            assert_eq!(outcome(decide(&d, &config(&["*"], false))), Some(Outcome::Skipped));
+            assert_eq!(
+                outcome(decide(&d, &config(&["*"], false))),
+                Some(Outcome::Skipped)
+            );
         }
         let d = deployment("prod", "InProgress", "CodeDeployAutoUpdate");
         assert_eq!(decide(&d, &config(&["*"], false)), Decision::Stop);
@@ -124,7 +131,10 @@ mod tests {
     #[test]
     fn dry_run_holds_what_would_be_stopped() {
         let d = deployment("prod", "InProgress", "user");
-        assert_eq!(outcome(decide(&d, &config(&["*"], true))), Some(Outcome::WouldStop));
+        assert_eq!(
+            outcome(decide(&d, &config(&["*"], true))),
+            Some(Outcome::WouldStop)
+        );
         let done = deployment("prod", "Succeeded", "user");
         assert_eq!(
             outcome(decide(&done, &config(&["*"], true))),

@@ -10,7 +10,8 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    let config = Config::from_env().inspect_err(|e| tracing::error!(error = %e, "bad configuration"))?;
+    let config =
+        Config::from_env().inspect_err(|e| tracing::error!(error = %e, "bad configuration"))?;
     let codedeploy = CodeDeploy::new(sdk_config_loader().load().await);
     let (config, codedeploy) = (&config, &codedeploy);
     run(service_fn(move |event: LambdaEvent<Value>| async move {

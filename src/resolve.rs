@@ -29,7 +29,10 @@ pub fn requests(signal: &Signal, config: &Config) -> Result<Vec<StopRequest>, Ig
         Signal::CodeDeploy(event) => match event.kind {
             Some(kind) if config.stop_on.contains(&kind) => Ok(vec![StopRequest {
                 target: Target::Deployment(event.deployment_id.clone()),
-                region: event.region.clone().unwrap_or_else(|| config.default_region.clone()),
+                region: event
+                    .region
+                    .clone()
+                    .unwrap_or_else(|| config.default_region.clone()),
                 reason: format!("CodeDeploy {kind} event for {}", event.deployment_id),
             }]),
             Some(kind) => Err(ignored(format!(
@@ -42,7 +45,10 @@ pub fn requests(signal: &Signal, config: &Config) -> Result<Vec<StopRequest>, Ig
         },
         Signal::KillSwitch(kill) => Ok(vec![StopRequest {
             target: kill.target.clone(),
-            region: kill.region.clone().unwrap_or_else(|| config.default_region.clone()),
+            region: kill
+                .region
+                .clone()
+                .unwrap_or_else(|| config.default_region.clone()),
             reason: format!("kill switch: {}", kill.reason),
         }]),
     }
@@ -79,7 +85,11 @@ fn alarm_requests(alarm: &Alarm, config: &Config) -> Result<Vec<StopRequest>, St
             .map(|id| request(Target::Deployment(id.clone()), &region))
             .collect());
     }
-    if let Some(application) = alarm.tags.get(&config.application_tag).filter(|a| !a.is_empty()) {
+    if let Some(application) = alarm
+        .tags
+        .get(&config.application_tag)
+        .filter(|a| !a.is_empty())
+    {
         let group = alarm.tags.get(&config.group_tag).filter(|g| !g.is_empty());
         let target = Target::Group {
             application: application.clone(),
@@ -200,19 +210,29 @@ mod tests {
     fn alarms_act_only_on_entering_alarm() {
         let ok = targets(Signal::Alarm(alarm("checkout-5xx", "OK", Some("ALARM"))));
         assert_eq!(ok.unwrap_err(), "state is OK, not ALARM");
-        let data = targets(Signal::Alarm(alarm("checkout-5xx", "INSUFFICIENT_DATA", None)));
+        let data = targets(Signal::Alarm(alarm(
+            "checkout-5xx",
+            "INSUFFICIENT_DATA",
+            None,
+        )));
         assert_eq!(data.unwrap_err(), "state is INSUFFICIENT_DATA, not ALARM");
         let again = targets(Signal::Alarm(alarm("checkout-5xx", "ALARM", Some("ALARM"))));
         assert!(again.unwrap_err().contains("already in ALARM"));
         assert!(targets(Signal::Alarm(alarm("checkout-5xx", "ALARM", None))).is_ok());
-        assert!(targets(Signal::Alarm(alarm("checkout-5xx", "ALARM", Some("INSUFFICIENT_DATA")))).is_ok());
+        assert!(targets(Signal::Alarm(alarm(
+            "checkout-5xx",
+            "ALARM",
+            Some("INSUFFICIENT_DATA")
+        )))
+        .is_ok());
     }
 
     #[test]
     fn dimension_wins_over_tags_and_rules() {
         let mut a = alarm("checkout-5xx", "ALARM", Some("OK"));
         a.deployment_ids = vec!["d-AAAAAAAAA".into(), "d-BBBBBBBBB".into()];
-        a.tags.insert("codedeploy-application".into(), "tagged".into());
+        a.tags
+            .insert("codedeploy-application".into(), "tagged".into());
         let got = targets(Signal::Alarm(a)).unwrap();
         assert_eq!(
             got,
@@ -226,8 +246,10 @@ mod tests {
     #[test]
     fn tags_win_over_rules() {
         let mut a = alarm("checkout-5xx", "ALARM", Some("OK"));
-        a.tags.insert("codedeploy-application".into(), "tagged".into());
-        a.tags.insert("codedeploy-deployment-group".into(), "blue".into());
+        a.tags
+            .insert("codedeploy-application".into(), "tagged".into());
+        a.tags
+            .insert("codedeploy-deployment-group".into(), "blue".into());
         assert_eq!(
             targets(Signal::Alarm(a.clone())).unwrap(),
             vec![(group("tagged", Some("blue")), "us-west-2".into())]
@@ -253,7 +275,10 @@ mod tests {
 
     #[test]
     fn unmapped_alarms_are_ignored_with_their_name() {
-        let got = requests(&Signal::Alarm(alarm("disk-full", "ALARM", Some("OK"))), &config());
+        let got = requests(
+            &Signal::Alarm(alarm("disk-full", "ALARM", Some("OK"))),
+            &config(),
+        );
         let ignored = got.unwrap_err();
         assert_eq!(ignored.reason, "unmapped alarm disk-full");
         assert_eq!(ignored.signal, "alarm disk-full");
@@ -280,10 +305,17 @@ mod tests {
                 region: None,
             })
         };
-        let reqs = requests(&event(Some(EventKind::InstanceFailure), "Failed"), &config()).unwrap();
+        let reqs = requests(
+            &event(Some(EventKind::InstanceFailure), "Failed"),
+            &config(),
+        )
+        .unwrap();
         assert_eq!(reqs[0].target, Target::Deployment("d-AAAAAAAAA".into()));
         assert_eq!(reqs[0].region, "us-east-1");
-        assert_eq!(reqs[0].reason, "CodeDeploy InstanceFailure event for d-AAAAAAAAA");
+        assert_eq!(
+            reqs[0].reason,
+            "CodeDeploy InstanceFailure event for d-AAAAAAAAA"
+        );
         let ready = targets(event(Some(EventKind::InstanceReady), "Ready")).unwrap_err();
         assert_eq!(ready, "InstanceReady is not in STOP_ON_CODEDEPLOY_EVENTS");
         let success = targets(event(None, "Succeeded")).unwrap_err();

@@ -105,7 +105,10 @@ impl Signal {
                     Scope::Deployment => "deployment",
                     Scope::Instance => "instance",
                 };
-                format!("CodeDeploy {scope} {} event for {}", event.state, event.deployment_id)
+                format!(
+                    "CodeDeploy {scope} {} event for {}",
+                    event.state, event.deployment_id
+                )
             }
             Signal::KillSwitch(_) => "kill switch".into(),
         }
@@ -182,12 +185,9 @@ pub fn parse(event: &Value) -> Result<Payload, ParseError> {
 }
 
 fn as_object<'a>(value: &'a Value, what: &str) -> Result<&'a Map<String, Value>, ParseError> {
-    value.as_object().ok_or_else(|| {
-        error(format!(
-            "{what} is {}, not a JSON object",
-            json_kind(value)
-        ))
-    })
+    value
+        .as_object()
+        .ok_or_else(|| error(format!("{what} is {}, not a JSON object", json_kind(value))))
 }
 
 fn json_kind(value: &Value) -> &'static str {
@@ -311,11 +311,11 @@ fn parse_sqs(event: &Value) -> Result<Payload, ParseError> {
 }
 
 fn sqs_body(body: &str, what: &str) -> Result<Vec<Item>, ParseError> {
-    let value: Value = serde_json::from_str(body)
-        .map_err(|e| error(format!("{what} is not JSON: {e}")))?;
+    let value: Value =
+        serde_json::from_str(body).map_err(|e| error(format!("{what} is not JSON: {e}")))?;
     let object = as_object(&value, what)?;
-    let is_sns = object.contains_key("Message")
-        && object.get("Type").and_then(Value::as_str).is_some();
+    let is_sns =
+        object.contains_key("Message") && object.get("Type").and_then(Value::as_str).is_some();
     if is_sns {
         let notification: SnsNotification = decode(&value, what)?;
         return Ok(vec![sns_notification(
@@ -418,7 +418,12 @@ fn eventbridge(value: &Value, what: &str) -> Result<Item, ParseError> {
     match event.detail_type.as_str() {
         "CloudWatch Alarm State Change" => {
             let data: AlarmData = decode(&event.detail, &detail_what)?;
-            Ok(Item::Signal(Signal::Alarm(alarm(data, None, region, &detail_what)?)))
+            Ok(Item::Signal(Signal::Alarm(alarm(
+                data,
+                None,
+                region,
+                &detail_what,
+            )?)))
         }
         "CloudWatch Alarm Configuration Change" => Ok(Item::Ignored(Ignored {
             signal: match event.detail.get("alarmName").and_then(Value::as_str) {
@@ -436,7 +441,13 @@ fn eventbridge(value: &Value, what: &str) -> Result<Item, ParseError> {
                 Scope::Deployment
             };
             let region = valid_region(detail.region.as_deref()).or(region);
-            codedeploy_event(detail.deployment_id, scope, detail.state, region, &detail_what)
+            codedeploy_event(
+                detail.deployment_id,
+                scope,
+                detail.state,
+                region,
+                &detail_what,
+            )
         }
         other => Err(error(format!(
             "{what}: detail-type `{other}` from source `{}` is not supported (expected \
@@ -506,7 +517,11 @@ struct SnsAlarm {
     alarm_tags: Option<Value>,
 }
 
-fn sns_alarm(value: &Value, what: &str, fallback_region: Option<String>) -> Result<Item, ParseError> {
+fn sns_alarm(
+    value: &Value,
+    what: &str,
+    fallback_region: Option<String>,
+) -> Result<Item, ParseError> {
     let what = format!("{what} (CloudWatch alarm notification)");
     let message: SnsAlarm = decode(value, &what)?;
     // `Region` is usually a human-readable name ("US East (N. Virginia)"): prefer the ARN.
@@ -559,7 +574,11 @@ fn codedeploy_trigger(
     let (scope, state) = match (trigger.instance_status, trigger.status) {
         (Some(state), _) => (Scope::Instance, state),
         (None, Some(state)) => (Scope::Deployment, state),
-        (None, None) => return Err(error(format!("{what}: neither `status` nor `instanceStatus`"))),
+        (None, None) => {
+            return Err(error(format!(
+                "{what}: neither `status` nor `instanceStatus`"
+            )))
+        }
     };
     let region = valid_region(trigger.region.as_deref()).or(fallback_region);
     codedeploy_event(trigger.deployment_id, scope, state, region, &what)
@@ -620,30 +639,31 @@ struct KillSwitchPayload {
 fn kill_switch(value: &Value) -> Result<Item, ParseError> {
     let what = "kill switch";
     let payload: KillSwitchPayload = decode(value, what)?;
-    let target = match (
-        payload.deployment_id,
-        payload.application_name,
-        payload.deployment_group_name,
-    ) {
-        (Some(id), None, None) => {
-            check_deployment_id(&id, what, "deploymentId")?;
-            Target::Deployment(id)
-        }
-        (None, Some(application), group) if !application.is_empty() => Target::Group {
-            application,
-            group: group.filter(|g| !g.is_empty()),
-        },
-        _ => {
-            return Err(error(
+    let target =
+        match (
+            payload.deployment_id,
+            payload.application_name,
+            payload.deployment_group_name,
+        ) {
+            (Some(id), None, None) => {
+                check_deployment_id(&id, what, "deploymentId")?;
+                Target::Deployment(id)
+            }
+            (None, Some(application), group) if !application.is_empty() => Target::Group {
+                application,
+                group: group.filter(|g| !g.is_empty()),
+            },
+            _ => return Err(error(
                 "kill switch: give either `deploymentId`, or `applicationName` with an optional \
                  `deploymentGroupName`",
-            ))
-        }
-    };
+            )),
+        };
     let region = match payload.region {
         None => None,
         Some(region) => Some(valid_region(Some(&region)).ok_or_else(|| {
-            error(format!("kill switch: `region` `{region}` is not an AWS region code"))
+            error(format!(
+                "kill switch: `region` `{region}` is not an AWS region code"
+            ))
         })?),
     };
     Ok(Item::Signal(Signal::KillSwitch(KillSwitch {
@@ -711,8 +731,12 @@ fn pairs(value: &Value) -> Vec<(String, String)> {
         Value::Array(list) => list
             .iter()
             .filter_map(|entry| {
-                let field = |names: &[&str]| names.iter().find_map(|n| entry.get(*n)).and_then(text);
-                Some((field(&["Key", "key", "Name", "name"])?, field(&["Value", "value"])?))
+                let field =
+                    |names: &[&str]| names.iter().find_map(|n| entry.get(*n)).and_then(text);
+                Some((
+                    field(&["Key", "key", "Name", "name"])?,
+                    field(&["Value", "value"])?,
+                ))
             })
             .collect(),
         _ => Vec::new(),
@@ -753,13 +777,29 @@ mod tests {
 
     #[test]
     fn region_codes_are_recognised() {
-        for good in ["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-5"] {
+        for good in [
+            "us-east-1",
+            "eu-central-2",
+            "us-gov-west-1",
+            "ap-southeast-5",
+        ] {
             assert_eq!(valid_region(Some(good)).as_deref(), Some(good));
         }
-        for bad in ["US East (N. Virginia)", "EXAMPLE", "REGION", "us-east", "us--1", "", "us-east-1a"] {
+        for bad in [
+            "US East (N. Virginia)",
+            "EXAMPLE",
+            "REGION",
+            "us-east",
+            "us--1",
+            "",
+            "us-east-1a",
+        ] {
             assert_eq!(valid_region(Some(bad)), None, "{bad}");
         }
-        assert_eq!(arn_region("arn:aws:cloudwatch:eu-west-1:1:alarm:a").as_deref(), Some("eu-west-1"));
+        assert_eq!(
+            arn_region("arn:aws:cloudwatch:eu-west-1:1:alarm:a").as_deref(),
+            Some("eu-west-1")
+        );
         assert_eq!(arn_region("arn:aws:sns:EXAMPLE"), None);
     }
 
@@ -767,18 +807,37 @@ mod tests {
     fn deployment_ids_have_one_shape() {
         assert!(is_deployment_id("d-75I7MBT7C"));
         assert!(is_deployment_id("d-123456789"));
-        for bad in ["d-DEPID", "d-75i7mbt7c", "75I7MBT7C", "d-75I7MBT7C0", "d-75I7MBT7", ""] {
+        for bad in [
+            "d-DEPID",
+            "d-75i7mbt7c",
+            "75I7MBT7C",
+            "d-75I7MBT7C0",
+            "d-75I7MBT7",
+            "",
+        ] {
             assert!(!is_deployment_id(bad), "{bad}");
         }
     }
 
     #[test]
     fn pairs_accept_objects_and_key_value_lists() {
-        let expected = vec![("a".to_string(), "1".to_string()), ("b".to_string(), "x".to_string())];
+        let expected = vec![
+            ("a".to_string(), "1".to_string()),
+            ("b".to_string(), "x".to_string()),
+        ];
         assert_eq!(pairs(&json!({"a": "1", "b": "x"})), expected);
-        assert_eq!(pairs(&json!([{"Key": "a", "Value": "1"}, {"key": "b", "value": "x"}])), expected);
-        assert_eq!(pairs(&json!([{"name": "a", "value": 1}, {"Name": "b", "Value": "x"}])), expected);
-        assert_eq!(pairs(&json!({"a": 1, "n": null, "o": {}})), vec![("a".to_string(), "1".to_string())]);
+        assert_eq!(
+            pairs(&json!([{"Key": "a", "Value": "1"}, {"key": "b", "value": "x"}])),
+            expected
+        );
+        assert_eq!(
+            pairs(&json!([{"name": "a", "value": 1}, {"Name": "b", "Value": "x"}])),
+            expected
+        );
+        assert_eq!(
+            pairs(&json!({"a": 1, "n": null, "o": {}})),
+            vec![("a".to_string(), "1".to_string())]
+        );
         assert!(pairs(&json!("tags")).is_empty());
         assert!(pairs(&json!([{"Key": "no value"}, 3])).is_empty());
     }

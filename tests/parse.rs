@@ -72,7 +72,13 @@ fn expected_alarm(name: &str, state: &str, previous: Option<&str>, region: Optio
     }
 }
 
-fn expected_event(id: &str, scope: Scope, state: &str, kind: Option<EventKind>, region: &str) -> CodeDeployEvent {
+fn expected_event(
+    id: &str,
+    scope: Scope,
+    state: &str,
+    kind: Option<EventKind>,
+    region: &str,
+) -> CodeDeployEvent {
     CodeDeployEvent {
         deployment_id: id.into(),
         scope,
@@ -157,43 +163,82 @@ fn sqs_records(event: &Value) -> Vec<(String, Result<Vec<Item>, String>)> {
 
 #[test]
 fn eventbridge_metric_alarm() {
-    let got = alarm(&fixture("aws-docs-eventbridge-cloudwatch-alarm-state-change-metric.json"));
-    assert_eq!(got, expected_alarm("ServerCpuTooHigh", "ALARM", Some("OK"), Some("us-east-1")));
+    let got = alarm(&fixture(
+        "aws-docs-eventbridge-cloudwatch-alarm-state-change-metric.json",
+    ));
+    assert_eq!(
+        got,
+        expected_alarm("ServerCpuTooHigh", "ALARM", Some("OK"), Some("us-east-1"))
+    );
 }
 
 #[test]
 fn eventbridge_metric_math_alarm() {
-    let got = alarm(&fixture("aws-docs-eventbridge-cloudwatch-alarm-state-change-metric-math.json"));
+    let got = alarm(&fixture(
+        "aws-docs-eventbridge-cloudwatch-alarm-state-change-metric-math.json",
+    ));
     assert_eq!(
         got,
-        expected_alarm("TotalNetworkTrafficTooHigh", "ALARM", Some("INSUFFICIENT_DATA"), Some("us-east-1"))
+        expected_alarm(
+            "TotalNetworkTrafficTooHigh",
+            "ALARM",
+            Some("INSUFFICIENT_DATA"),
+            Some("us-east-1")
+        )
     );
 }
 
 #[test]
 fn eventbridge_anomaly_detection_alarm() {
-    let got = alarm(&fixture("aws-docs-eventbridge-cloudwatch-alarm-state-change-anomaly-detection.json"));
-    assert_eq!(got, expected_alarm("EC2 CPU Utilization Anomaly", "ALARM", Some("OK"), Some("us-east-1")));
+    let got = alarm(&fixture(
+        "aws-docs-eventbridge-cloudwatch-alarm-state-change-anomaly-detection.json",
+    ));
+    assert_eq!(
+        got,
+        expected_alarm(
+            "EC2 CPU Utilization Anomaly",
+            "ALARM",
+            Some("OK"),
+            Some("us-east-1")
+        )
+    );
 }
 
 #[test]
 fn eventbridge_composite_alarm_with_suppressor() {
-    let got = alarm(&fixture("aws-docs-eventbridge-cloudwatch-alarm-state-change-composite-suppressor.json"));
-    assert_eq!(got, expected_alarm("ServiceAggregatedAlarm", "ALARM", Some("OK"), Some("us-east-1")));
+    let got = alarm(&fixture(
+        "aws-docs-eventbridge-cloudwatch-alarm-state-change-composite-suppressor.json",
+    ));
+    assert_eq!(
+        got,
+        expected_alarm(
+            "ServiceAggregatedAlarm",
+            "ALARM",
+            Some("OK"),
+            Some("us-east-1")
+        )
+    );
 }
 
 #[test]
 fn eventbridge_configuration_change_is_ignored() {
-    let got = ignored(&fixture("aws-docs-eventbridge-cloudwatch-alarm-configuration-change-composite-create.json"));
+    let got = ignored(&fixture(
+        "aws-docs-eventbridge-cloudwatch-alarm-configuration-change-composite-create.json",
+    ));
     assert_eq!(got.signal, "alarm ServiceAggregatedAlarm");
-    assert!(got.reason.contains("configuration change"), "{}", got.reason);
+    assert!(
+        got.reason.contains("configuration change"),
+        "{}",
+        got.reason
+    );
 }
 
 #[test]
 fn eventbridge_region_falls_back_to_the_alarm_arn() {
     let mut event = fixture("aws-docs-eventbridge-cloudwatch-alarm-state-change-metric.json");
     event.as_object_mut().unwrap().remove("region");
-    event["resources"] = json!(["arn:aws:cloudwatch:ap-south-1:123456789012:alarm:ServerCpuTooHigh"]);
+    event["resources"] =
+        json!(["arn:aws:cloudwatch:ap-south-1:123456789012:alarm:ServerCpuTooHigh"]);
     assert_eq!(alarm(&event).region.as_deref(), Some("ap-south-1"));
 }
 
@@ -202,13 +247,26 @@ fn eventbridge_region_falls_back_to_the_alarm_arn() {
 #[test]
 fn lambda_action_metric_alarm() {
     let got = alarm(&fixture("aws-docs-lambda-alarm-action-metric-alarm.json"));
-    assert_eq!(got, expected_alarm("Test alert", "ALARM", Some("OK"), Some("eu-west-1")));
+    assert_eq!(
+        got,
+        expected_alarm("Test alert", "ALARM", Some("OK"), Some("eu-west-1"))
+    );
 }
 
 #[test]
 fn lambda_action_composite_alarm_already_in_alarm() {
-    let got = alarm(&fixture("aws-docs-lambda-alarm-action-composite-alarm.json"));
-    assert_eq!(got, expected_alarm("CompositeDemo.Main", "ALARM", Some("ALARM"), Some("us-east-1")));
+    let got = alarm(&fixture(
+        "aws-docs-lambda-alarm-action-composite-alarm.json",
+    ));
+    assert_eq!(
+        got,
+        expected_alarm(
+            "CompositeDemo.Main",
+            "ALARM",
+            Some("ALARM"),
+            Some("us-east-1")
+        )
+    );
 }
 
 #[test]
@@ -216,19 +274,31 @@ fn lambda_action_crate_examples_with_spaces_in_arns() {
     let got = alarm(&fixture("crate-example-cloudwatch-alarm-metric.json"));
     assert_eq!(
         got,
-        expected_alarm("lambda-demo-metric-alarm", "ALARM", Some("INSUFFICIENT_DATA"), Some("us-east-1"))
+        expected_alarm(
+            "lambda-demo-metric-alarm",
+            "ALARM",
+            Some("INSUFFICIENT_DATA"),
+            Some("us-east-1")
+        )
     );
     let composite = alarm(&fixture("crate-example-cloudwatch-alarm-composite.json"));
     assert_eq!(
         composite,
-        expected_alarm("CompositeDemo.Main", "ALARM", Some("ALARM"), Some("us-east-1"))
+        expected_alarm(
+            "CompositeDemo.Main",
+            "ALARM",
+            Some("ALARM"),
+            Some("us-east-1")
+        )
     );
 }
 
 #[test]
 fn crate_hybrid_of_eventbridge_and_alarm_action_is_rejected() {
     // The crate's own fixture puts `alarmData` inside an EventBridge envelope; AWS never does.
-    let error = parse_error(&fixture("crate-example-cloudwatch-alarm-composite-with-suppressor-alarm.json"));
+    let error = parse_error(&fixture(
+        "crate-example-cloudwatch-alarm-composite-with-suppressor-alarm.json",
+    ));
     assert_eq!(error, "EventBridge event: missing field `detail`");
 }
 
@@ -236,7 +306,9 @@ fn crate_hybrid_of_eventbridge_and_alarm_action_is_rejected() {
 
 #[test]
 fn sns_metric_alarm_with_null_description_and_readable_region() {
-    let got = alarm(&fixture("captured-sns-lambda-event-cloudwatch-metric-alarm-real-2021.json"));
+    let got = alarm(&fixture(
+        "captured-sns-lambda-event-cloudwatch-metric-alarm-real-2021.json",
+    ));
     assert_eq!(
         got,
         expected_alarm(
@@ -250,7 +322,9 @@ fn sns_metric_alarm_with_null_description_and_readable_region() {
 
 #[test]
 fn sns_composite_alarm_without_trigger() {
-    let got = alarm(&fixture("captured-sns-lambda-event-cloudwatch-composite-alarm-real-2021.json"));
+    let got = alarm(&fixture(
+        "captured-sns-lambda-event-cloudwatch-composite-alarm-real-2021.json",
+    ));
     assert_eq!(
         got,
         expected_alarm(
@@ -264,30 +338,59 @@ fn sns_composite_alarm_without_trigger() {
 
 #[test]
 fn sns_legacy_alarm_without_arn_takes_the_topic_region() {
-    let got = alarm(&fixture("captured-sns-lambda-event-cloudwatch-alarm-real-2016-legacy.json"));
+    let got = alarm(&fixture(
+        "captured-sns-lambda-event-cloudwatch-alarm-real-2016-legacy.json",
+    ));
     assert_eq!(
         got,
-        expected_alarm("awsrds-app-High-DB-Connections", "ALARM", Some("OK"), Some("us-west-2"))
+        expected_alarm(
+            "awsrds-app-High-DB-Connections",
+            "ALARM",
+            Some("OK"),
+            Some("us-west-2")
+        )
     );
 }
 
 #[test]
 fn sns_crate_examples_with_placeholder_regions() {
-    let items = direct(&fixture("crate-example-cloudwatch-alarm-sns-payload-multiple-metrics.json"));
+    let items = direct(&fixture(
+        "crate-example-cloudwatch-alarm-sns-payload-multiple-metrics.json",
+    ));
     assert_eq!(items.len(), 2);
     for item in items {
-        let Item::Signal(Signal::Alarm(a)) = item else { panic!("{item:?}") };
-        assert_eq!(a, expected_alarm("EXAMPLE", "ALARM", Some("INSUFFICIENT_DATA"), None));
+        let Item::Signal(Signal::Alarm(a)) = item else {
+            panic!("{item:?}")
+        };
+        assert_eq!(
+            a,
+            expected_alarm("EXAMPLE", "ALARM", Some("INSUFFICIENT_DATA"), None)
+        );
     }
-    let single = alarm(&fixture("crate-example-cloudwatch-alarm-sns-payload-single-metric.json"));
-    assert_eq!(single, expected_alarm("EXAMPLE", "ALARM", Some("INSUFFICIENT_DATA"), None));
+    let single = alarm(&fixture(
+        "crate-example-cloudwatch-alarm-sns-payload-single-metric.json",
+    ));
+    assert_eq!(
+        single,
+        expected_alarm("EXAMPLE", "ALARM", Some("INSUFFICIENT_DATA"), None)
+    );
 }
 
 #[test]
 fn sns_message_bodies_parse_inside_a_fresh_envelope() {
-    let metric = alarm(&sns_event(&fixture_text("captured-sns-message-cloudwatch-metric-alarm-real-2021.json"), "eu-west-1"));
-    assert_eq!(metric.region.as_deref(), Some("us-east-1"), "the alarm ARN wins over the topic");
-    let composite = alarm(&sns_event(&fixture_text("captured-sns-message-cloudwatch-composite-alarm-real-2021.json"), "eu-west-1"));
+    let metric = alarm(&sns_event(
+        &fixture_text("captured-sns-message-cloudwatch-metric-alarm-real-2021.json"),
+        "eu-west-1",
+    ));
+    assert_eq!(
+        metric.region.as_deref(),
+        Some("us-east-1"),
+        "the alarm ARN wins over the topic"
+    );
+    let composite = alarm(&sns_event(
+        &fixture_text("captured-sns-message-cloudwatch-composite-alarm-real-2021.json"),
+        "eu-west-1",
+    ));
     assert_eq!(composite.previous_state.as_deref(), Some("OK"));
 }
 
@@ -295,24 +398,59 @@ fn sns_message_bodies_parse_inside_a_fresh_envelope() {
 
 #[test]
 fn sns_codedeploy_deployment_trigger_docs() {
-    let got = codedeploy(&sns_event(&fixture_text("aws-docs-sns-message-codedeploy-trigger-deployment-docs.json"), "us-east-1"));
+    let got = codedeploy(&sns_event(
+        &fixture_text("aws-docs-sns-message-codedeploy-trigger-deployment-docs.json"),
+        "us-east-1",
+    ));
     assert_eq!(
         got,
-        expected_event("d-75I7MBT7C", Scope::Deployment, "Failed", Some(EventKind::DeploymentFailure), "us-west-1")
+        expected_event(
+            "d-75I7MBT7C",
+            Scope::Deployment,
+            "Failed",
+            Some(EventKind::DeploymentFailure),
+            "us-west-1"
+        )
     );
 }
 
 #[test]
 fn sns_codedeploy_instance_trigger_docs() {
-    let got = codedeploy(&sns_event(&fixture_text("aws-docs-sns-message-codedeploy-trigger-instance-docs.json"), "us-east-1"));
-    assert_eq!(got, expected_event("d-75I7MBT7C", Scope::Instance, "Succeeded", None, "us-east-2"));
+    let got = codedeploy(&sns_event(
+        &fixture_text("aws-docs-sns-message-codedeploy-trigger-instance-docs.json"),
+        "us-east-1",
+    ));
+    assert_eq!(
+        got,
+        expected_event(
+            "d-75I7MBT7C",
+            Scope::Instance,
+            "Succeeded",
+            None,
+            "us-east-2"
+        )
+    );
 }
 
 #[test]
 fn sns_codedeploy_trigger_real_2016_upper_case_with_json_string_overview() {
-    let got = codedeploy(&fixture("captured-sns-lambda-event-codedeploy-trigger-deployment-real-2016.json"));
-    assert_eq!(got, expected_event("d-123ABC456", Scope::Deployment, "SUCCEEDED", None, "us-east-1"));
-    let body = codedeploy(&sns_event(&fixture_text("captured-sns-message-codedeploy-trigger-deployment-real-2016.json"), "us-east-1"));
+    let got = codedeploy(&fixture(
+        "captured-sns-lambda-event-codedeploy-trigger-deployment-real-2016.json",
+    ));
+    assert_eq!(
+        got,
+        expected_event(
+            "d-123ABC456",
+            Scope::Deployment,
+            "SUCCEEDED",
+            None,
+            "us-east-1"
+        )
+    );
+    let body = codedeploy(&sns_event(
+        &fixture_text("captured-sns-message-codedeploy-trigger-deployment-real-2016.json"),
+        "us-east-1",
+    ));
     assert_eq!(body, got);
 }
 
@@ -320,12 +458,24 @@ fn sns_codedeploy_trigger_real_2016_upper_case_with_json_string_overview() {
 fn sns_codedeploy_trigger_with_redacted_id_is_a_clear_error() {
     let message = fixture_text("captured-sns-message-codedeploy-trigger-deployment-real-2018.json");
     let error = parse_error(&sns_event(&message, "us-west-2"));
-    assert!(error.contains("`deploymentId` `d-DEPID` is not a CodeDeploy deployment ID"), "{error}");
+    assert!(
+        error.contains("`deploymentId` `d-DEPID` is not a CodeDeploy deployment ID"),
+        "{error}"
+    );
     assert!(error.contains("SNS record 0"), "{error}");
     // The same message with a real ID: upper-case status, null completeTime.
     let fixed = message.replace("d-DEPID", "d-DEPID0001");
     let got = codedeploy(&sns_event(&fixed, "us-west-2"));
-    assert_eq!(got, expected_event("d-DEPID0001", Scope::Deployment, "SUCCEEDED", None, "us-west-2"));
+    assert_eq!(
+        got,
+        expected_event(
+            "d-DEPID0001",
+            Scope::Deployment,
+            "SUCCEEDED",
+            None,
+            "us-west-2"
+        )
+    );
 }
 
 #[test]
@@ -368,7 +518,17 @@ fn eventbridge_codedeploy_deployment_event() {
         "crate-example-codedeploy-deployment-event.json",
     ] {
         let got = codedeploy(&fixture(name));
-        assert_eq!(got, expected_event("d-123456789", Scope::Deployment, "SUCCESS", None, "us-east-1"), "{name}");
+        assert_eq!(
+            got,
+            expected_event(
+                "d-123456789",
+                Scope::Deployment,
+                "SUCCESS",
+                None,
+                "us-east-1"
+            ),
+            "{name}"
+        );
     }
 }
 
@@ -379,7 +539,11 @@ fn eventbridge_codedeploy_instance_event() {
         "crate-example-codedeploy-instance-event.json",
     ] {
         let got = codedeploy(&fixture(name));
-        assert_eq!(got, expected_event("d-123456789", Scope::Instance, "SUCCESS", None, "us-east-1"), "{name}");
+        assert_eq!(
+            got,
+            expected_event("d-123456789", Scope::Instance, "SUCCESS", None, "us-east-1"),
+            "{name}"
+        );
     }
 }
 
@@ -396,7 +560,10 @@ fn eventbridge_codedeploy_failure_states_map_to_kinds() {
 #[test]
 fn eventbridge_other_detail_types_are_errors() {
     let error = parse_error(&fixture("crate-example-eventbridge-event-obj.json"));
-    assert!(error.contains("`EC2 Instance State-change Notification`"), "{error}");
+    assert!(
+        error.contains("`EC2 Instance State-change Notification`"),
+        "{error}"
+    );
     assert!(error.contains("aws.ec2"), "{error}");
 }
 
@@ -408,7 +575,10 @@ fn eventbridge_alarm_tags_as_object() {
     event["detail"]["alarmTags"] = json!({"codedeploy-application": "shop", "team": "payments"});
     event["detail"]["alarmTagsStatus"] = json!("Complete");
     let got = alarm(&event);
-    assert_eq!(got.tags.get("codedeploy-application").map(String::as_str), Some("shop"));
+    assert_eq!(
+        got.tags.get("codedeploy-application").map(String::as_str),
+        Some("shop")
+    );
     assert_eq!(got.tags.get("team").map(String::as_str), Some("payments"));
 }
 
@@ -417,11 +587,24 @@ fn lambda_action_tags_at_top_level_or_in_alarm_data_in_either_form() {
     let mut top = fixture("aws-docs-lambda-alarm-action-metric-alarm.json");
     top["alarmTags"] = json!([{"Key": "codedeploy-application", "Value": "shop"}]);
     top["alarmTagsStatus"] = json!("Truncated");
-    assert_eq!(alarm(&top).tags.get("codedeploy-application").map(String::as_str), Some("shop"));
+    assert_eq!(
+        alarm(&top)
+            .tags
+            .get("codedeploy-application")
+            .map(String::as_str),
+        Some("shop")
+    );
 
     let mut inner = fixture("aws-docs-lambda-alarm-action-metric-alarm.json");
-    inner["alarmData"]["alarmTags"] = json!([{"key": "codedeploy-deployment-group", "value": "prod"}]);
-    assert_eq!(alarm(&inner).tags.get("codedeploy-deployment-group").map(String::as_str), Some("prod"));
+    inner["alarmData"]["alarmTags"] =
+        json!([{"key": "codedeploy-deployment-group", "value": "prod"}]);
+    assert_eq!(
+        alarm(&inner)
+            .tags
+            .get("codedeploy-deployment-group")
+            .map(String::as_str),
+        Some("prod")
+    );
 }
 
 #[test]
@@ -430,7 +613,10 @@ fn sns_alarm_tags_as_key_value_list() {
     message["AlarmTags"] = json!([{"Key": "codedeploy-application", "Value": "shop"}]);
     message["AlarmTagsStatus"] = json!("Complete");
     let got = alarm(&sns_event(&message.to_string(), "us-east-1"));
-    assert_eq!(got.tags.get("codedeploy-application").map(String::as_str), Some("shop"));
+    assert_eq!(
+        got.tags.get("codedeploy-application").map(String::as_str),
+        Some("shop")
+    );
 }
 
 #[test]
@@ -466,7 +652,10 @@ fn malformed_deployment_id_dimension_is_an_error() {
     event["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"]["dimensions"] =
         json!({"DeploymentId": "latest"});
     let error = parse_error(&event);
-    assert!(error.contains("DeploymentId dimension` `latest`"), "{error}");
+    assert!(
+        error.contains("DeploymentId dimension` `latest`"),
+        "{error}"
+    );
 }
 
 // --- SQS envelopes ---
@@ -480,7 +669,10 @@ fn sqs_carries_sns_envelopes_eventbridge_events_and_raw_messages() {
         fixture_text("aws-docs-eventbridge-cloudwatch-alarm-state-change-metric.json"),
         alarm_message.clone(),
         sns_envelope(&trigger, "us-east-1"),
-        sns_envelope("Your AWS CodeDeploy trigger is able to send notifications.", "us-east-1"),
+        sns_envelope(
+            "Your AWS CodeDeploy trigger is able to send notifications.",
+            "us-east-1",
+        ),
     ];
     let records = sqs_records(&sqs_event(&bodies));
     assert_eq!(records.len(), 5);
@@ -488,13 +680,24 @@ fn sqs_carries_sns_envelopes_eventbridge_events_and_raw_messages() {
         Ok(items) if items.len() == 1 => items[0].clone(),
         other => panic!("record {i}: {other:?}"),
     };
-    let Item::Signal(Signal::Alarm(a)) = signal(0) else { panic!() };
-    assert_eq!(a.name, "if-sim-app_427809481713_us-east-1-metric_emitting_node_failure");
-    let Item::Signal(Signal::Alarm(b)) = signal(1) else { panic!() };
+    let Item::Signal(Signal::Alarm(a)) = signal(0) else {
+        panic!()
+    };
+    assert_eq!(
+        a.name,
+        "if-sim-app_427809481713_us-east-1-metric_emitting_node_failure"
+    );
+    let Item::Signal(Signal::Alarm(b)) = signal(1) else {
+        panic!()
+    };
     assert_eq!(b.name, "ServerCpuTooHigh");
-    let Item::Signal(Signal::Alarm(c)) = signal(2) else { panic!() };
+    let Item::Signal(Signal::Alarm(c)) = signal(2) else {
+        panic!()
+    };
     assert_eq!(c, a, "raw delivery parses like the envelope");
-    let Item::Signal(Signal::CodeDeploy(d)) = signal(3) else { panic!() };
+    let Item::Signal(Signal::CodeDeploy(d)) = signal(3) else {
+        panic!()
+    };
     assert_eq!(d.deployment_id, "d-123ABC456");
     assert!(matches!(signal(4), Item::Ignored(_)));
     assert_eq!(records[4].0, "msg-4");
@@ -502,13 +705,18 @@ fn sqs_carries_sns_envelopes_eventbridge_events_and_raw_messages() {
 
 #[test]
 fn sqs_sns_envelope_region_comes_from_the_topic_when_the_message_has_none() {
-    let message = fixture("captured-sns-lambda-event-cloudwatch-alarm-real-2016-legacy.json")["Records"][0]["Sns"]["Message"]
+    let message = fixture("captured-sns-lambda-event-cloudwatch-alarm-real-2016-legacy.json")
+        ["Records"][0]["Sns"]["Message"]
         .as_str()
         .unwrap()
         .to_string();
     let records = sqs_records(&sqs_event(&[sns_envelope(&message, "eu-north-1")]));
-    let Ok(items) = &records[0].1 else { panic!("{records:?}") };
-    let Item::Signal(Signal::Alarm(a)) = &items[0] else { panic!() };
+    let Ok(items) = &records[0].1 else {
+        panic!("{records:?}")
+    };
+    let Item::Signal(Signal::Alarm(a)) = &items[0] else {
+        panic!()
+    };
     assert_eq!(a.region.as_deref(), Some("eu-north-1"));
 }
 
@@ -521,7 +729,11 @@ fn sqs_bad_records_fail_alone() {
         r#"{"a":"Test","b":123}"#.into(),
         fixture_text("crate-example-sns-subscription-confirmation.json"),
     ]));
-    assert!(records[0].1.as_ref().unwrap_err().contains("SQS message msg-0 `body` is not JSON"));
+    assert!(records[0]
+        .1
+        .as_ref()
+        .unwrap_err()
+        .contains("SQS message msg-0 `body` is not JSON"));
     assert!(records[1].1.is_ok());
     assert!(records[2].1.as_ref().unwrap_err().contains("keys: a, b"));
     let Ok(items) = &records[3].1 else { panic!() };
@@ -534,7 +746,11 @@ fn sqs_crate_examples() {
     assert_eq!(records[0].0, "MessageID_1");
     assert!(records[0].1.as_ref().unwrap_err().contains("not JSON"));
     let records = sqs_records(&fixture("crate-example-sqs-event-obj.json"));
-    assert!(records[0].1.as_ref().unwrap_err().contains("not a CloudWatch alarm notification"));
+    assert!(records[0]
+        .1
+        .as_ref()
+        .unwrap_err()
+        .contains("not a CloudWatch alarm notification"));
 }
 
 // --- Kill switch ---
@@ -554,28 +770,58 @@ fn kill_switch_by_deployment_id() {
 
 #[test]
 fn kill_switch_by_application_and_optional_group() {
-    let got = one(&json!({"applicationName": "shop", "deploymentGroupName": "prod", "region": "eu-west-1"}));
+    let got = one(
+        &json!({"applicationName": "shop", "deploymentGroupName": "prod", "region": "eu-west-1"}),
+    );
     assert_eq!(
         got,
         Item::Signal(Signal::KillSwitch(KillSwitch {
-            target: Target::Group { application: "shop".into(), group: Some("prod".into()) },
+            target: Target::Group {
+                application: "shop".into(),
+                group: Some("prod".into())
+            },
             reason: "no reason given".into(),
             region: Some("eu-west-1".into()),
         }))
     );
-    let Item::Signal(Signal::KillSwitch(all)) = one(&json!({"applicationName": "shop", "reason": "x"})) else { panic!() };
-    assert_eq!(all.target, Target::Group { application: "shop".into(), group: None });
+    let Item::Signal(Signal::KillSwitch(all)) =
+        one(&json!({"applicationName": "shop", "reason": "x"}))
+    else {
+        panic!()
+    };
+    assert_eq!(
+        all.target,
+        Target::Group {
+            application: "shop".into(),
+            group: None
+        }
+    );
 }
 
 #[test]
 fn kill_switch_mistakes_are_named() {
     let cases = [
-        (json!({"deploymentId": "d-1"}), "`deploymentId` `d-1` is not a CodeDeploy deployment ID"),
-        (json!({"deploymentId": "d-ABCDEFGH1", "applicationName": "shop"}), "give either `deploymentId`"),
+        (
+            json!({"deploymentId": "d-1"}),
+            "`deploymentId` `d-1` is not a CodeDeploy deployment ID",
+        ),
+        (
+            json!({"deploymentId": "d-ABCDEFGH1", "applicationName": "shop"}),
+            "give either `deploymentId`",
+        ),
         (json!({"applicationName": ""}), "give either `deploymentId`"),
-        (json!({"deploymentId": "d-ABCDEFGH1", "region": "Ireland"}), "`region` `Ireland` is not an AWS region code"),
-        (json!({"deploymentId": "d-ABCDEFGH1", "force": true}), "unknown field `force`"),
-        (json!({"deploymentId": 42}), "field `deploymentId`: invalid type: integer `42`"),
+        (
+            json!({"deploymentId": "d-ABCDEFGH1", "region": "Ireland"}),
+            "`region` `Ireland` is not an AWS region code",
+        ),
+        (
+            json!({"deploymentId": "d-ABCDEFGH1", "force": true}),
+            "unknown field `force`",
+        ),
+        (
+            json!({"deploymentId": 42}),
+            "field `deploymentId`: invalid type: integer `42`",
+        ),
     ];
     for (event, expected) in cases {
         let error = parse_error(&event);
@@ -593,10 +839,22 @@ fn unknown_shapes_are_named_errors() {
         (json!([1, 2]), "the event is an array, not a JSON object"),
         (json!({}), "unrecognised event (keys: none)"),
         (json!({"Records": []}), "`Records` is empty"),
-        (json!({"Records": "x"}), "`Records` is a string, not an array"),
-        (json!({"Records": [{"eventSource": "aws:s3"}]}), "event source `aws:s3`"),
-        (fixture("crate-example-codedeploy-lifecycle-event.json"), "keys: DeploymentId, LifecycleEventHookExecutionId"),
-        (fixture("crate-example-sns-subscription-confirmation.json"), "unrecognised event"),
+        (
+            json!({"Records": "x"}),
+            "`Records` is a string, not an array",
+        ),
+        (
+            json!({"Records": [{"eventSource": "aws:s3"}]}),
+            "event source `aws:s3`",
+        ),
+        (
+            fixture("crate-example-codedeploy-lifecycle-event.json"),
+            "keys: DeploymentId, LifecycleEventHookExecutionId",
+        ),
+        (
+            fixture("crate-example-sns-subscription-confirmation.json"),
+            "unrecognised event",
+        ),
     ];
     for (event, expected) in cases {
         let error = parse_error(&event);
@@ -609,15 +867,30 @@ fn wrong_types_name_the_field() {
     let mut event = fixture("aws-docs-eventbridge-cloudwatch-alarm-state-change-metric.json");
     event["detail"]["state"]["value"] = json!(3);
     let error = parse_error(&event);
-    assert!(error.contains("`detail`: field `state.value`: invalid type: integer `3`"), "{error}");
+    assert!(
+        error.contains("`detail`: field `state.value`: invalid type: integer `3`"),
+        "{error}"
+    );
 
     let mut action = fixture("aws-docs-lambda-alarm-action-metric-alarm.json");
-    action["alarmData"].as_object_mut().unwrap().remove("alarmName");
+    action["alarmData"]
+        .as_object_mut()
+        .unwrap()
+        .remove("alarmName");
     let error = parse_error(&action);
-    assert!(error.contains("CloudWatch alarm action: field `alarmData`: missing field `alarmName`"), "{error}");
+    assert!(
+        error.contains("CloudWatch alarm action: field `alarmData`: missing field `alarmName`"),
+        "{error}"
+    );
 
     let mut sns = fixture("captured-sns-lambda-event-cloudwatch-metric-alarm-real-2021.json");
-    sns["Records"][0]["Sns"].as_object_mut().unwrap().remove("Message");
+    sns["Records"][0]["Sns"]
+        .as_object_mut()
+        .unwrap()
+        .remove("Message");
     let error = parse_error(&sns);
-    assert!(error.contains("SNS event: field `Records[0].Sns`: missing field `Message`"), "{error}");
+    assert!(
+        error.contains("SNS event: field `Records[0].Sns`: missing field `Message`"),
+        "{error}"
+    );
 }

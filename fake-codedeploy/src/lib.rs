@@ -247,7 +247,9 @@ impl Drop for FakeCodeDeploy {
 
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
     // A panicking test thread must not hide the fake's state from the others.
-    state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// An error answer: HTTP status, `__type` and message.
@@ -312,10 +314,7 @@ fn json_response(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
 
 fn error_response(ApiError(status, error_type, message): ApiError) -> Response<Full<Bytes>> {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    json_response(
-        status,
-        &json!({ "__type": error_type, "message": message }),
-    )
+    json_response(status, &json!({ "__type": error_type, "message": message }))
 }
 
 fn string_field<'a>(body: &'a Value, field: &str) -> Option<&'a str> {
@@ -382,14 +381,20 @@ impl State {
         unique.into_iter().collect()
     }
 
-    fn page<T: Clone>(&self, items: &[T], body: &Value) -> Result<(Vec<T>, Option<String>), ApiError> {
+    fn page<T: Clone>(
+        &self,
+        items: &[T],
+        body: &Value,
+    ) -> Result<(Vec<T>, Option<String>), ApiError> {
         let start = match string_field(body, "nextToken") {
             None => 0,
             Some(token) => token
                 .strip_prefix("page-")
                 .and_then(|n| n.parse::<usize>().ok())
                 .filter(|n| *n <= items.len())
-                .ok_or_else(|| client_error("InvalidNextTokenException", "The next token is invalid."))?,
+                .ok_or_else(|| {
+                    client_error("InvalidNextTokenException", "The next token is invalid.")
+                })?,
         };
         let size = self.page_size.unwrap_or(100);
         let end = (start + size).min(items.len());
@@ -399,7 +404,10 @@ impl State {
 
     fn require_application(&self, region: &str, body: &Value) -> Result<String, ApiError> {
         let application = string_field(body, "applicationName").ok_or_else(|| {
-            client_error("ApplicationNameRequiredException", "The minimum number of required application names was not specified.")
+            client_error(
+                "ApplicationNameRequiredException",
+                "The minimum number of required application names was not specified.",
+            )
         })?;
         let known = self
             .deployments
@@ -428,9 +436,16 @@ impl State {
     fn list_deployments(&self, region: &str, body: &Value) -> Result<Value, ApiError> {
         let application = self.require_application(region, body)?;
         let group = string_field(body, "deploymentGroupName").ok_or_else(|| {
-            client_error("DeploymentGroupNameRequiredException", "The deployment group name was not specified.")
+            client_error(
+                "DeploymentGroupNameRequiredException",
+                "The deployment group name was not specified.",
+            )
         })?;
-        if !self.group_names(region, &application).iter().any(|g| g == group) {
+        if !self
+            .group_names(region, &application)
+            .iter()
+            .any(|g| g == group)
+        {
             return Err(client_error(
                 "DeploymentGroupDoesNotExistException",
                 format!("No deployment group found for name: {group}"),
@@ -443,7 +458,12 @@ impl State {
                 .map(|s| {
                     s.as_str()
                         .filter(|s| ALL_STATUSES.contains(s))
-                        .ok_or_else(|| client_error("InvalidDeploymentStatusException", format!("invalid status {s}")))
+                        .ok_or_else(|| {
+                            client_error(
+                                "InvalidDeploymentStatusException",
+                                format!("invalid status {s}"),
+                            )
+                        })
                 })
                 .collect::<Result<_, _>>()?,
         };
@@ -467,7 +487,12 @@ impl State {
             .get("deploymentIds")
             .and_then(Value::as_array)
             .filter(|ids| !ids.is_empty())
-            .ok_or_else(|| client_error("DeploymentIdRequiredException", "At least one deployment ID must be specified."))?;
+            .ok_or_else(|| {
+                client_error(
+                    "DeploymentIdRequiredException",
+                    "At least one deployment ID must be specified.",
+                )
+            })?;
         if ids.len() > BATCH_LIMIT {
             return Err(client_error(
                 "BatchLimitExceededException",
@@ -476,10 +501,20 @@ impl State {
         }
         let mut infos = Vec::new();
         for id in ids {
-            let id = id.as_str().filter(|id| is_deployment_id(id)).ok_or_else(|| {
-                client_error("InvalidDeploymentIdException", format!("Specified deployment ID {id} is invalid."))
-            })?;
-            if let Some(d) = self.deployments.iter().find(|d| d.region == region && d.id == id) {
+            let id = id
+                .as_str()
+                .filter(|id| is_deployment_id(id))
+                .ok_or_else(|| {
+                    client_error(
+                        "InvalidDeploymentIdException",
+                        format!("Specified deployment ID {id} is invalid."),
+                    )
+                })?;
+            if let Some(d) = self
+                .deployments
+                .iter()
+                .find(|d| d.region == region && d.id == id)
+            {
                 infos.push(json!({
                     "deploymentId": d.id,
                     "applicationName": d.application,
@@ -494,8 +529,12 @@ impl State {
     }
 
     fn stop_deployment(&mut self, region: &str, body: &Value) -> Result<Value, ApiError> {
-        let id = string_field(body, "deploymentId")
-            .ok_or_else(|| client_error("DeploymentIdRequiredException", "A deployment ID must be specified."))?;
+        let id = string_field(body, "deploymentId").ok_or_else(|| {
+            client_error(
+                "DeploymentIdRequiredException",
+                "A deployment ID must be specified.",
+            )
+        })?;
         if !is_deployment_id(id) {
             return Err(client_error(
                 "InvalidDeploymentIdException",
@@ -507,7 +546,10 @@ impl State {
             .iter_mut()
             .find(|d| d.region == region && d.id == id)
             .ok_or_else(|| {
-                client_error("DeploymentDoesNotExistException", format!("The deployment {id} could not be found."))
+                client_error(
+                    "DeploymentDoesNotExistException",
+                    format!("The deployment {id} could not be found."),
+                )
             })?;
         if !ACTIVE.contains(&deployment.status.as_str()) {
             return Err(client_error(
