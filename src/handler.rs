@@ -208,7 +208,7 @@ async fn act(
         reason: candidate.reason.clone(),
         error_code: None,
     };
-    let held = |why: &str| format!("{why} ({})", candidate.reason);
+    let held = |why: &str| format!("{why}; {}", candidate.reason);
     let info = match described.get(&candidate.region) {
         Some(Ok(infos)) => infos.iter().find(|info| info.id == candidate.id),
         Some(Err(e)) => {

@@ -6,6 +6,9 @@
 //! deployment to `Stopped`, and errors as HTTP 400/500 with a `{"__type": …, "message": …}` body.
 //! The region of a call is read from the SigV4 credential scope, so one fake serves every region.
 //! Faults (throttling, server errors) can be injected per operation and deployment.
+//!
+//! For scripts, `GET /_fake/stops` and `GET /_fake/calls` return what was received, and
+//! `POST /_fake/reset` restores the seed (see [`Seed`]).
 
 use std::collections::BTreeSet;
 use std::convert::Infallible;
@@ -16,6 +19,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -36,14 +40,42 @@ const ALL_STATUSES: [&str; 8] = [
 const BATCH_LIMIT: usize = 25;
 
 /// A deployment known to the fake.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 pub struct Deployment {
     pub region: String,
     pub id: String,
     pub application: String,
     pub group: String,
+    #[serde(default = "in_progress")]
     pub status: String,
+    #[serde(default = "user")]
     pub creator: String,
+}
+
+fn in_progress() -> String {
+    "InProgress".into()
+}
+
+fn user() -> String {
+    "user".into()
+}
+
+/// A deployment group, for groups that have no deployment.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+pub struct Group {
+    pub region: String,
+    pub application: String,
+    pub group: String,
+}
+
+/// The starting state: what [`FakeCodeDeploy::seed`] loads and `POST /_fake/reset` restores.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seed {
+    #[serde(default)]
+    pub deployments: Vec<Deployment>,
+    #[serde(default)]
+    pub groups: Vec<Group>,
 }
 
 impl Deployment {
@@ -54,8 +86,8 @@ impl Deployment {
             id: id.into(),
             application: application.into(),
             group: group.into(),
-            status: "InProgress".into(),
-            creator: "user".into(),
+            status: in_progress(),
+            creator: user(),
         }
     }
 
@@ -73,7 +105,7 @@ impl Deployment {
 }
 
 /// A call the fake received.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Call {
     pub region: String,
     pub operation: String,
@@ -81,7 +113,8 @@ pub struct Call {
 }
 
 /// A `StopDeployment` call that stopped a deployment.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Stop {
     pub region: String,
     pub deployment_id: String,
@@ -100,9 +133,11 @@ struct Fault {
 
 #[derive(Default)]
 struct State {
+    seed: Seed,
+    verbose: bool,
     deployments: Vec<Deployment>,
-    /// (region, application, group) of groups that have no deployment yet.
-    groups: BTreeSet<(String, String, String)>,
+    /// Groups that have no deployment yet.
+    groups: BTreeSet<Group>,
     page_size: Option<usize>,
     faults: Vec<Fault>,
     calls: Vec<Call>,
@@ -162,9 +197,23 @@ impl FakeCodeDeploy {
 
     /// Adds a deployment group with no deployments.
     pub fn add_group(&self, region: &str, application: &str, group: &str) {
-        self.lock()
-            .groups
-            .insert((region.into(), application.into(), group.into()));
+        self.lock().groups.insert(Group {
+            region: region.into(),
+            application: application.into(),
+            group: group.into(),
+        });
+    }
+
+    /// Replaces the state with `seed`, which `POST /_fake/reset` restores later.
+    pub fn seed(&self, seed: Seed) {
+        let mut state = self.lock();
+        state.seed = seed;
+        state.reset();
+    }
+
+    /// Prints every call received to standard output.
+    pub fn set_verbose(&self, verbose: bool) {
+        self.lock().verbose = verbose;
     }
 
     /// Returns at most `size` items per page of ListDeployments and ListDeploymentGroups.
@@ -260,6 +309,9 @@ fn client_error(error_type: &str, message: impl Into<String>) -> ApiError {
 }
 
 async fn serve(state: &Mutex<State>, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    if let Some(command) = request.uri().path().strip_prefix("/_fake/") {
+        return admin(&mut lock(state), request.method(), command);
+    }
     let operation = request
         .headers()
         .get("x-amz-target")
@@ -282,6 +334,9 @@ async fn serve(state: &Mutex<State>, request: Request<Incoming>) -> Response<Ful
         Err(e) => return error_response(client_error("SerializationException", e.to_string())),
     };
     let mut state = lock(state);
+    if state.verbose {
+        println!("{operation} {region} {body}");
+    }
     state.calls.push(Call {
         region: region.clone(),
         operation: operation.clone(),
@@ -294,6 +349,22 @@ async fn serve(state: &Mutex<State>, request: Request<Incoming>) -> Response<Ful
     match result {
         Ok(answer) => json_response(StatusCode::OK, &answer),
         Err(error) => error_response(error),
+    }
+}
+
+/// The scripting interface: inspect what was received, or restore the seed.
+fn admin(state: &mut State, method: &hyper::Method, command: &str) -> Response<Full<Bytes>> {
+    match (method.as_str(), command) {
+        ("GET", "stops") => json_response(StatusCode::OK, &json!(state.stops)),
+        ("GET", "calls") => json_response(StatusCode::OK, &json!(state.calls)),
+        ("POST", "reset") => {
+            state.reset();
+            json_response(StatusCode::OK, &json!({"reset": true}))
+        }
+        _ => json_response(
+            StatusCode::NOT_FOUND,
+            &json!({"message": "use GET /_fake/stops, GET /_fake/calls or POST /_fake/reset"}),
+        ),
     }
 }
 
@@ -331,6 +402,14 @@ fn is_deployment_id(id: &str) -> bool {
 }
 
 impl State {
+    fn reset(&mut self) {
+        self.deployments = self.seed.deployments.clone();
+        self.groups = self.seed.groups.iter().cloned().collect();
+        self.faults.clear();
+        self.calls.clear();
+        self.stops.clear();
+    }
+
     fn take_fault(&mut self, operation: &str, body: &Value) -> Option<ApiError> {
         let names = |fault: &Fault| match &fault.deployment_id {
             None => true,
@@ -375,8 +454,8 @@ impl State {
         let empty = self
             .groups
             .iter()
-            .filter(|(r, a, _)| r == region && a == application)
-            .map(|(_, _, g)| g.clone());
+            .filter(|g| g.region == region && g.application == application)
+            .map(|g| g.group.clone());
         let unique: BTreeSet<String> = from_deployments.chain(empty).collect();
         unique.into_iter().collect()
     }
@@ -416,7 +495,7 @@ impl State {
             || self
                 .groups
                 .iter()
-                .any(|(r, a, _)| r == region && a == application);
+                .any(|g| g.region == region && g.application == application);
         if !known {
             return Err(client_error(
                 "ApplicationDoesNotExistException",
