@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+"""Runs the function locally under `cargo lambda watch` against the fake CodeDeploy.
+
+    local.py try [EVENT_FILE]   invoke one event, print the result and the StopDeployment calls
+    local.py e2e                invoke every file in events/ and check each result and stop
+
+Both start the fake (seeded from scripts/seed.json) and `cargo lambda watch` (environment from
+scripts/local.env), and stop them again on success, failure or Ctrl-C. No AWS account is used.
+"""
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS = ROOT / "events"
+FUNCTION = "deployment-circuit-breaker"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, process, what, seconds=120):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {process.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"{what} did not listen on port {port} within {seconds} s")
+
+
+def stop(process):
+    """Stops a process and everything it started (it leads its own process group)."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, 15)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+            process.wait()
+
+
+class Stack:
+    """The fake CodeDeploy and the function under `cargo lambda watch`."""
+
+    def __init__(self, logs):
+        self.fake_port = free_port()
+        self.runtime_port = free_port()
+        self.logs = Path(logs)
+        self.processes = []
+
+    def __enter__(self):
+        subprocess.run(
+            ["cargo", "build", "--quiet", "--workspace", "--bins"],
+            cwd=ROOT,
+            check=True,
+        )
+        fake = self.spawn(
+            [str(ROOT / "target/debug/fake-codedeploy"), "--listen", f"127.0.0.1:{self.fake_port}",
+             "--seed", str(ROOT / "scripts/seed.json")],
+            "fake.log",
+        )
+        wait_for_port(self.fake_port, fake, "fake-codedeploy")
+        env_file = self.logs / "function.env"
+        env = (ROOT / "scripts/local.env").read_text()
+        env_file.write_text(env.replace("127.0.0.1:4599", f"127.0.0.1:{self.fake_port}"))
+        watch = self.spawn(
+            ["cargo", "lambda", "watch", "--ignore-changes", "--invoke-port", str(self.runtime_port),
+             "--env-file", str(env_file)],
+            "function.log",
+        )
+        wait_for_port(self.runtime_port, watch, "cargo lambda watch")
+        return self
+
+    def __exit__(self, *_):
+        for process in reversed(self.processes):
+            stop(process)
+
+    def spawn(self, command, log):
+        out = open(self.logs / log, "w")
+        process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        self.processes.append(process)
+        return process
+
+    def fake(self, method, command):
+        request = urllib.request.Request(f"http://127.0.0.1:{self.fake_port}/_fake/{command}",
+                                         method=method)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)
+
+    def invoke(self, *data):
+        """Invokes the function with `cargo lambda invoke`; returns (ok, output)."""
+        result = subprocess.run(
+            ["cargo", "lambda", "invoke", "--invoke-port", str(self.runtime_port), *data, FUNCTION],
+            cwd=ROOT, capture_output=True, text=True, timeout=120,
+        )
+        return result.returncode == 0, (result.stdout if result.returncode == 0 else result.stderr)
+
+    def function_log(self):
+        return (self.logs / "function.log").read_text(errors="replace")
+
+
+# What each sample event must do against scripts/seed.json (with scripts/local.env):
+# outcome per deployment, the StopDeployment calls as (region, id), and, for events that
+# call for no action, the start of the ignore reason.
+EXPECTED = {
+    "alarm-lambda-action.json": {
+        "actions": {"d-SHOPPROD1": "stopped"},
+        "stops": [("us-east-1", "d-SHOPPROD1")],
+    },
+    "eventbridge-alarm-state-change.json": {
+        "actions": {"d-CHECKOUT1": "stopped"},
+        "stops": [("us-east-1", "d-CHECKOUT1")],
+    },
+    "eventbridge-alarm-deployment-dimension.json": {
+        "actions": {"d-SEARCHEU1": "stopped"},
+        "stops": [("eu-west-1", "d-SEARCHEU1")],
+    },
+    "eventbridge-alarm-back-to-ok.json": {
+        "ignored": "state is OK, not ALARM",
+        "stops": [],
+    },
+    "sns-alarm.json": {
+        "actions": {"d-PAYMENTS1": "stopped", "d-PAYROLLB1": "skipped"},
+        "stops": [("us-east-1", "d-PAYMENTS1")],
+    },
+    "sns-alarm-composite.json": {
+        "actions": {"d-SHOPCANA1": "stopped"},
+        "stops": [("us-east-1", "d-SHOPCANA1")],
+    },
+    "sns-codedeploy-instance-failure.json": {
+        "actions": {"d-BILLING01": "stopped"},
+        "stops": [("us-east-1", "d-BILLING01")],
+    },
+    "sns-codedeploy-trigger-setup.json": {
+        "ignored": "plain-text message",
+        "stops": [],
+    },
+    "eventbridge-codedeploy-instance-failure.json": {
+        "actions": {"d-REPORTS01": "already_completed"},
+        "stops": [],
+    },
+    "sqs-batch.json": {
+        "batchItemFailures": ["b7c1a8e0-3f4d-4a5b-9c6d-7e8f9a0b1c2d"],
+        "stops": [("us-east-1", "d-BILLING01"), ("us-east-1", "d-CHECKOUT1")],
+    },
+    "kill-switch.json": {
+        "actions": {"d-SHOPPROD1": "stopped"},
+        "stops": [("us-east-1", "d-SHOPPROD1")],
+    },
+    "kill-switch-application.json": {
+        "actions": {"d-SHOPCANA1": "stopped", "d-SHOPPROD1": "stopped"},
+        "stops": [("us-east-1", "d-SHOPCANA1"), ("us-east-1", "d-SHOPPROD1")],
+    },
+}
+
+
+def check(name, ok, output, stops):
+    """Returns the list of problems with one invocation."""
+    expected = EXPECTED[name]
+    problems = []
+    if not ok:
+        return [f"invocation failed: {output.strip()}"]
+    result = json.loads(output)
+    if "batchItemFailures" in expected:
+        failed = [item["itemIdentifier"] for item in result.get("batchItemFailures", [])]
+        if failed != expected["batchItemFailures"]:
+            problems.append(f"batchItemFailures {failed}, expected {expected['batchItemFailures']}")
+    else:
+        actions = {a["deploymentId"]: a["outcome"] for a in result.get("actions", [])}
+        if actions != expected.get("actions", {}):
+            problems.append(f"actions {actions}, expected {expected.get('actions', {})}")
+        if "ignored" in expected:
+            reasons = [i["reason"] for i in result.get("ignored", [])]
+            if not any(r.startswith(expected["ignored"]) for r in reasons):
+                problems.append(f"ignored {reasons}, expected one starting {expected['ignored']!r}")
+    got = [(s["region"], s["deploymentId"]) for s in stops]
+    if got != expected["stops"]:
+        problems.append(f"StopDeployment calls {got}, expected {expected['stops']}")
+    if any(s.get("autoRollbackEnabled") is not True for s in stops):
+        problems.append(f"a stop without autoRollbackEnabled=true: {stops}")
+    return problems
+
+
+def e2e(logs):
+    files = sorted(p.name for p in EVENTS.glob("*.json"))
+    untested = sorted(set(files) - set(EXPECTED))
+    missing = sorted(set(EXPECTED) - set(files))
+    failures = [f"events/{n}: no expectation in scripts/local.py" for n in untested]
+    failures += [f"events/{n}: expected but missing" for n in missing]
+    passed, failed = 0, len(failures)
+    with Stack(logs) as stack:
+        for name in files:
+            if name not in EXPECTED:
+                continue
+            stack.fake("POST", "reset")
+            ok, output = stack.invoke("--data-file", str(EVENTS / name))
+            problems = check(name, ok, output, stack.fake("GET", "stops"))
+            status = "ok" if not problems else "FAILED"
+            print(f"e2e events/{name} ... {status}")
+            failures += [f"events/{name}: {problem}" for problem in problems]
+            passed += not problems
+            failed += bool(problems)
+
+        stack.fake("POST", "reset")
+        ok, output = stack.invoke("--data-ascii", '{"hello": "world"}')
+        bad_payload_ok = not ok and "InvalidPayload" in output and "unrecognised event" in output
+        print(f"e2e invalid payload ... {'ok' if bad_payload_ok else 'FAILED'}")
+        passed += bad_payload_ok
+        failed += not bad_payload_ok
+        if not bad_payload_ok:
+            failures.append(f"invalid payload: expected an InvalidPayload error, got {output.strip()}")
+
+        decisions = [json.loads(line) for line in stack.function_log().splitlines()
+                     if line.startswith("{") and '"decision"' in line]
+        json_logs_ok = any(d["fields"].get("deployment_id") == "d-SHOPPROD1"
+                           and d["fields"].get("outcome") == "stopped" for d in decisions)
+        print(f"e2e JSON decision logs ... {'ok' if json_logs_ok else 'FAILED'}")
+        passed += json_logs_ok
+        failed += not json_logs_ok
+        if not json_logs_ok:
+            failures.append("no JSON log line with the decision for d-SHOPPROD1")
+
+    for failure in failures:
+        print(f"FAILED {failure}")
+    print(f"e2e: {passed} passed, {failed} failed")
+    return 1 if failures else 0
+
+
+def try_event(logs, event):
+    path = Path(event)
+    if not path.is_file():
+        print(f"no such event file: {event} (see events/README.md)", file=sys.stderr)
+        return 2
+    with Stack(logs) as stack:
+        ok, output = stack.invoke("--data-file", str(path.resolve()))
+        stops = stack.fake("GET", "stops")
+        print(f"== {path.name} → the function returned:" if ok else f"== {path.name} → the function failed:")
+        print(json.dumps(json.loads(output), indent=2) if ok else output.strip())
+        print(f"== StopDeployment calls the fake CodeDeploy received: {len(stops)}")
+        for stop in stops:
+            print(f"   {stop['region']} {stop['deploymentId']} autoRollbackEnabled={stop['autoRollbackEnabled']}")
+        print("== the function's log lines:")
+        for line in stack.function_log().splitlines():
+            if line.startswith("{"):
+                print(f"   {line}")
+    return 0 if ok else 1
+
+
+def main(argv):
+    if len(argv) < 2 or argv[1] not in ("try", "e2e"):
+        print(__doc__, file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="circuit-breaker-") as logs:
+        try:
+            if argv[1] == "e2e":
+                return e2e(logs)
+            return try_event(logs, argv[2] if len(argv) > 2 else str(EVENTS / "alarm-lambda-action.json"))
+        except (RuntimeError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
+            print(f"error: {e}", file=sys.stderr)
+            for log in sorted(Path(logs).glob("*.log")):
+                print(f"--- {log.name} (last lines)", file=sys.stderr)
+                print("\n".join(log.read_text(errors="replace").splitlines()[-30:]), file=sys.stderr)
+            return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
