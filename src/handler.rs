@@ -54,8 +54,8 @@ pub async fn handle(
             let mut items = Vec::new();
             let mut failed = BTreeSet::new();
             for (index, record) in records.iter().enumerate() {
-                match &record.items {
-                    Ok(parsed) => items.extend(parsed.iter().cloned().map(|item| (index, item))),
+                match &record.item {
+                    Ok(item) => items.push((index, item.clone())),
                     Err(e) => {
                         warn!(message_id = %record.message_id, error = %e, "invalid SQS record");
                         failed.insert(index);

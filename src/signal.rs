@@ -133,7 +133,7 @@ pub enum Item {
 #[derive(Debug)]
 pub struct SqsRecord {
     pub message_id: String,
-    pub items: Result<Vec<Item>, ParseError>,
+    pub item: Result<Item, ParseError>,
 }
 
 /// A parsed invocation payload.
@@ -301,16 +301,16 @@ fn parse_sqs(event: &Value) -> Result<Payload, ParseError> {
             .filter(|id| !id.is_empty())
             .ok_or_else(|| error(format!("SQS record {index} has no `messageId`")))?;
         let what = format!("SQS message {message_id} `body`");
-        let items = match &record.body {
+        let item = match &record.body {
             None => Err(error(format!("{what} is missing"))),
             Some(body) => sqs_body(body, &what),
         };
-        records.push(SqsRecord { message_id, items });
+        records.push(SqsRecord { message_id, item });
     }
     Ok(Payload::Sqs(records))
 }
 
-fn sqs_body(body: &str, what: &str) -> Result<Vec<Item>, ParseError> {
+fn sqs_body(body: &str, what: &str) -> Result<Item, ParseError> {
     let value: Value =
         serde_json::from_str(body).map_err(|e| error(format!("{what} is not JSON: {e}")))?;
     let object = as_object(&value, what)?;
@@ -318,12 +318,9 @@ fn sqs_body(body: &str, what: &str) -> Result<Vec<Item>, ParseError> {
         object.contains_key("Message") && object.get("Type").and_then(Value::as_str).is_some();
     if is_sns {
         let notification: SnsNotification = decode(&value, what)?;
-        return Ok(vec![sns_notification(
-            &notification,
-            &format!("{what} `Message`"),
-        )?]);
+        return sns_notification(&notification, &format!("{what} `Message`"));
     }
-    Ok(vec![message(&value, what, None)?])
+    message(&value, what, None)
 }
 
 fn sns_notification(sns: &SnsNotification, what: &str) -> Result<Item, ParseError> {

@@ -149,11 +149,11 @@ fn sns_envelope(message: &str, region: &str) -> String {
     .to_string()
 }
 
-fn sqs_records(event: &Value) -> Vec<(String, Result<Vec<Item>, String>)> {
+fn sqs_records(event: &Value) -> Vec<(String, Result<Item, String>)> {
     match parse(event) {
         Ok(Payload::Sqs(records)) => records
             .into_iter()
-            .map(|r| (r.message_id, r.items.map_err(|e| e.0)))
+            .map(|r| (r.message_id, r.item.map_err(|e| e.0)))
             .collect(),
         other => panic!("expected an SQS payload, got {other:?}"),
     }
@@ -677,7 +677,7 @@ fn sqs_carries_sns_envelopes_eventbridge_events_and_raw_messages() {
     let records = sqs_records(&sqs_event(&bodies));
     assert_eq!(records.len(), 5);
     let signal = |i: usize| match &records[i].1 {
-        Ok(items) if items.len() == 1 => items[0].clone(),
+        Ok(item) => item.clone(),
         other => panic!("record {i}: {other:?}"),
     };
     let Item::Signal(Signal::Alarm(a)) = signal(0) else {
@@ -711,11 +711,8 @@ fn sqs_sns_envelope_region_comes_from_the_topic_when_the_message_has_none() {
         .unwrap()
         .to_string();
     let records = sqs_records(&sqs_event(&[sns_envelope(&message, "eu-north-1")]));
-    let Ok(items) = &records[0].1 else {
+    let Ok(Item::Signal(Signal::Alarm(a))) = &records[0].1 else {
         panic!("{records:?}")
-    };
-    let Item::Signal(Signal::Alarm(a)) = &items[0] else {
-        panic!()
     };
     assert_eq!(a.region.as_deref(), Some("eu-north-1"));
 }
@@ -736,8 +733,9 @@ fn sqs_bad_records_fail_alone() {
         .contains("SQS message msg-0 `body` is not JSON"));
     assert!(records[1].1.is_ok());
     assert!(records[2].1.as_ref().unwrap_err().contains("keys: a, b"));
-    let Ok(items) = &records[3].1 else { panic!() };
-    assert!(matches!(&items[0], Item::Ignored(i) if i.signal == "SNS SubscriptionConfirmation"));
+    assert!(
+        matches!(&records[3].1, Ok(Item::Ignored(i)) if i.signal == "SNS SubscriptionConfirmation")
+    );
 }
 
 #[test]
