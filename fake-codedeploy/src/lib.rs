@@ -5,15 +5,16 @@
 //! the operation in `X-Amz-Target`, pagination through `nextToken`, `StopDeployment` moving a
 //! deployment to `Stopped`, and errors as HTTP 400/500 with a `{"__type": …, "message": …}` body.
 //! The region of a call is read from the SigV4 credential scope, so one fake serves every region.
-//! Faults (throttling, server errors) can be injected per operation and deployment.
+//! Faults (error answers, dropped connections, slow answers) can be injected per operation and
+//! deployment, and the fake records how many calls it served at once.
 //!
 //! For scripts, `GET /_fake/stops` and `GET /_fake/calls` return what was received, and
 //! `POST /_fake/reset` restores the seed (see [`Seed`]).
 
 use std::collections::BTreeSet;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -121,13 +122,22 @@ pub struct Stop {
     pub auto_rollback_enabled: Option<bool>,
 }
 
-/// An error the fake returns instead of serving a call.
+/// What the fake does instead of (or before) serving a call.
+#[derive(Clone, Debug)]
+pub enum FaultKind {
+    /// Answer with HTTP `status` and this `__type`.
+    Error { status: u16, error_type: String },
+    /// Close the connection without answering.
+    Drop,
+    /// Wait this long, then serve the call.
+    Delay(Duration),
+}
+
 #[derive(Clone, Debug)]
 struct Fault {
     operation: String,
     deployment_id: Option<String>,
-    status: u16,
-    error_type: String,
+    kind: FaultKind,
     remaining: usize,
 }
 
@@ -142,6 +152,8 @@ struct State {
     faults: Vec<Fault>,
     calls: Vec<Call>,
     stops: Vec<Stop>,
+    in_flight: usize,
+    max_in_flight: usize,
 }
 
 /// A running fake; the server stops when this is dropped.
@@ -169,7 +181,11 @@ impl FakeCodeDeploy {
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |request| {
                         let state = state.clone();
-                        async move { Ok::<_, Infallible>(serve(&state, request).await) }
+                        async move {
+                            let _serving = InFlight::enter(&state);
+                            // An error makes hyper close the connection without answering.
+                            serve(&state, request).await.ok_or(Dropped)
+                        }
                     });
                     // A client that hangs up mid-request is not the fake's problem.
                     let _ = hyper::server::conn::http1::Builder::new()
@@ -223,7 +239,11 @@ impl FakeCodeDeploy {
 
     /// Answers the next `times` calls of `operation` with an error of HTTP `status` and `__type`.
     pub fn fail(&self, operation: &str, times: usize, status: u16, error_type: &str) {
-        self.push_fault(operation, None, times, status, error_type);
+        let kind = FaultKind::Error {
+            status,
+            error_type: error_type.into(),
+        };
+        self.inject(operation, None, times, kind);
     }
 
     /// Like [`FakeCodeDeploy::fail`], only for calls naming `deployment_id`.
@@ -235,24 +255,32 @@ impl FakeCodeDeploy {
         status: u16,
         error_type: &str,
     ) {
-        self.push_fault(operation, Some(deployment_id), times, status, error_type);
+        let kind = FaultKind::Error {
+            status,
+            error_type: error_type.into(),
+        };
+        self.inject(operation, Some(deployment_id), times, kind);
     }
 
-    fn push_fault(
+    /// Applies `kind` to the next `times` calls of `operation` (naming `deployment_id`, if given).
+    pub fn inject(
         &self,
         operation: &str,
         deployment_id: Option<&str>,
         times: usize,
-        status: u16,
-        error_type: &str,
+        kind: FaultKind,
     ) {
         self.lock().faults.push(Fault {
             operation: operation.into(),
             deployment_id: deployment_id.map(Into::into),
-            status,
-            error_type: error_type.into(),
+            kind,
             remaining: times,
         });
+    }
+
+    /// The most calls that were being served at the same time.
+    pub fn max_in_flight(&self) -> usize {
+        self.lock().max_in_flight
     }
 
     /// The deployments stopped so far, in order.
@@ -294,6 +322,36 @@ impl Drop for FakeCodeDeploy {
     }
 }
 
+/// Counts a call as being served until dropped (also when the client hangs up mid-call).
+struct InFlight<'a>(&'a Mutex<State>);
+
+impl<'a> InFlight<'a> {
+    fn enter(state: &'a Mutex<State>) -> Self {
+        let mut guard = lock(state);
+        guard.in_flight += 1;
+        guard.max_in_flight = guard.max_in_flight.max(guard.in_flight);
+        InFlight(state)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        lock(self.0).in_flight -= 1;
+    }
+}
+
+/// A call answered by closing the connection.
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by an injected fault")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
     // A panicking test thread must not hide the fake's state from the others.
     state
@@ -308,9 +366,10 @@ fn client_error(error_type: &str, message: impl Into<String>) -> ApiError {
     ApiError(400, error_type.into(), message.into())
 }
 
-async fn serve(state: &Mutex<State>, request: Request<Incoming>) -> Response<Full<Bytes>> {
+/// Serves one request; `None` drops the connection.
+async fn serve(state: &Mutex<State>, request: Request<Incoming>) -> Option<Response<Full<Bytes>>> {
     if let Some(command) = request.uri().path().strip_prefix("/_fake/") {
-        return admin(&mut lock(state), request.method(), command);
+        return Some(admin(&mut lock(state), request.method(), command));
     }
     let operation = request
         .headers()
@@ -327,29 +386,48 @@ async fn serve(state: &Mutex<State>, request: Request<Incoming>) -> Response<Ful
         .unwrap_or_default();
     let body = match request.into_body().collect().await {
         Ok(body) => body.to_bytes(),
-        Err(e) => return error_response(client_error("SerializationException", e.to_string())),
+        Err(e) => {
+            return Some(error_response(client_error(
+                "SerializationException",
+                e.to_string(),
+            )))
+        }
     };
     let body: Value = match serde_json::from_slice(&body) {
         Ok(body) => body,
-        Err(e) => return error_response(client_error("SerializationException", e.to_string())),
+        Err(e) => {
+            return Some(error_response(client_error(
+                "SerializationException",
+                e.to_string(),
+            )))
+        }
     };
-    let mut state = lock(state);
-    if state.verbose {
-        println!("{operation} {region} {body}");
+    let fault = {
+        let mut state = lock(state);
+        if state.verbose {
+            println!("{operation} {region} {body}");
+        }
+        state.calls.push(Call {
+            region: region.clone(),
+            operation: operation.clone(),
+            body: body.clone(),
+        });
+        state.take_fault(&operation, &body)
+    };
+    match fault {
+        Some(FaultKind::Drop) => return None,
+        Some(FaultKind::Delay(delay)) => tokio::time::sleep(delay).await,
+        Some(FaultKind::Error { status, error_type }) => {
+            let message = format!("injected {error_type} for {operation}");
+            return Some(error_response(ApiError(status, error_type, message)));
+        }
+        None => {}
     }
-    state.calls.push(Call {
-        region: region.clone(),
-        operation: operation.clone(),
-        body: body.clone(),
-    });
-    let result = match state.take_fault(&operation, &body) {
-        Some(fault) => Err(fault),
-        None => state.dispatch(&operation, &region, &body),
-    };
-    match result {
+    let result = lock(state).dispatch(&operation, &region, &body);
+    Some(match result {
         Ok(answer) => json_response(StatusCode::OK, &answer),
         Err(error) => error_response(error),
-    }
+    })
 }
 
 /// The scripting interface: inspect what was received, or restore the seed.
@@ -408,9 +486,10 @@ impl State {
         self.faults.clear();
         self.calls.clear();
         self.stops.clear();
+        self.max_in_flight = 0;
     }
 
-    fn take_fault(&mut self, operation: &str, body: &Value) -> Option<ApiError> {
+    fn take_fault(&mut self, operation: &str, body: &Value) -> Option<FaultKind> {
         let names = |fault: &Fault| match &fault.deployment_id {
             None => true,
             Some(id) => {
@@ -425,11 +504,7 @@ impl State {
             .iter_mut()
             .find(|f| f.operation == operation && f.remaining > 0 && names(f))?;
         fault.remaining -= 1;
-        Some(ApiError(
-            fault.status,
-            fault.error_type.clone(),
-            format!("injected {} for {operation}", fault.error_type),
-        ))
+        Some(fault.kind.clone())
     }
 
     fn dispatch(&mut self, operation: &str, region: &str, body: &Value) -> Result<Value, ApiError> {
