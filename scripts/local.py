@@ -115,7 +115,7 @@ class Stack:
 
 
 # What each sample event must do against scripts/seed.json (with scripts/local.env):
-# outcome per deployment, the StopDeployment calls as (region, id), and, for events that
+# outcome per deployment, the StopDeployment calls as (region, id) in any order, and, for events that
 # call for no action, the start of the ignore reason.
 EXPECTED = {
     "alarm-lambda-action.json": {
@@ -188,8 +188,8 @@ def check(name, ok, output, stops):
             reasons = [i["reason"] for i in result.get("ignored", [])]
             if not any(r.startswith(expected["ignored"]) for r in reasons):
                 problems.append(f"ignored {reasons}, expected one starting {expected['ignored']!r}")
-    got = [(s["region"], s["deploymentId"]) for s in stops]
-    if got != expected["stops"]:
+    got = sorted((s["region"], s["deploymentId"]) for s in stops)
+    if got != sorted(expected["stops"]):
         problems.append(f"StopDeployment calls {got}, expected {expected['stops']}")
     if any(s.get("autoRollbackEnabled") is not True for s in stops):
         problems.append(f"a stop without autoRollbackEnabled=true: {stops}")

@@ -1,13 +1,15 @@
 //! The one seam around the AWS CodeDeploy SDK: plain data in and out.
 //!
 //! One client per region, built on first use from the shared SDK configuration and reused across
-//! invocations. Signing, retries (standard mode, with backoff), timeouts, endpoints (including
-//! `AWS_ENDPOINT_URL_CODEDEPLOY`) and credentials are the SDK's.
+//! invocations; at most [`MAX_CALLS_IN_FLIGHT`] calls run at once. Signing, retries (standard
+//! mode, with backoff), timeouts, endpoints (including `AWS_ENDPOINT_URL_CODEDEPLOY`) and
+//! credentials are the SDK's.
 
 use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -17,12 +19,20 @@ use aws_sdk_codedeploy::error::{DisplayErrorContext, ProvideErrorMetadata, SdkEr
 use aws_sdk_codedeploy::operation::stop_deployment::StopDeploymentError;
 use aws_sdk_codedeploy::types::DeploymentStatus;
 use aws_sdk_codedeploy::Client;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
 
 /// Deployment statuses in which a deployment can still be stopped.
 pub const ACTIVE_STATUSES: [&str; 5] = ["Created", "Queued", "InProgress", "Baking", "Ready"];
 
 /// BatchGetDeployments takes at most this many IDs per call.
 const BATCH_LIMIT: usize = 25;
+
+/// At most this many CodeDeploy calls are in flight at once, across all regions.
+pub const MAX_CALLS_IN_FLIGHT: usize = 8;
+
+/// The error code of work cut short by the invocation's deadline.
+pub const DEADLINE_EXCEEDED: &str = "DeadlineExceeded";
 
 /// The SDK configuration loader with this function's retry and timeout policy. Everything else
 /// (credentials, endpoint overrides) comes from the environment as usual.
@@ -66,13 +76,41 @@ pub struct AwsError {
     pub message: String,
 }
 
+impl AwsError {
+    /// What to fix, for errors that retrying cannot.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self.code.as_str() {
+            "AccessDeniedException" | "AccessDenied" | "UnauthorizedOperation" => Some(
+                "the function's IAM role may not make this call here: allow it on this \
+                 application or deployment group, in this region (see template.yaml)",
+            ),
+            "DeploymentDoesNotExistException"
+            | "ApplicationDoesNotExistException"
+            | "DeploymentGroupDoesNotExistException" => {
+                Some("check the name or ID, and that it lives in this account and region")
+            }
+            "UnrecognizedClientException"
+            | "InvalidSignatureException"
+            | "ExpiredTokenException" => Some("the function's credentials were refused"),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for AwsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.code == DEADLINE_EXCEEDED {
+            return write!(f, "deadline: {} {}", self.operation, self.message);
+        }
         write!(
             f,
             "{} failed with {}: {}",
             self.operation, self.code, self.message
-        )
+        )?;
+        match self.hint() {
+            Some(hint) => write!(f, " ({hint})"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -111,10 +149,52 @@ pub enum Stopped {
     AlreadyCompleted,
 }
 
+/// When an invocation must have answered: Lambda's deadline less a margin to report in.
+#[derive(Clone, Copy, Debug)]
+pub struct Deadline(Instant);
+
+impl Deadline {
+    /// Time kept back from Lambda's deadline to finish the report and answer.
+    pub const MARGIN: Duration = Duration::from_millis(500);
+
+    /// The deadline of a Lambda invocation (`Context::deadline`), less [`Deadline::MARGIN`].
+    pub fn lambda(deadline: SystemTime) -> Deadline {
+        let left = deadline
+            .duration_since(SystemTime::now())
+            .unwrap_or_default();
+        Deadline::after(left.saturating_sub(Self::MARGIN))
+    }
+
+    /// A deadline `time` from now.
+    pub fn after(time: Duration) -> Deadline {
+        Deadline(Instant::now() + time)
+    }
+
+    /// Runs `work`, or gives up with [`DEADLINE_EXCEEDED`] when the deadline comes first.
+    pub async fn bound<T>(
+        self,
+        operation: &'static str,
+        work: impl Future<Output = Result<T, AwsError>>,
+    ) -> Result<T, AwsError> {
+        let late = || AwsError {
+            operation,
+            code: DEADLINE_EXCEEDED.into(),
+            message: "did not finish before the invocation's deadline".into(),
+        };
+        if Instant::now() >= self.0 {
+            return Err(late());
+        }
+        tokio::time::timeout_at(self.0, work)
+            .await
+            .unwrap_or_else(|_| Err(late()))
+    }
+}
+
 /// CodeDeploy in every region, through one cached client per region.
 pub struct CodeDeploy {
     base: SdkConfig,
     clients: Mutex<HashMap<String, Client>>,
+    in_flight: Semaphore,
 }
 
 impl CodeDeploy {
@@ -123,7 +203,13 @@ impl CodeDeploy {
         CodeDeploy {
             base,
             clients: Mutex::new(HashMap::new()),
+            in_flight: Semaphore::new(MAX_CALLS_IN_FLIGHT),
         }
+    }
+
+    /// Waits for a turn among the calls in flight (the semaphore is never closed).
+    async fn turn(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.in_flight.acquire().await.ok()
     }
 
     fn client(&self, region: &str) -> Client {
@@ -148,6 +234,7 @@ impl CodeDeploy {
         region: &str,
         application: &str,
     ) -> Result<Vec<String>, AwsError> {
+        let _turn = self.turn().await;
         self.client(region)
             .list_deployment_groups()
             .application_name(application)
@@ -174,6 +261,7 @@ impl CodeDeploy {
         for status in ACTIVE_STATUSES {
             request = request.include_only_statuses(DeploymentStatus::from(status));
         }
+        let _turn = self.turn().await;
         request
             .into_paginator()
             .items()
@@ -193,6 +281,7 @@ impl CodeDeploy {
         let client = self.client(region);
         let mut found = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(BATCH_LIMIT) {
+            let _turn = self.turn().await;
             let output = client
                 .batch_get_deployments()
                 .set_deployment_ids(Some(chunk.to_vec()))
@@ -227,6 +316,7 @@ impl CodeDeploy {
         id: &str,
         auto_rollback: bool,
     ) -> Result<Stopped, AwsError> {
+        let _turn = self.turn().await;
         let result = self
             .client(region)
             .stop_deployment()

@@ -3,11 +3,12 @@
 use std::collections::{BTreeSet, HashMap};
 
 use aws_lambda_events::sqs::SqsBatchResponse;
+use futures_util::future::join_all;
 use lambda_runtime::tracing::{debug, error, info, warn};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::codedeploy::{AwsError, CodeDeploy, DeploymentInfo, Stopped};
+use crate::codedeploy::{AwsError, CodeDeploy, Deadline, DeploymentInfo, Stopped};
 use crate::config::Config;
 use crate::decide::{decide, Decision};
 use crate::report::{Action, Failure, FailureKind, LookupError, Outcome, Report};
@@ -22,11 +23,12 @@ pub enum Response {
     Batch(SqsBatchResponse),
 }
 
-/// Handles one invocation payload. Fails when the payload is not understood, or when any stop
-/// or lookup failed (after every other target was tried); an SQS batch instead reports the
-/// records that failed.
+/// Handles one invocation payload, giving up on AWS calls at `deadline`. Fails when the payload
+/// is not understood, or when any stop or lookup failed (after every other target was tried);
+/// an SQS batch instead reports the records that failed.
 pub async fn handle(
     event: &Value,
+    deadline: Deadline,
     config: &Config,
     codedeploy: &CodeDeploy,
 ) -> Result<Response, Failure> {
@@ -41,7 +43,7 @@ pub async fn handle(
     match payload {
         Payload::Direct(items) => {
             let items = items.into_iter().map(|item| (0, item)).collect();
-            let (report, _) = run(items, config, codedeploy).await;
+            let (report, _) = run(items, deadline, config, codedeploy).await;
             match report.failure() {
                 Some(failure) => {
                     error!(error = %failure, "invocation failed");
@@ -63,7 +65,7 @@ pub async fn handle(
                 }
             }
             // Each decision is logged; the batch response carries only the failed records.
-            let (_, failed_runs) = run(items, config, codedeploy).await;
+            let (_, failed_runs) = run(items, deadline, config, codedeploy).await;
             failed.extend(failed_runs);
             let mut response = SqsBatchResponse::default();
             for index in failed {
@@ -83,74 +85,97 @@ struct Candidate {
 }
 
 /// Runs parsed items (each tagged with its origin) through resolution, the rails and the stops.
-/// Returns the report and the origins whose signals failed.
+/// Lookups, reads and stops run concurrently (the seam bounds the calls in flight). Returns the
+/// report and the origins whose signals failed.
 async fn run(
     items: Vec<(usize, Item)>,
+    deadline: Deadline,
     config: &Config,
     codedeploy: &CodeDeploy,
 ) -> (Report, BTreeSet<usize>) {
     let mut report = Report::default();
     let mut failed = BTreeSet::new();
-    let mut candidates: Vec<Candidate> = Vec::new();
+
+    let mut asked = Vec::new();
     for (origin, item) in items {
-        let signal = match item {
-            Item::Signal(signal) => signal,
-            Item::Ignored(ignored) => {
-                ignore(&mut report, ignored);
-                continue;
-            }
-        };
-        let stop_requests = match requests(&signal, config) {
-            Ok(stop_requests) => stop_requests,
-            Err(ignored) => {
-                ignore(&mut report, ignored);
-                continue;
-            }
-        };
-        for request in stop_requests {
-            let what = format!("{} in {}", request.target, request.region);
-            match deployment_ids(&request, codedeploy).await {
-                Ok(ids) if ids.is_empty() => ignore(
-                    &mut report,
-                    Ignored {
-                        signal: signal.label(),
-                        reason: format!("no active deployment of {what}"),
-                    },
+        match item {
+            Item::Ignored(ignored) => ignore(&mut report, ignored),
+            Item::Signal(signal) => match requests(&signal, config) {
+                Ok(stop_requests) => asked.extend(
+                    stop_requests
+                        .into_iter()
+                        .map(|request| (origin, signal.label(), request)),
                 ),
-                Ok(ids) => {
-                    for id in ids {
-                        match candidates
-                            .iter_mut()
-                            .find(|c| c.id == id && c.region == request.region)
-                        {
-                            Some(known) => {
-                                known.origins.insert(origin);
-                            }
-                            None => candidates.push(Candidate {
-                                id,
-                                region: request.region.clone(),
-                                reason: request.reason.clone(),
-                                origins: BTreeSet::from([origin]),
-                            }),
-                        }
-                    }
-                }
+                Err(ignored) => ignore(&mut report, ignored),
+            },
+        }
+    }
+
+    let found = join_all(asked.iter().map(|(_, _, request)| async {
+        let lookups = async { Ok(deployment_ids(request, codedeploy).await) };
+        match deadline.bound("finding the deployments", lookups).await {
+            Ok(lookups) => lookups,
+            Err(late) => vec![Err(late)],
+        }
+    }))
+    .await;
+    let mut candidates: Vec<Candidate> = Vec::new();
+    for ((origin, label, request), lookups) in asked.into_iter().zip(found) {
+        let what = format!("{} in {}", request.target, request.region);
+        if lookups
+            .iter()
+            .all(|ids| ids.as_ref().is_ok_and(Vec::is_empty))
+        {
+            let reason = format!("no active deployment of {what}");
+            ignore(
+                &mut report,
+                Ignored {
+                    signal: label.clone(),
+                    reason,
+                },
+            );
+        }
+        for lookup in lookups {
+            let ids = match lookup {
+                Ok(ids) => ids,
                 Err(e) => {
-                    error!(signal = %signal.label(), target = %what, error = %e, "lookup failed");
+                    error!(signal = %label, target = %what, error = %e, "lookup failed");
                     report.errors.push(LookupError {
                         signal: format!("{} ({what})", request.reason),
-                        error_code: e.code,
-                        message: e.message,
+                        error_code: e.code.clone(),
+                        message: e.to_string(),
                     });
                     failed.insert(origin);
+                    continue;
+                }
+            };
+            for id in ids {
+                match candidates
+                    .iter_mut()
+                    .find(|c| c.id == id && c.region == request.region)
+                {
+                    Some(known) => {
+                        known.origins.insert(origin);
+                    }
+                    None => candidates.push(Candidate {
+                        id,
+                        region: request.region.clone(),
+                        reason: request.reason.clone(),
+                        origins: BTreeSet::from([origin]),
+                    }),
                 }
             }
         }
     }
 
-    let described = describe(&candidates, codedeploy).await;
-    for candidate in &candidates {
-        let action = act(candidate, &described, config, codedeploy).await;
+    let described = describe(&candidates, deadline, codedeploy).await;
+    let actions = join_all(
+        candidates
+            .iter()
+            .map(|candidate| act(candidate, &described, deadline, config, codedeploy)),
+    )
+    .await;
+    for (candidate, action) in candidates.iter().zip(actions) {
         info!(
             deployment_id = %action.deployment_id,
             region = %action.region,
@@ -171,9 +196,10 @@ fn ignore(report: &mut Report, ignored: Ignored) {
     report.ignored.push(ignored);
 }
 
-/// Reads every candidate from CodeDeploy, one batch of calls per region.
+/// Reads every candidate from CodeDeploy, one batch of calls per region, regions together.
 async fn describe(
     candidates: &[Candidate],
+    deadline: Deadline,
     codedeploy: &CodeDeploy,
 ) -> HashMap<String, Result<Vec<DeploymentInfo>, AwsError>> {
     let mut by_region: HashMap<String, Vec<String>> = HashMap::new();
@@ -183,18 +209,18 @@ async fn describe(
             .or_default()
             .push(candidate.id.clone());
     }
-    let mut described = HashMap::new();
-    for (region, ids) in by_region {
-        let infos = codedeploy.deployments(&region, &ids).await;
-        described.insert(region, infos);
-    }
-    described
+    let described = join_all(by_region.iter().map(|(region, ids)| {
+        deadline.bound("BatchGetDeployments", codedeploy.deployments(region, ids))
+    }))
+    .await;
+    by_region.into_keys().zip(described).collect()
 }
 
 /// Applies the rails to one candidate and stops it when they allow.
 async fn act(
     candidate: &Candidate,
     described: &HashMap<String, Result<Vec<DeploymentInfo>, AwsError>>,
+    deadline: Deadline,
     config: &Config,
     codedeploy: &CodeDeploy,
 ) -> Action {
@@ -234,10 +260,8 @@ async fn act(
             action.reason = held(&reason);
         }
         Decision::Stop => {
-            match codedeploy
-                .stop(&candidate.region, &candidate.id, config.auto_rollback)
-                .await
-            {
+            let stop = codedeploy.stop(&candidate.region, &candidate.id, config.auto_rollback);
+            match deadline.bound("StopDeployment", stop).await {
                 Ok(Stopped::Now(status)) => {
                     action.outcome = Outcome::Stopped;
                     action.stop_status = Some(status);

@@ -1,7 +1,7 @@
 //! The Lambda entry point: configuration and clients once at start, then one handler call per
 //! invocation.
 
-use deployment_circuit_breaker::codedeploy::{sdk_config_loader, CodeDeploy};
+use deployment_circuit_breaker::codedeploy::{sdk_config_loader, CodeDeploy, Deadline};
 use deployment_circuit_breaker::config::Config;
 use deployment_circuit_breaker::handler::handle;
 use lambda_runtime::{run, service_fn, tracing, Error, LambdaEvent};
@@ -15,7 +15,8 @@ async fn main() -> Result<(), Error> {
     let codedeploy = CodeDeploy::new(sdk_config_loader().load().await);
     let (config, codedeploy) = (&config, &codedeploy);
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handle(&event.payload, config, codedeploy).await
+        let deadline = Deadline::lambda(event.context.deadline());
+        handle(&event.payload, deadline, config, codedeploy).await
     }))
     .await
 }

@@ -75,28 +75,21 @@ impl Report {
             .actions
             .iter()
             .filter(|a| a.outcome == Outcome::Failed)
-            .map(|a| {
-                format!(
-                    "{} in {} ({})",
-                    a.deployment_id,
-                    a.region,
-                    a.error_code.as_deref().unwrap_or("error")
-                )
-            })
+            .map(|a| format!("{} in {}: {}", a.deployment_id, a.region, a.reason))
             .collect();
         let lookups: Vec<String> = self
             .errors
             .iter()
-            .map(|e| format!("{} ({}: {})", e.signal, e.error_code, e.message))
+            .map(|e| format!("{}: {}", e.signal, e.message))
             .collect();
         let mut parts = Vec::new();
         if !failed.is_empty() {
-            parts.push(format!("could not stop {}", failed.join(", ")));
+            parts.push(format!("could not stop {}", failed.join("; ")));
         }
         if !lookups.is_empty() {
             parts.push(format!(
                 "could not find the deployments of {}",
-                lookups.join(", ")
+                lookups.join("; ")
             ));
         }
         if parts.is_empty() {

@@ -4,6 +4,8 @@
 //! targets; [`deployment_ids`] turns an application or group target into its active
 //! deployments through CodeDeploy.
 
+use futures_util::future::join_all;
+
 use crate::codedeploy::{AwsError, CodeDeploy};
 use crate::config::Config;
 use crate::glob::matches;
@@ -115,37 +117,38 @@ fn alarm_requests(alarm: &Alarm, config: &Config) -> Result<Vec<StopRequest>, St
     Ok(by_rules)
 }
 
-/// The deployment IDs a request targets: the ID itself, or the active deployments of the
-/// group (of every group of the application when no group is named).
+/// The deployment IDs a request targets, one result per lookup: the ID itself, or the active
+/// deployments of the group, or of every group of the application (looked up together, so one
+/// group's failure leaves the others' results intact).
 pub async fn deployment_ids(
     request: &StopRequest,
     codedeploy: &CodeDeploy,
-) -> Result<Vec<String>, AwsError> {
+) -> Vec<Result<Vec<String>, AwsError>> {
     let region = &request.region;
     match &request.target {
-        Target::Deployment(id) => Ok(vec![id.clone()]),
+        Target::Deployment(id) => vec![Ok(vec![id.clone()])],
         Target::Group {
             application,
             group: Some(group),
-        } => {
+        } => vec![
             codedeploy
                 .active_deployments(region, application, group)
-                .await
-        }
+                .await,
+        ],
         Target::Group {
             application,
             group: None,
-        } => {
-            let mut ids = Vec::new();
-            for group in codedeploy.deployment_groups(region, application).await? {
-                ids.extend(
-                    codedeploy
-                        .active_deployments(region, application, &group)
-                        .await?,
-                );
+        } => match codedeploy.deployment_groups(region, application).await {
+            Err(e) => vec![Err(e)],
+            Ok(groups) => {
+                join_all(
+                    groups
+                        .iter()
+                        .map(|group| codedeploy.active_deployments(region, application, group)),
+                )
+                .await
             }
-            Ok(ids)
-        }
+        },
     }
 }
 

@@ -334,11 +334,18 @@ fn sns_notification(sns: &SnsNotification, what: &str) -> Result<Item, ParseErro
             }))
         }
     }
-    let Ok(value) = serde_json::from_str::<Value>(&sns.message) else {
-        return Ok(Item::Ignored(Ignored {
-            signal: format!("SNS message \"{subject}\""),
-            reason: "plain-text message, not an alarm or deployment event".into(),
-        }));
+    let value = match serde_json::from_str::<Value>(&sns.message) {
+        Ok(value) => value,
+        // Text that starts like JSON is a broken event, not a human-readable message.
+        Err(e) if sns.message.trim_start().starts_with(['{', '[']) => {
+            return Err(error(format!("{what} is not valid JSON: {e}")))
+        }
+        Err(_) => {
+            return Ok(Item::Ignored(Ignored {
+                signal: format!("SNS message \"{subject}\""),
+                reason: "plain-text message, not an alarm or deployment event".into(),
+            }))
+        }
     };
     let topic_region = sns.topic_arn.as_deref().and_then(arn_region);
     message(&value, what, topic_region)

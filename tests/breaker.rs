@@ -1,119 +1,13 @@
 //! Behaviour against a stateful fake CodeDeploy over real HTTP, driven by the real
 //! `aws-sdk-codedeploy` client: mappings, rails, duplicates, regions, retries and failures.
 
-use std::collections::HashMap;
+mod common;
 
-use aws_sdk_codedeploy::config::{Credentials, Region};
-use deployment_circuit_breaker::codedeploy::{sdk_config_loader, CodeDeploy};
-use deployment_circuit_breaker::config::Config;
-use deployment_circuit_breaker::handler::{handle, Response};
-use deployment_circuit_breaker::report::{Failure, FailureKind, Outcome, Report};
-use fake_codedeploy::{Deployment, FakeCodeDeploy, Stop};
+use common::*;
+use deployment_circuit_breaker::report::{FailureKind, Outcome};
+use fake_codedeploy::{Deployment, Stop};
 use lambda_runtime::Diagnostic;
-use serde_json::{json, Value};
-
-const HOME: &str = "us-east-1";
-
-struct World {
-    fake: FakeCodeDeploy,
-    codedeploy: CodeDeploy,
-    config: Config,
-}
-
-impl World {
-    async fn new(vars: &[(&str, &str)]) -> World {
-        let fake = FakeCodeDeploy::start().await.expect("fake starts");
-        let sdk = sdk_config_loader()
-            .endpoint_url(fake.endpoint())
-            .region(Region::new(HOME))
-            .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
-            .load()
-            .await;
-        let mut env: HashMap<String, String> = HashMap::from([("AWS_REGION".into(), HOME.into())]);
-        env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let config = Config::from_lookup(|name| env.get(name).cloned()).expect("valid config");
-        World {
-            fake,
-            codedeploy: CodeDeploy::new(sdk),
-            config,
-        }
-    }
-
-    async fn invoke(&self, event: &Value) -> Result<Response, Failure> {
-        handle(event, &self.config, &self.codedeploy).await
-    }
-
-    async fn report(&self, event: &Value) -> Report {
-        match self.invoke(event).await {
-            Ok(Response::Report(report)) => report,
-            other => panic!("expected a report, got {other:?}"),
-        }
-    }
-
-    async fn failure(&self, event: &Value) -> Failure {
-        match self.invoke(event).await {
-            Err(failure) => failure,
-            other => panic!("expected a failure, got {other:?}"),
-        }
-    }
-
-    fn stopped(&self) -> Vec<String> {
-        self.fake
-            .stops()
-            .into_iter()
-            .map(|s| s.deployment_id)
-            .collect()
-    }
-}
-
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture exists"))
-        .expect("fixture is JSON")
-}
-
-/// The documented EventBridge alarm state change, renamed and tagged.
-fn alarm_event(name: &str, region: &str, tags: Value) -> Value {
-    let mut event = fixture("aws-docs-eventbridge-cloudwatch-alarm-state-change-metric.json");
-    event["region"] = json!(region);
-    event["resources"] = json!([format!(
-        "arn:aws:cloudwatch:{region}:123456789012:alarm:{name}"
-    )]);
-    event["detail"]["alarmName"] = json!(name);
-    event["detail"]["alarmTags"] = tags;
-    event
-}
-
-fn tagged(application: &str, group: &str) -> Value {
-    json!({"codedeploy-application": application, "codedeploy-deployment-group": group})
-}
-
-fn outcomes(report: &Report) -> Vec<(String, Outcome)> {
-    report
-        .actions
-        .iter()
-        .map(|a| (a.deployment_id.clone(), a.outcome))
-        .collect()
-}
-
-fn sqs(bodies: &[Value]) -> Value {
-    let records: Vec<Value> = bodies
-        .iter()
-        .enumerate()
-        .map(|(i, body)| {
-            json!({
-                "messageId": format!("msg-{i}"),
-                "receiptHandle": "h",
-                "body": body.as_str().map(str::to_string).unwrap_or_else(|| body.to_string()),
-                "attributes": {}, "messageAttributes": {},
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:breaker",
-                "awsRegion": HOME
-            })
-        })
-        .collect();
-    json!({ "Records": records })
-}
+use serde_json::json;
 
 // --- Mapping alarms to deployments ---
 
@@ -717,14 +611,14 @@ async fn a_failed_stop_fails_the_invocation_after_the_others_are_stopped() {
     assert!(
         failure
             .message
-            .contains("d-AAAAAAAA1 in us-east-1 (InternalFailure)"),
+            .contains("d-AAAAAAAA1 in us-east-1: StopDeployment failed with InternalFailure"),
         "{}",
         failure.message
     );
     assert!(
         failure
             .message
-            .contains("d-AAAAAAAA2 in us-east-1 (AccessDeniedException)"),
+            .contains("d-AAAAAAAA2 in us-east-1: StopDeployment failed with AccessDeniedException"),
         "{}",
         failure.message
     );
@@ -774,9 +668,14 @@ async fn a_failed_lookup_fails_the_invocation() {
 async fn an_unknown_deployment_is_a_failure_that_names_account_and_region() {
     let w = World::new(&[]).await;
     let failure = w.failure(&json!({"deploymentId": "d-ZZZZZZZZ9"})).await;
-    assert!(failure
-        .message
-        .contains("d-ZZZZZZZZ9 in us-east-1 (DeploymentDoesNotExistException)"));
+    assert!(
+        failure.message.contains(
+            "d-ZZZZZZZZ9 in us-east-1: CodeDeploy has no deployment d-ZZZZZZZZ9 in us-east-1: \
+             check the account and region"
+        ),
+        "{}",
+        failure.message
+    );
     assert_eq!(w.fake.call_count("StopDeployment"), 0);
 }
 

@@ -1,0 +1,138 @@
+//! Shared by the behaviour tests: the function wired to a fake CodeDeploy over real HTTP, driven
+//! by the real `aws-sdk-codedeploy` client, and builders for realistic payloads.
+#![allow(dead_code)] // each test crate uses its own subset
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_config::ConfigLoader;
+use aws_sdk_codedeploy::config::{Credentials, Region};
+use deployment_circuit_breaker::codedeploy::{sdk_config_loader, CodeDeploy, Deadline};
+use deployment_circuit_breaker::config::Config;
+use deployment_circuit_breaker::handler::{handle, Response};
+use deployment_circuit_breaker::report::{Failure, Outcome, Report};
+use fake_codedeploy::FakeCodeDeploy;
+use serde_json::{json, Value};
+
+pub const HOME: &str = "us-east-1";
+
+/// The function wired to a fresh fake CodeDeploy.
+pub struct World {
+    pub fake: FakeCodeDeploy,
+    pub codedeploy: CodeDeploy,
+    pub config: Config,
+    /// How long each invocation may take.
+    pub deadline: Duration,
+}
+
+impl World {
+    /// The function with these configuration variables (and `AWS_REGION` = [`HOME`]).
+    pub async fn new(vars: &[(&str, &str)]) -> World {
+        World::with_loader(vars, sdk_config_loader()).await
+    }
+
+    /// Like [`World::new`], with the SDK configured by `loader` (pointed at the fake here).
+    pub async fn with_loader(vars: &[(&str, &str)], loader: ConfigLoader) -> World {
+        let fake = FakeCodeDeploy::start().await.expect("fake starts");
+        let sdk = loader
+            .endpoint_url(fake.endpoint())
+            .region(Region::new(HOME))
+            .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
+            .load()
+            .await;
+        let mut env: HashMap<String, String> = HashMap::from([("AWS_REGION".into(), HOME.into())]);
+        env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let config = Config::from_lookup(|name| env.get(name).cloned()).expect("valid config");
+        World {
+            fake,
+            codedeploy: CodeDeploy::new(sdk),
+            config,
+            deadline: Duration::from_secs(60),
+        }
+    }
+
+    pub async fn invoke(&self, event: &Value) -> Result<Response, Failure> {
+        handle(
+            event,
+            Deadline::after(self.deadline),
+            &self.config,
+            &self.codedeploy,
+        )
+        .await
+    }
+
+    pub async fn report(&self, event: &Value) -> Report {
+        match self.invoke(event).await {
+            Ok(Response::Report(report)) => report,
+            other => panic!("expected a report, got {other:?}"),
+        }
+    }
+
+    pub async fn failure(&self, event: &Value) -> Failure {
+        match self.invoke(event).await {
+            Err(failure) => failure,
+            other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+
+    /// The IDs stopped so far, sorted (stops run concurrently, in no set order).
+    pub fn stopped(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .fake
+            .stops()
+            .into_iter()
+            .map(|s| s.deployment_id)
+            .collect();
+        ids.sort();
+        ids
+    }
+}
+
+pub fn fixture(name: &str) -> Value {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture exists"))
+        .expect("fixture is JSON")
+}
+
+/// The documented EventBridge alarm state change, renamed and tagged.
+pub fn alarm_event(name: &str, region: &str, tags: Value) -> Value {
+    let mut event = fixture("aws-docs-eventbridge-cloudwatch-alarm-state-change-metric.json");
+    event["region"] = json!(region);
+    event["resources"] = json!([format!(
+        "arn:aws:cloudwatch:{region}:123456789012:alarm:{name}"
+    )]);
+    event["detail"]["alarmName"] = json!(name);
+    event["detail"]["alarmTags"] = tags;
+    event
+}
+
+pub fn tagged(application: &str, group: &str) -> Value {
+    json!({"codedeploy-application": application, "codedeploy-deployment-group": group})
+}
+
+pub fn outcomes(report: &Report) -> Vec<(String, Outcome)> {
+    report
+        .actions
+        .iter()
+        .map(|a| (a.deployment_id.clone(), a.outcome))
+        .collect()
+}
+
+pub fn sqs(bodies: &[Value]) -> Value {
+    let records: Vec<Value> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| {
+            json!({
+                "messageId": format!("msg-{i}"),
+                "receiptHandle": "h",
+                "body": body.as_str().map(str::to_string).unwrap_or_else(|| body.to_string()),
+                "attributes": {}, "messageAttributes": {},
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:breaker",
+                "awsRegion": HOME
+            })
+        })
+        .collect();
+    json!({ "Records": records })
+}
