@@ -171,7 +171,7 @@ impl Deadline {
     }
 
     /// Runs `work`, or gives up with [`DEADLINE_EXCEEDED`] when the deadline comes first.
-    pub async fn bound<T>(
+    async fn bound<T>(
         self,
         operation: &'static str,
         work: impl Future<Output = Result<T, AwsError>>,
@@ -207,9 +207,21 @@ impl CodeDeploy {
         }
     }
 
-    /// Waits for a turn among the calls in flight (the semaphore is never closed).
-    async fn turn(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
-        self.in_flight.acquire().await.ok()
+    /// Runs one CodeDeploy call when its turn among the calls in flight comes, giving up when
+    /// `deadline` comes first (waiting included, so nothing is sent after the deadline).
+    async fn call<T>(
+        &self,
+        deadline: Deadline,
+        operation: &'static str,
+        work: impl Future<Output = Result<T, AwsError>>,
+    ) -> Result<T, AwsError> {
+        deadline
+            .bound(operation, async {
+                // The semaphore is never closed; without a permit the call simply goes ahead.
+                let _turn = self.in_flight.acquire().await.ok();
+                work.await
+            })
+            .await
     }
 
     fn client(&self, region: &str) -> Client {
@@ -231,24 +243,30 @@ impl CodeDeploy {
     /// The names of every deployment group of an application (ListDeploymentGroups, all pages).
     pub async fn deployment_groups(
         &self,
+        deadline: Deadline,
         region: &str,
         application: &str,
     ) -> Result<Vec<String>, AwsError> {
-        let _turn = self.turn().await;
-        self.client(region)
+        let pages = self
+            .client(region)
             .list_deployment_groups()
             .application_name(application)
             .into_paginator()
             .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| aws_error("ListDeploymentGroups", e))
+            .send();
+        let work = async {
+            pages
+                .try_collect()
+                .await
+                .map_err(|e| aws_error("ListDeploymentGroups", e))
+        };
+        self.call(deadline, "ListDeploymentGroups", work).await
     }
 
     /// The IDs of a group's deployments that can still be stopped (ListDeployments, all pages).
     pub async fn active_deployments(
         &self,
+        deadline: Deadline,
         region: &str,
         application: &str,
         group: &str,
@@ -261,33 +279,37 @@ impl CodeDeploy {
         for status in ACTIVE_STATUSES {
             request = request.include_only_statuses(DeploymentStatus::from(status));
         }
-        let _turn = self.turn().await;
-        request
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| aws_error("ListDeployments", e))
+        let pages = request.into_paginator().items().send();
+        let work = async {
+            pages
+                .try_collect()
+                .await
+                .map_err(|e| aws_error("ListDeployments", e))
+        };
+        self.call(deadline, "ListDeployments", work).await
     }
 
     /// What CodeDeploy knows of these deployments (BatchGetDeployments, 25 IDs a call).
     /// Deployments CodeDeploy does not know are absent from the result.
     pub async fn deployments(
         &self,
+        deadline: Deadline,
         region: &str,
         ids: &[String],
     ) -> Result<Vec<DeploymentInfo>, AwsError> {
         let client = self.client(region);
         let mut found = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(BATCH_LIMIT) {
-            let _turn = self.turn().await;
-            let output = client
+            let request = client
                 .batch_get_deployments()
-                .set_deployment_ids(Some(chunk.to_vec()))
-                .send()
-                .await
-                .map_err(|e| aws_error("BatchGetDeployments", e))?;
+                .set_deployment_ids(Some(chunk.to_vec()));
+            let work = async {
+                request
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("BatchGetDeployments", e))
+            };
+            let output = self.call(deadline, "BatchGetDeployments", work).await?;
             found.extend(output.deployments_info().iter().map(|info| {
                 DeploymentInfo {
                     id: info.deployment_id().unwrap_or_default().to_string(),
@@ -312,35 +334,36 @@ impl CodeDeploy {
     /// Stops a deployment (StopDeployment), rolling it back when `auto_rollback` is set.
     pub async fn stop(
         &self,
+        deadline: Deadline,
         region: &str,
         id: &str,
         auto_rollback: bool,
     ) -> Result<Stopped, AwsError> {
-        let _turn = self.turn().await;
-        let result = self
+        let request = self
             .client(region)
             .stop_deployment()
             .deployment_id(id)
-            .auto_rollback_enabled(auto_rollback)
-            .send()
-            .await;
-        match result {
-            Ok(output) => Ok(Stopped::Now(
-                output
-                    .status()
-                    .map(|s| s.as_str())
-                    .unwrap_or("Pending")
-                    .to_string(),
-            )),
-            Err(SdkError::ServiceError(e))
-                if matches!(
-                    e.err(),
-                    StopDeploymentError::DeploymentAlreadyCompletedException(_)
-                ) =>
-            {
-                Ok(Stopped::AlreadyCompleted)
+            .auto_rollback_enabled(auto_rollback);
+        let work = async {
+            match request.send().await {
+                Ok(output) => Ok(Stopped::Now(
+                    output
+                        .status()
+                        .map(|s| s.as_str())
+                        .unwrap_or("Pending")
+                        .to_string(),
+                )),
+                Err(SdkError::ServiceError(e))
+                    if matches!(
+                        e.err(),
+                        StopDeploymentError::DeploymentAlreadyCompletedException(_)
+                    ) =>
+                {
+                    Ok(Stopped::AlreadyCompleted)
+                }
+                Err(e) => Err(aws_error("StopDeployment", e)),
             }
-            Err(e) => Err(aws_error("StopDeployment", e)),
-        }
+        };
+        self.call(deadline, "StopDeployment", work).await
     }
 }

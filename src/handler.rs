@@ -111,13 +111,11 @@ async fn run(
         }
     }
 
-    let found = join_all(asked.iter().map(|(_, _, request)| async {
-        let lookups = async { Ok(deployment_ids(request, codedeploy).await) };
-        match deadline.bound("finding the deployments", lookups).await {
-            Ok(lookups) => lookups,
-            Err(late) => vec![Err(late)],
-        }
-    }))
+    let found = join_all(
+        asked
+            .iter()
+            .map(|(_, _, request)| deployment_ids(request, deadline, codedeploy)),
+    )
     .await;
     let mut candidates: Vec<Candidate> = Vec::new();
     for ((origin, label, request), lookups) in asked.into_iter().zip(found) {
@@ -209,9 +207,11 @@ async fn describe(
             .or_default()
             .push(candidate.id.clone());
     }
-    let described = join_all(by_region.iter().map(|(region, ids)| {
-        deadline.bound("BatchGetDeployments", codedeploy.deployments(region, ids))
-    }))
+    let described = join_all(
+        by_region
+            .iter()
+            .map(|(region, ids)| codedeploy.deployments(deadline, region, ids)),
+    )
     .await;
     by_region.into_keys().zip(described).collect()
 }
@@ -260,8 +260,13 @@ async fn act(
             action.reason = held(&reason);
         }
         Decision::Stop => {
-            let stop = codedeploy.stop(&candidate.region, &candidate.id, config.auto_rollback);
-            match deadline.bound("StopDeployment", stop).await {
+            let stop = codedeploy.stop(
+                deadline,
+                &candidate.region,
+                &candidate.id,
+                config.auto_rollback,
+            );
+            match stop.await {
                 Ok(Stopped::Now(status)) => {
                     action.outcome = Outcome::Stopped;
                     action.stop_status = Some(status);

@@ -6,7 +6,7 @@
 
 use futures_util::future::join_all;
 
-use crate::codedeploy::{AwsError, CodeDeploy};
+use crate::codedeploy::{AwsError, CodeDeploy, Deadline};
 use crate::config::Config;
 use crate::glob::matches;
 use crate::signal::{Alarm, Ignored, Signal, Target};
@@ -122,6 +122,7 @@ fn alarm_requests(alarm: &Alarm, config: &Config) -> Result<Vec<StopRequest>, St
 /// group's failure leaves the others' results intact).
 pub async fn deployment_ids(
     request: &StopRequest,
+    deadline: Deadline,
     codedeploy: &CodeDeploy,
 ) -> Vec<Result<Vec<String>, AwsError>> {
     let region = &request.region;
@@ -132,20 +133,21 @@ pub async fn deployment_ids(
             group: Some(group),
         } => vec![
             codedeploy
-                .active_deployments(region, application, group)
+                .active_deployments(deadline, region, application, group)
                 .await,
         ],
         Target::Group {
             application,
             group: None,
-        } => match codedeploy.deployment_groups(region, application).await {
+        } => match codedeploy
+            .deployment_groups(deadline, region, application)
+            .await
+        {
             Err(e) => vec![Err(e)],
             Ok(groups) => {
-                join_all(
-                    groups
-                        .iter()
-                        .map(|group| codedeploy.active_deployments(region, application, group)),
-                )
+                join_all(groups.iter().map(|group| {
+                    codedeploy.active_deployments(deadline, region, application, group)
+                }))
                 .await
             }
         },
