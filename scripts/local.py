@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -110,6 +111,16 @@ class Stack:
         )
         return result.returncode == 0, (result.stdout if result.returncode == 0 else result.stderr)
 
+    def post(self, body):
+        """Sends raw bytes to the runtime emulator as an invocation; returns (HTTP status, body)."""
+        url = f"http://127.0.0.1:{self.runtime_port}/2015-03-31/functions/{FUNCTION}/invocations"
+        request = urllib.request.Request(url, data=body, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=120) as response:
+                return response.status, response.read().decode(errors="replace")
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode(errors="replace")
+
     def function_log(self):
         return (self.logs / "function.log").read_text(errors="replace")
 
@@ -169,6 +180,19 @@ EXPECTED = {
 }
 
 
+# Raw bodies no trigger sends: each must be answered with an error, and the function must live on.
+HOSTILE = {
+    "invalid UTF-8 in an SQS body": b'{"Records":[{"eventSource":"aws:sqs","messageId":"m","body":"\xff\xfe"}]}',
+    "JSON nested 100,000 deep": b"[" * 100_000 + b"]" * 100_000,
+    "null": b"null",
+    "an array": b"[1, 2, 3]",
+    "not JSON": b"stop everything",
+}
+
+# What must never reach the logs at INFO: credentials (from scripts/local.env) and payload text.
+SECRETS = ["AKIDLOCALFAKE", "local-fake-secret", "Threshold Crossed", "5xx rate of the shop API"]
+
+
 def check(name, ok, output, stops):
     """Returns the list of problems with one invocation."""
     expected = EXPECTED[name]
@@ -225,8 +249,32 @@ def e2e(logs):
         if not bad_payload_ok:
             failures.append(f"invalid payload: expected an InvalidPayload error, got {output.strip()}")
 
-        decisions = [json.loads(line) for line in stack.function_log().splitlines()
-                     if line.startswith("{") and '"decision"' in line]
+        for label, body in HOSTILE.items():
+            stack.fake("POST", "reset")
+            status, answer = stack.post(body)
+            hostile_ok = status >= 400 and "errorType" in answer and not stack.fake("GET", "calls")
+            print(f"e2e hostile payload: {label} ... {'ok' if hostile_ok else 'FAILED'}")
+            passed += hostile_ok
+            failed += not hostile_ok
+            if not hostile_ok:
+                failures.append(f"hostile payload {label}: HTTP {status} {answer[:200]}")
+        ok, output = stack.invoke("--data-file", str(EVENTS / "kill-switch.json"))
+        alive = ok and '"stopped"' in output
+        print(f"e2e still serving after hostile payloads ... {'ok' if alive else 'FAILED'}")
+        passed += alive
+        failed += not alive
+        if not alive:
+            failures.append(f"the function did not serve after hostile payloads: {output.strip()}")
+
+        json_lines = [line for line in stack.function_log().splitlines() if line.startswith("{")]
+        leaked = [s for s in SECRETS if any(s in line for line in json_lines)]
+        print(f"e2e no credentials or payloads in INFO logs ... {'ok' if not leaked else 'FAILED'}")
+        passed += not leaked
+        failed += bool(leaked)
+        if leaked:
+            failures.append(f"the function's logs contain {leaked}")
+
+        decisions = [json.loads(line) for line in json_lines if '"decision"' in line]
         json_logs_ok = any(d["fields"].get("deployment_id") == "d-SHOPPROD1"
                            and d["fields"].get("outcome") == "stopped" for d in decisions)
         print(f"e2e JSON decision logs ... {'ok' if json_logs_ok else 'FAILED'}")

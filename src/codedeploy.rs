@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -157,11 +157,20 @@ impl Deadline {
     /// Time kept back from Lambda's deadline to finish the report and answer.
     pub const MARGIN: Duration = Duration::from_millis(500);
 
-    /// The deadline of a Lambda invocation (`Context::deadline`), less [`Deadline::MARGIN`].
-    pub fn lambda(deadline: SystemTime) -> Deadline {
-        let left = deadline
-            .duration_since(SystemTime::now())
-            .unwrap_or_default();
+    /// Deadlines before this (2001-09-09) are not wall-clock times: `cargo lambda watch` sends
+    /// its timeout as a bare `600000`, which is taken as milliseconds from now.
+    const FIRST_WALL_CLOCK_MS: u64 = 1_000_000_000_000;
+
+    /// The deadline of a Lambda invocation (`Context::deadline`, epoch milliseconds), less
+    /// [`Deadline::MARGIN`].
+    pub fn lambda(deadline_ms: u64) -> Deadline {
+        let left = if deadline_ms < Self::FIRST_WALL_CLOCK_MS {
+            Duration::from_millis(deadline_ms)
+        } else {
+            (UNIX_EPOCH + Duration::from_millis(deadline_ms))
+                .duration_since(SystemTime::now())
+                .unwrap_or_default()
+        };
         Deadline::after(left.saturating_sub(Self::MARGIN))
     }
 
@@ -365,5 +374,68 @@ impl CodeDeploy {
             }
         };
         self.call(deadline, "StopDeployment", work).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now_ms() -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64
+    }
+
+    async fn quick_work(deadline: Deadline) -> Result<(), AwsError> {
+        let work = async {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Ok(())
+        };
+        deadline.bound("work", work).await
+    }
+
+    #[tokio::test]
+    async fn lambda_deadlines_are_epoch_milliseconds_less_the_margin() {
+        assert!(quick_work(Deadline::lambda(now_ms() + 10_000))
+            .await
+            .is_ok());
+        let late = quick_work(Deadline::lambda(now_ms() + 300))
+            .await
+            .unwrap_err();
+        assert_eq!(late.code, DEADLINE_EXCEEDED, "300 ms is inside the margin");
+        assert!(quick_work(Deadline::lambda(now_ms() - 1_000))
+            .await
+            .is_err());
+    }
+
+    #[tokio::test]
+    async fn cargo_lambda_relative_deadline_counts_from_now() {
+        assert!(quick_work(Deadline::lambda(600_000)).await.is_ok());
+        assert!(quick_work(Deadline::lambda(100)).await.is_err());
+    }
+
+    #[test]
+    fn errors_say_what_to_fix() {
+        let error = |code: &str| AwsError {
+            operation: "StopDeployment",
+            code: code.into(),
+            message: "no".into(),
+        };
+        assert!(error("AccessDeniedException")
+            .to_string()
+            .contains("IAM role"));
+        assert!(error("DeploymentGroupDoesNotExistException")
+            .to_string()
+            .contains("account and region"));
+        assert_eq!(
+            error("ThrottlingException").to_string(),
+            "StopDeployment failed with ThrottlingException: no"
+        );
+        assert_eq!(
+            error(DEADLINE_EXCEEDED).to_string(),
+            "deadline: StopDeployment no"
+        );
     }
 }

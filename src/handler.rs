@@ -44,11 +44,9 @@ pub async fn handle(
         Payload::Direct(items) => {
             let items = items.into_iter().map(|item| (0, item)).collect();
             let (report, _) = run(items, deadline, config, codedeploy).await;
+            // The runtime logs the failure it returns.
             match report.failure() {
-                Some(failure) => {
-                    error!(error = %failure, "invocation failed");
-                    Err(failure)
-                }
+                Some(failure) => Err(failure),
                 None => Ok(Response::Report(report)),
             }
         }

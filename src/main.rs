@@ -15,7 +15,7 @@ async fn main() -> Result<(), Error> {
     let codedeploy = CodeDeploy::new(sdk_config_loader().load().await);
     let (config, codedeploy) = (&config, &codedeploy);
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let deadline = Deadline::lambda(event.context.deadline());
+        let deadline = Deadline::lambda(event.context.deadline);
         handle(&event.payload, deadline, config, codedeploy).await
     }))
     .await
