@@ -14,7 +14,7 @@
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -113,6 +113,14 @@ pub struct Call {
     pub body: Value,
 }
 
+/// When the fake received a call and when its answer was ready.
+#[derive(Clone, Debug)]
+pub struct Served {
+    pub operation: String,
+    pub received: Instant,
+    pub answered: Instant,
+}
+
 /// A `StopDeployment` call that stopped a deployment.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -151,6 +159,7 @@ struct State {
     page_size: Option<usize>,
     faults: Vec<Fault>,
     calls: Vec<Call>,
+    served: Vec<Served>,
     stops: Vec<Stop>,
     in_flight: usize,
     max_in_flight: usize,
@@ -293,6 +302,11 @@ impl FakeCodeDeploy {
         self.lock().calls.clone()
     }
 
+    /// When each call was received and answered, in the order answered.
+    pub fn served(&self) -> Vec<Served> {
+        self.lock().served.clone()
+    }
+
     /// How many calls of `operation` were received.
     pub fn call_count(&self, operation: &str) -> usize {
         self.lock()
@@ -368,6 +382,7 @@ fn client_error(error_type: &str, message: impl Into<String>) -> ApiError {
 
 /// Serves one request; `None` drops the connection.
 async fn serve(state: &Mutex<State>, request: Request<Incoming>) -> Option<Response<Full<Bytes>>> {
+    let received = Instant::now();
     if let Some(command) = request.uri().path().strip_prefix("/_fake/") {
         return Some(admin(&mut lock(state), request.method(), command));
     }
@@ -423,7 +438,13 @@ async fn serve(state: &Mutex<State>, request: Request<Incoming>) -> Option<Respo
         }
         None => {}
     }
-    let result = lock(state).dispatch(&operation, &region, &body);
+    let mut state = lock(state);
+    let result = state.dispatch(&operation, &region, &body);
+    state.served.push(Served {
+        operation,
+        received,
+        answered: Instant::now(),
+    });
     Some(match result {
         Ok(answer) => json_response(StatusCode::OK, &answer),
         Err(error) => error_response(error),
@@ -485,6 +506,7 @@ impl State {
         self.groups = self.seed.groups.iter().cloned().collect();
         self.faults.clear();
         self.calls.clear();
+        self.served.clear();
         self.stops.clear();
         self.max_in_flight = 0;
     }

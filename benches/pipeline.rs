@@ -1,0 +1,70 @@
+//! Payload → signals → decisions, in process, for each sample event (`events/`): the JSON
+//! decoding the runtime does, parsing, resolution and the rails, with no AWS call.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use deployment_circuit_breaker::codedeploy::DeploymentInfo;
+use deployment_circuit_breaker::config::Config;
+use deployment_circuit_breaker::decide::decide;
+use deployment_circuit_breaker::resolve::requests;
+use deployment_circuit_breaker::signal::{parse, Item, Payload};
+use serde_json::Value;
+
+fn pipeline(bytes: &[u8], config: &Config, deployment: &DeploymentInfo) -> usize {
+    let Ok(event) = serde_json::from_slice::<Value>(bytes) else {
+        return 0;
+    };
+    let items = match parse(&event) {
+        Ok(Payload::Direct(items)) => items,
+        Ok(Payload::Sqs(records)) => records.into_iter().filter_map(|r| r.item.ok()).collect(),
+        Err(_) => return 0,
+    };
+    let mut decisions = 0;
+    for item in items {
+        let Item::Signal(signal) = item else { continue };
+        for _request in requests(&signal, config).unwrap_or_default() {
+            black_box(decide(deployment, config));
+            decisions += 1;
+        }
+    }
+    decisions
+}
+
+fn benchmarks(c: &mut Criterion) {
+    let config = Config::from_lookup(|name| match name {
+        "AWS_REGION" => Some("us-east-1".into()),
+        "ALARM_RULES" => Some(
+            r#"[{"alarm":"payments-*","application":"payments","deploymentGroup":"prod"}]"#.into(),
+        ),
+        "STOP_ON_CODEDEPLOY_EVENTS" => Some("InstanceFailure,DeploymentFailure".into()),
+        _ => None,
+    })
+    .expect("valid configuration");
+    let deployment = DeploymentInfo {
+        id: "d-SHOPPROD1".into(),
+        application: "shop".into(),
+        group: "prod".into(),
+        status: "InProgress".into(),
+        creator: "user".into(),
+    };
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/events");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("events/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    let mut group = c.benchmark_group("payload → signals → decisions");
+    for path in files {
+        let bytes = std::fs::read(&path).expect("event");
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        group.bench_function(name, |b| {
+            b.iter(|| pipeline(black_box(&bytes), &config, &deployment))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, benchmarks);
+criterion_main!(benches);
