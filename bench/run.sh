@@ -41,4 +41,4 @@ echo "| bootstrap.zip | $(size target/lambda-x86-64/deployment-circuit-breaker/b
 echo "| Python handler.zip (boto3 comes with the runtime) | $(size "$handler_zip") | same |"
 echo
 echo "== payload → signals → decisions (criterion, in process)"
-cargo bench --quiet --bench pipeline -- --noplot 2>/dev/null | grep -E "^[a-z].*time:|^payload" || cargo bench --bench pipeline
+cargo bench --quiet --bench pipeline -- --noplot 2>/dev/null | grep -E "time:|^payload" || cargo bench --bench pipeline

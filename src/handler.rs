@@ -4,9 +4,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use aws_lambda_events::sqs::SqsBatchResponse;
 use futures_util::future::join_all;
-use lambda_runtime::tracing::{debug, error, info, warn};
 use serde::Serialize;
 use serde_json::Value;
+use tracing::{debug, error, info, warn};
 
 use crate::codedeploy::{AwsError, CodeDeploy, Deadline, DeploymentInfo, Stopped};
 use crate::config::Config;

@@ -4,12 +4,13 @@
 use deployment_circuit_breaker::codedeploy::{sdk_config_loader, CodeDeploy, Deadline};
 use deployment_circuit_breaker::config::Config;
 use deployment_circuit_breaker::handler::handle;
-use lambda_runtime::{run, service_fn, tracing, Error, LambdaEvent};
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
+use tracing_subscriber::filter::LevelFilter;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
+    init_logging();
     let config =
         Config::from_env().inspect_err(|e| tracing::error!(error = %e, "bad configuration"))?;
     let codedeploy = CodeDeploy::new(sdk_config_loader().load().await);
@@ -19,4 +20,26 @@ async fn main() -> Result<(), Error> {
         handle(&event.payload, deadline, config, codedeploy).await
     }))
     .await
+}
+
+/// Logs as Lambda's advanced logging controls ask: JSON when `AWS_LAMBDA_LOG_FORMAT=JSON`, at
+/// `AWS_LAMBDA_LOG_LEVEL` (else `RUST_LOG`, as a level; else INFO), without timestamps (Lambda
+/// adds them) or colours.
+fn init_logging() {
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .ok()
+        .and_then(|level| level.trim().parse::<LevelFilter>().ok())
+        .unwrap_or(LevelFilter::INFO);
+    let logs = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_target(false)
+        .without_time()
+        .with_ansi(false);
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    if json {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
 }
