@@ -30,7 +30,7 @@ target/release/circuit-breaker-bench \
   --rust target/lambda-x86-64/unzipped/bootstrap \
   --python "$venv/bin/python" bench/python "$@"
 
-size() { stat -c %s "$1" | awk '{printf "%.2f MB", $1 / 1000000}'; }
+size() { stat -c %s "$1" | awk '{ if ($1 < 100000) printf "%.1f kB", $1 / 1000; else printf "%.2f MB", $1 / 1000000 }'; }
 handler_zip="$(mktemp -d)/handler.zip"
 (cd bench/python && zip -q "$handler_zip" handler.py)
 echo
