@@ -2,19 +2,16 @@
 //! SOURCES.md) yields the right signal, and variants cover tags, dimensions, SQS envelopes and
 //! the kill switch.
 
+mod common;
+
 use std::collections::BTreeMap;
 
+use common::{fixture, sqs};
 use deployment_circuit_breaker::config::EventKind;
 use deployment_circuit_breaker::signal::{
     parse, Alarm, CodeDeployEvent, Ignored, Item, KillSwitch, Payload, Scope, Signal, Target,
 };
 use serde_json::{json, Value};
-
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
 
 fn fixture_text(name: &str) -> String {
     fixture(name).to_string()
@@ -110,26 +107,13 @@ fn sns_event(message: &str, region: &str) -> Value {
     }]})
 }
 
-/// An SQS Lambda event with one record per body.
+/// An SQS Lambda event with one record (`msg-0`, `msg-1`, …) per body.
 fn sqs_event(bodies: &[String]) -> Value {
-    let records: Vec<Value> = bodies
+    sqs(&bodies
         .iter()
-        .enumerate()
-        .map(|(i, body)| {
-            json!({
-                "messageId": format!("msg-{i}"),
-                "receiptHandle": "handle",
-                "body": body,
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": "00",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-west-2:123456789012:breaker",
-                "awsRegion": "us-west-2"
-            })
-        })
-        .collect();
-    json!({ "Records": records })
+        .cloned()
+        .map(Value::String)
+        .collect::<Vec<_>>())
 }
 
 /// The SNS JSON document SQS receives from a topic without raw delivery.

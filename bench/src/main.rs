@@ -316,6 +316,9 @@ impl World {
     }
 }
 
+/// Picks one kind of sample out of a contestant's figures.
+type Samples = fn(&Figures) -> &[Duration];
+
 fn percentile(samples: &[Duration], p: f64) -> Duration {
     let mut sorted = samples.to_vec();
     sorted.sort();
@@ -404,51 +407,48 @@ async fn main() {
         let ratio = python.as_secs_f64() / rust.as_secs_f64().max(1e-9);
         println!("| {name} | {} | {} | {ratio:.1}× |", ms(rust), ms(python));
     };
-    row(
-        "init (process start → first /next), median",
-        percentile(&r.init, 50.0),
-        percentile(&p.init, 50.0),
-    );
-    row(
-        "first invoke (event → response), median",
-        percentile(&r.first_invoke, 50.0),
-        percentile(&p.first_invoke, 50.0),
-    );
-    row(
-        "cold start (init + first invoke), median",
-        percentile(&r.cold_start, 50.0),
-        percentile(&p.cold_start, 50.0),
-    );
-    row(
-        "cold time to stop (event → StopDeployment received), median",
-        percentile(&r.cold_to_stop, 50.0),
-        percentile(&p.cold_to_stop, 50.0),
-    );
-    row(
-        "warm invoke p50",
-        percentile(&r.warm, 50.0),
-        percentile(&p.warm, 50.0),
-    );
-    row(
-        "warm invoke p99",
-        percentile(&r.warm, 99.0),
-        percentile(&p.warm, 99.0),
-    );
-    row(
-        "warm time to stop p50",
-        percentile(&r.warm_to_stop, 50.0),
-        percentile(&p.warm_to_stop, 50.0),
-    );
-    row(
-        "fake's service time for the 3 calls, p50",
-        percentile(&r.service, 50.0),
-        percentile(&p.service, 50.0),
-    );
-    row(
-        "warm time to stop beyond the fake's service time, p50",
-        percentile(&r.overhead, 50.0),
-        percentile(&p.overhead, 50.0),
-    );
+    let rows: [(&str, Samples, f64); 9] = [
+        (
+            "init (process start → first /next), median",
+            |f| &f.init,
+            50.0,
+        ),
+        (
+            "first invoke (event → response), median",
+            |f| &f.first_invoke,
+            50.0,
+        ),
+        (
+            "cold start (init + first invoke), median",
+            |f| &f.cold_start,
+            50.0,
+        ),
+        (
+            "cold time to stop (event → StopDeployment received), median",
+            |f| &f.cold_to_stop,
+            50.0,
+        ),
+        ("warm invoke p50", |f| &f.warm, 50.0),
+        ("warm invoke p99", |f| &f.warm, 99.0),
+        ("warm time to stop p50", |f| &f.warm_to_stop, 50.0),
+        (
+            "fake's service time for the 3 calls, p50",
+            |f| &f.service,
+            50.0,
+        ),
+        (
+            "warm time to stop beyond the fake's service time, p50",
+            |f| &f.overhead,
+            50.0,
+        ),
+    ];
+    for (name, samples, pct) in rows {
+        row(
+            name,
+            percentile(samples(r), pct),
+            percentile(samples(p), pct),
+        );
+    }
     let mib = |bytes: u64| format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0));
     println!(
         "| peak RSS (VmHWM, after the warm run) | {} | {} | {:.1}× |",
