@@ -13,6 +13,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -45,13 +46,12 @@ struct Invocation {
 }
 
 /// One Runtime API, for one function process (a stale process cannot take a later event).
-#[derive(Default)]
 struct RuntimeApi {
     pending: Mutex<VecDeque<Invocation>>,
     arrived: Notify,
     answers: Mutex<HashMap<String, oneshot::Sender<Answer>>>,
-    polls: Mutex<Option<mpsc::UnboundedSender<Instant>>>,
-    serial: Mutex<u64>,
+    polls: mpsc::UnboundedSender<Instant>,
+    serial: AtomicU64,
 }
 
 impl RuntimeApi {
@@ -65,8 +65,11 @@ impl RuntimeApi {
         let addr = listener.local_addr().expect("address");
         let (tx, rx) = mpsc::unbounded_channel();
         let api = Arc::new(RuntimeApi {
-            polls: Mutex::new(Some(tx)),
-            ..RuntimeApi::default()
+            pending: Mutex::default(),
+            arrived: Notify::new(),
+            answers: Mutex::default(),
+            polls: tx,
+            serial: AtomicU64::new(0),
         });
         let shared = api.clone();
         tokio::spawn(async move {
@@ -116,20 +119,14 @@ impl RuntimeApi {
     }
 
     async fn next(&self) -> Response<Full<Bytes>> {
-        if let Some(polls) = self.polls.lock().unwrap().as_ref() {
-            let _ = polls.send(Instant::now());
-        }
+        let _ = self.polls.send(Instant::now());
         loop {
             let taken = self.pending.lock().unwrap().pop_front();
             let Some(invocation) = taken else {
                 self.arrived.notified().await;
                 continue;
             };
-            let id = {
-                let mut serial = self.serial.lock().unwrap();
-                *serial += 1;
-                format!("bench-{serial}")
-            };
+            let id = format!("bench-{}", self.serial.fetch_add(1, Ordering::Relaxed) + 1);
             self.answers
                 .lock()
                 .unwrap()
