@@ -1,5 +1,5 @@
-//! Payload → signals → decisions, in process, for each sample event (`events/`): the JSON
-//! decoding the runtime does, parsing, resolution and the rails, with no AWS call.
+//! Payload → signals → decisions, in process, for each sample event (`events/`): decoding the
+//! bytes, parsing, resolution and the rails, with no AWS call.
 
 use std::hint::black_box;
 
@@ -7,15 +7,16 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use deployment_circuit_breaker::codedeploy::DeploymentInfo;
 use deployment_circuit_breaker::config::Config;
 use deployment_circuit_breaker::decide::decide;
-use deployment_circuit_breaker::resolve::requests;
-use deployment_circuit_breaker::signal::{parse, Item, Payload};
-use serde_json::Value;
+use deployment_circuit_breaker::resolve::{requests, Ask, Context};
+use deployment_circuit_breaker::signal::{parse_bytes, Item, Payload};
+use deployment_circuit_breaker::time::Time;
 
 fn pipeline(bytes: &[u8], config: &Config, deployment: &DeploymentInfo) -> usize {
-    let Ok(event) = serde_json::from_slice::<Value>(bytes) else {
-        return 0;
+    let context = Context {
+        now: Time::now(),
+        account: "123456789012",
     };
-    let items = match parse(&event) {
+    let items = match parse_bytes(bytes) {
         Ok(Payload::Direct(items)) => items,
         Ok(Payload::Sqs(records)) => records.into_iter().filter_map(|r| r.item.ok()).collect(),
         Err(_) => return 0,
@@ -23,8 +24,15 @@ fn pipeline(bytes: &[u8], config: &Config, deployment: &DeploymentInfo) -> usize
     let mut decisions = 0;
     for item in items {
         let Item::Signal(signal) = item else { continue };
-        for _request in requests(&signal, config).unwrap_or_default() {
-            black_box(decide(deployment, config));
+        for request in requests(&signal, &context, config).unwrap_or_default() {
+            let ask = Ask {
+                origin: 0,
+                named: false,
+                reason: request.reason,
+                signal: request.signal,
+                signal_time: request.signal_time,
+            };
+            black_box(decide(deployment, &ask, config));
             decisions += 1;
         }
     }
@@ -34,6 +42,9 @@ fn pipeline(bytes: &[u8], config: &Config, deployment: &DeploymentInfo) -> usize
 fn benchmarks(c: &mut Criterion) {
     let config = Config::from_lookup(|name| match name {
         "AWS_REGION" => Some("us-east-1".into()),
+        "ALLOWED_DEPLOYMENT_GROUPS" => Some("*/*".into()),
+        // The sample events' times are fixed; the benchmark measures the whole path.
+        "MAX_SIGNAL_AGE" => Some("0".into()),
         "ALARM_RULES" => Some(
             r#"[{"alarm":"payments-*","application":"payments","deploymentGroup":"prod"}]"#.into(),
         ),
@@ -47,6 +58,7 @@ fn benchmarks(c: &mut Criterion) {
         group: "prod".into(),
         status: "InProgress".into(),
         creator: "user".into(),
+        create_time: Some(Time::from_millis(0)),
     };
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/events");
     let mut files: Vec<_> = std::fs::read_dir(dir)

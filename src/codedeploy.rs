@@ -20,8 +20,12 @@ use aws_sdk_codedeploy::operation::stop_deployment::StopDeploymentError;
 use aws_sdk_codedeploy::types::DeploymentStatus;
 use aws_sdk_codedeploy::Client;
 use aws_smithy_http_client::tls;
+use futures_util::future::join_all;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
+
+use crate::signal::Target;
+use crate::time::Time;
 
 /// Deployment statuses in which a deployment can still be stopped.
 pub const ACTIVE_STATUSES: [&str; 5] = ["Created", "Queued", "InProgress", "Baking", "Ready"];
@@ -64,8 +68,11 @@ pub struct DeploymentInfo {
     pub group: String,
     /// `InProgress`, `Succeeded`, … as CodeDeploy spells it.
     pub status: String,
-    /// `user`, `codeDeployRollback`, … as CodeDeploy spells it; empty when not given.
+    /// `user`, `codeDeployRollback`, `autoscaling`, … as CodeDeploy spells it; `user` when
+    /// CodeDeploy does not say.
     pub creator: String,
+    /// When it was created (`createTime`), when CodeDeploy says.
+    pub create_time: Option<Time>,
 }
 
 impl DeploymentInfo {
@@ -146,6 +153,24 @@ where
         operation,
         code,
         message,
+    }
+}
+
+fn deployment_info(info: &aws_sdk_codedeploy::types::DeploymentInfo) -> DeploymentInfo {
+    DeploymentInfo {
+        id: info.deployment_id().unwrap_or_default().to_string(),
+        application: info.application_name().unwrap_or_default().to_string(),
+        group: info.deployment_group_name().unwrap_or_default().to_string(),
+        status: info
+            .status()
+            .map(|s| s.as_str())
+            .unwrap_or_default()
+            .to_string(),
+        creator: info.creator().map_or("user", |c| c.as_str()).to_string(),
+        create_time: info
+            .create_time()
+            .and_then(|t| t.to_millis().ok())
+            .map(Time::from_millis),
     }
 }
 
@@ -307,46 +332,78 @@ impl CodeDeploy {
         self.call(deadline, "ListDeployments", work).await
     }
 
-    /// What CodeDeploy knows of these deployments (BatchGetDeployments, 25 IDs a call).
-    /// Deployments CodeDeploy does not know are absent from the result.
+    /// What CodeDeploy knows of these deployments, one result per ID in order: `None` for a
+    /// deployment it does not know. BatchGetDeployments takes 25 IDs a call; the calls run
+    /// together, and a failed call fails only the IDs it carried.
     pub async fn deployments(
         &self,
         deadline: Deadline,
         region: &str,
         ids: &[String],
-    ) -> Result<Vec<DeploymentInfo>, AwsError> {
+    ) -> Vec<Result<Option<DeploymentInfo>, AwsError>> {
         let client = self.client(region);
-        let mut found = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(BATCH_LIMIT) {
+        let batches = join_all(ids.chunks(BATCH_LIMIT).map(|chunk| {
             let request = client
                 .batch_get_deployments()
                 .set_deployment_ids(Some(chunk.to_vec()));
             let work = async {
-                request
+                let output = request
                     .send()
                     .await
-                    .map_err(|e| aws_error("BatchGetDeployments", e))
+                    .map_err(|e| aws_error("BatchGetDeployments", e))?;
+                Ok(output
+                    .deployments_info()
+                    .iter()
+                    .map(deployment_info)
+                    .collect::<Vec<_>>())
             };
-            let output = self.call(deadline, "BatchGetDeployments", work).await?;
-            found.extend(output.deployments_info().iter().map(|info| {
-                DeploymentInfo {
-                    id: info.deployment_id().unwrap_or_default().to_string(),
-                    application: info.application_name().unwrap_or_default().to_string(),
-                    group: info.deployment_group_name().unwrap_or_default().to_string(),
-                    status: info
-                        .status()
-                        .map(|s| s.as_str())
-                        .unwrap_or_default()
-                        .to_string(),
-                    creator: info
-                        .creator()
-                        .map(|c| c.as_str())
-                        .unwrap_or_default()
-                        .to_string(),
+            self.call(deadline, "BatchGetDeployments", work)
+        }))
+        .await;
+        ids.chunks(BATCH_LIMIT)
+            .zip(batches)
+            .flat_map(|(chunk, batch)| {
+                chunk.iter().map(move |id| match &batch {
+                    Ok(infos) => Ok(infos.iter().find(|info| &info.id == id).cloned()),
+                    Err(e) => Err(e.clone()),
+                })
+            })
+            .collect()
+    }
+
+    /// The deployment IDs a target stands for, one result per lookup: the ID itself, or the
+    /// active deployments of the group, or of every group of the application (looked up
+    /// together, so one group's failure leaves the others' results intact).
+    pub async fn deployment_ids(
+        &self,
+        deadline: Deadline,
+        region: &str,
+        target: &Target,
+    ) -> Vec<Result<Vec<String>, AwsError>> {
+        match target {
+            Target::Deployment(id) => vec![Ok(vec![id.clone()])],
+            Target::Group {
+                application,
+                group: Some(group),
+            } => vec![
+                self.active_deployments(deadline, region, application, group)
+                    .await,
+            ],
+            Target::Group {
+                application,
+                group: None,
+            } => {
+                match self.deployment_groups(deadline, region, application).await {
+                    Err(e) => vec![Err(e)],
+                    Ok(groups) => {
+                        join_all(groups.iter().map(|group| {
+                            self.active_deployments(deadline, region, application, group)
+                        }))
+                        .await
+                    }
                 }
-            }));
+            }
         }
-        Ok(found)
     }
 
     /// Stops a deployment (StopDeployment), rolling it back when `auto_rollback` is set.

@@ -55,13 +55,48 @@ pub struct AlarmRule {
     pub region: Option<String>,
 }
 
+/// One `ALLOWED_DEPLOYMENT_GROUPS` entry: an application glob and a deployment group glob, each
+/// matched on its own (a `*` never reaches across the `/`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AllowedGroups {
+    pub application: String,
+    pub group: String,
+}
+
+impl AllowedGroups {
+    fn parse(entry: &str) -> Result<AllowedGroups, ConfigError> {
+        match entry.split_once('/') {
+            Some((application, group))
+                if !application.is_empty() && !group.is_empty() && !group.contains('/') =>
+            {
+                Ok(AllowedGroups {
+                    application: application.into(),
+                    group: group.into(),
+                })
+            }
+            _ => Err(ConfigError {
+                variable: "ALLOWED_DEPLOYMENT_GROUPS",
+                problem: format!(
+                    "`{entry}` is not `application/group` (globs allowed on each side, as in \
+                     `shop/prod-*` or `*/*`)"
+                ),
+            }),
+        }
+    }
+
+    /// Whether `application/group` is allowed by this entry.
+    pub fn allows(&self, application: &str, group: &str) -> bool {
+        matches(&self.application, application) && matches(&self.group, group)
+    }
+}
+
 /// The function's configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
     /// `AWS_REGION`: the region of signals that do not carry one.
     pub default_region: String,
-    /// `ALLOWED_DEPLOYMENT_GROUPS`: `application/group` globs.
-    pub allowed_groups: Vec<String>,
+    /// `ALLOWED_DEPLOYMENT_GROUPS`: the deployment groups it may stop.
+    pub allowed_groups: Vec<AllowedGroups>,
     /// `ALARM_RULES`.
     pub alarm_rules: Vec<AlarmRule>,
     /// `ALARM_TAG_APPLICATION`.
@@ -74,6 +109,11 @@ pub struct Config {
     pub dry_run: bool,
     /// `AUTO_ROLLBACK`.
     pub auto_rollback: bool,
+    /// `MAX_SIGNAL_AGE`, in seconds: older signals are ignored as stale; `None`: no limit.
+    pub max_signal_age: Option<i64>,
+    /// `LOCAL_ACCOUNT`: the account to act for when the runtime's function ARN names none (as
+    /// under `cargo lambda watch`, which sends `function-arn`); Lambda always names it.
+    pub local_account: Option<String>,
 }
 
 /// A configuration variable that could not be used.
@@ -112,9 +152,7 @@ impl Config {
             })?;
         Ok(Config {
             default_region: default_region.trim().to_string(),
-            allowed_groups: get("ALLOWED_DEPLOYMENT_GROUPS")
-                .map(|v| comma_list(&v))
-                .unwrap_or_else(|| vec!["*".into()]),
+            allowed_groups: parse_allowed_groups(get("ALLOWED_DEPLOYMENT_GROUPS"))?,
             alarm_rules: get("ALARM_RULES")
                 .map(|v| parse_rules(&v))
                 .transpose()?
@@ -135,15 +173,21 @@ impl Config {
                 .map(|v| parse_bool("AUTO_ROLLBACK", &v))
                 .transpose()?
                 .unwrap_or(true),
+            max_signal_age: match get("MAX_SIGNAL_AGE") {
+                None => Some(3600),
+                Some(value) => parse_age(&value)?,
+            },
+            local_account: get("LOCAL_ACCOUNT")
+                .map(|v| parse_account("LOCAL_ACCOUNT", &v))
+                .transpose()?,
         })
     }
 
     /// Whether `application/group` is inside `ALLOWED_DEPLOYMENT_GROUPS`.
     pub fn in_scope(&self, application: &str, group: &str) -> bool {
-        let name = format!("{application}/{group}");
         self.allowed_groups
             .iter()
-            .any(|pattern| matches(pattern, &name))
+            .any(|entry| entry.allows(application, group))
     }
 }
 
@@ -154,6 +198,49 @@ fn comma_list(value: &str) -> Vec<String> {
         .filter(|item| !item.is_empty())
         .map(str::to_string)
         .collect()
+}
+
+/// The scope has no default: a function that may stop anything must say so (`*/*`).
+fn parse_allowed_groups(value: Option<String>) -> Result<Vec<AllowedGroups>, ConfigError> {
+    let entries = value.map(|v| comma_list(&v)).unwrap_or_default();
+    if entries.is_empty() {
+        return Err(ConfigError {
+            variable: "ALLOWED_DEPLOYMENT_GROUPS",
+            problem: "not set: list the deployment groups the function may stop, as \
+                      comma-separated `application/group` globs (for example \
+                      `shop/prod,billing/*`), or `*/*` to allow every group"
+                .into(),
+        });
+    }
+    entries.iter().map(|e| AllowedGroups::parse(e)).collect()
+}
+
+fn parse_age(value: &str) -> Result<Option<i64>, ConfigError> {
+    match value.trim().parse::<i64>() {
+        Ok(0) => Ok(None),
+        Ok(seconds) if seconds > 0 => Ok(Some(seconds)),
+        _ => Err(ConfigError {
+            variable: "MAX_SIGNAL_AGE",
+            problem: format!("`{value}` is not a number of seconds (0 for no limit)"),
+        }),
+    }
+}
+
+/// Whether `account` is an AWS account ID: 12 digits.
+pub fn is_account(account: &str) -> bool {
+    account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn parse_account(variable: &'static str, value: &str) -> Result<String, ConfigError> {
+    let account = value.trim();
+    if is_account(account) {
+        Ok(account.to_string())
+    } else {
+        Err(ConfigError {
+            variable,
+            problem: format!("`{value}` is not an AWS account ID (12 digits)"),
+        })
+    }
 }
 
 fn parse_rules(value: &str) -> Result<Vec<AlarmRule>, ConfigError> {
@@ -215,17 +302,20 @@ mod tests {
         Config::from_lookup(|name| vars.get(name).cloned())
     }
 
+    const SCOPE: (&str, &str) = ("ALLOWED_DEPLOYMENT_GROUPS", "*/*");
+
     #[test]
     fn defaults_are_safe() {
-        let c = config(&[("AWS_REGION", "eu-west-1")]).unwrap();
+        let c = config(&[("AWS_REGION", "eu-west-1"), SCOPE]).unwrap();
         assert_eq!(c.default_region, "eu-west-1");
-        assert_eq!(c.allowed_groups, vec!["*"]);
         assert!(c.alarm_rules.is_empty());
         assert_eq!(c.application_tag, "codedeploy-application");
         assert_eq!(c.group_tag, "codedeploy-deployment-group");
         assert_eq!(c.stop_on, BTreeSet::from([EventKind::InstanceFailure]));
         assert!(!c.dry_run);
         assert!(c.auto_rollback);
+        assert_eq!(c.max_signal_age, Some(3600));
+        assert_eq!(c.local_account, None);
     }
 
     #[test]
@@ -242,9 +332,18 @@ mod tests {
             ("STOP_ON_CODEDEPLOY_EVENTS", "instancefailure,DeploymentStart"),
             ("DRY_RUN", "TRUE"),
             ("AUTO_ROLLBACK", "false"),
+            ("MAX_SIGNAL_AGE", "600"),
+            ("LOCAL_ACCOUNT", "111122223333"),
         ])
         .unwrap();
-        assert_eq!(c.allowed_groups, vec!["shop/*", "billing/prod"]);
+        let entry = |application: &str, group: &str| AllowedGroups {
+            application: application.into(),
+            group: group.into(),
+        };
+        assert_eq!(
+            c.allowed_groups,
+            vec![entry("shop", "*"), entry("billing", "prod")]
+        );
         assert_eq!(c.alarm_rules.len(), 2);
         assert_eq!(c.alarm_rules[0].deployment_group.as_deref(), Some("prod"));
         assert_eq!(c.alarm_rules[1].region.as_deref(), Some("eu-west-1"));
@@ -256,6 +355,10 @@ mod tests {
         );
         assert!(c.dry_run);
         assert!(!c.auto_rollback);
+        assert_eq!(c.max_signal_age, Some(600));
+        assert_eq!(c.local_account.as_deref(), Some("111122223333"));
+        let unlimited = config(&[("AWS_REGION", "us-east-1"), SCOPE, ("MAX_SIGNAL_AGE", "0")]);
+        assert_eq!(unlimited.unwrap().max_signal_age, None);
     }
 
     #[test]
@@ -284,9 +387,26 @@ mod tests {
             ),
             ("DRY_RUN", "maybe", "`maybe` is not a boolean"),
             ("AUTO_ROLLBACK", "2", "`2` is not a boolean"),
+            ("MAX_SIGNAL_AGE", "-5", "`-5` is not a number of seconds"),
+            ("MAX_SIGNAL_AGE", "1h", "`1h` is not a number of seconds"),
+            ("LOCAL_ACCOUNT", "1111", "`1111` is not an AWS account ID"),
+            (
+                "ALLOWED_DEPLOYMENT_GROUPS",
+                "shop",
+                "`shop` is not `application/group`",
+            ),
+            (
+                "ALLOWED_DEPLOYMENT_GROUPS",
+                "*",
+                "`*` is not `application/group`",
+            ),
+            ("ALLOWED_DEPLOYMENT_GROUPS", "shop/prod,a/b/c", "`a/b/c`"),
+            ("ALLOWED_DEPLOYMENT_GROUPS", "/prod", "`/prod`"),
         ];
         for (variable, value, problem) in cases {
-            let err = config(&[("AWS_REGION", "us-east-1"), (variable, value)]).unwrap_err();
+            let mut vars = vec![("AWS_REGION", "us-east-1"), SCOPE];
+            vars.push((variable, value));
+            let err = config(&vars).unwrap_err();
             assert_eq!(err.variable, variable);
             assert!(err.problem.contains(problem), "{err}");
             assert!(err.to_string().contains(variable));
@@ -295,20 +415,39 @@ mod tests {
 
     #[test]
     fn region_is_required() {
-        let err = config(&[]).unwrap_err();
+        let err = config(&[SCOPE]).unwrap_err();
         assert_eq!(err.variable, "AWS_REGION");
     }
 
     #[test]
-    fn scope_matches_application_slash_group() {
+    fn scope_is_required_and_says_how_to_allow_everything() {
+        for unset in [None, Some(""), Some(" , ")] {
+            let mut vars = vec![("AWS_REGION", "us-east-1")];
+            vars.extend(unset.map(|v| ("ALLOWED_DEPLOYMENT_GROUPS", v)));
+            let err = config(&vars).unwrap_err();
+            assert_eq!(err.variable, "ALLOWED_DEPLOYMENT_GROUPS");
+            assert!(err.problem.contains("`*/*`"), "{err}");
+        }
+    }
+
+    #[test]
+    fn scope_matches_application_and_group_each_on_its_own() {
         let c = config(&[
             ("AWS_REGION", "us-east-1"),
-            ("ALLOWED_DEPLOYMENT_GROUPS", "shop/prod-*,billing/canary"),
+            (
+                "ALLOWED_DEPLOYMENT_GROUPS",
+                "shop/prod-*,billing/canary,shop*/prod",
+            ),
         ])
         .unwrap();
         assert!(c.in_scope("shop", "prod-eu"));
         assert!(c.in_scope("billing", "canary"));
+        assert!(c.in_scope("shopping", "prod"));
         assert!(!c.in_scope("shop", "staging"));
         assert!(!c.in_scope("billing", "canary2"));
+        // `shop*/prod` read as one glob would match `shopping-cart/prod-eu` through the slash.
+        assert!(!c.in_scope("shopping-cart", "prod-eu"));
+        let all = config(&[("AWS_REGION", "us-east-1"), SCOPE]).unwrap();
+        assert!(all.in_scope("anything", "at-all"));
     }
 }

@@ -3,9 +3,18 @@
 use crate::codedeploy::DeploymentInfo;
 use crate::config::Config;
 use crate::report::Outcome;
+use crate::resolve::Ask;
 
 /// Creators of rollback deployments, which must never be stopped.
 const ROLLBACK_CREATORS: [&str; 2] = ["codeDeployRollback", "CloudFormationRollback"];
+
+/// Creators of the deployments Auto Scaling makes to put the last good revision on new
+/// instances; stopping one gets those instances terminated.
+const AUTO_SCALING_CREATORS: [&str; 2] = ["autoscaling", "autoscalingTermination"];
+
+/// How much later than the signal a deployment found through its group may have been created
+/// and still be stopped: the clocks of CloudWatch, CodeDeploy and the sender may differ.
+pub const CLOCK_SKEW_SECS: i64 = 60;
 
 /// What to do with one candidate deployment.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,8 +25,9 @@ pub enum Decision {
     Hold { outcome: Outcome, reason: String },
 }
 
-/// Applies the rails in order: scope, never a rollback, only active ones, dry run.
-pub fn decide(deployment: &DeploymentInfo, config: &Config) -> Decision {
+/// Applies the rails in order: scope; never a rollback or an Auto Scaling deployment; never one
+/// created after the signal that found it through its group; only active ones; dry run.
+pub fn decide(deployment: &DeploymentInfo, basis: &Ask, config: &Config) -> Decision {
     let hold = |outcome, reason: String| Decision::Hold { outcome, reason };
     if !config.in_scope(&deployment.application, &deployment.group) {
         return hold(
@@ -34,6 +44,41 @@ pub fn decide(deployment: &DeploymentInfo, config: &Config) -> Decision {
             format!("rollback deployment (creator {})", deployment.creator),
         );
     }
+    if AUTO_SCALING_CREATORS.contains(&deployment.creator.as_str()) {
+        return hold(
+            Outcome::Skipped,
+            format!(
+                "Auto Scaling deployment (creator {}): stopping it would get its new instances \
+                 terminated",
+                deployment.creator
+            ),
+        );
+    }
+    if !basis.named {
+        let signal = basis.signal_time;
+        match deployment.create_time {
+            Some(created) if created <= signal.plus_secs(CLOCK_SKEW_SECS) => {}
+            Some(created) => {
+                return hold(
+                    Outcome::Skipped,
+                    format!(
+                        "created at {created}, after the signal at {signal} (more than \
+                         {CLOCK_SKEW_SECS} s later): a late signal does not stop a newer \
+                         deployment"
+                    ),
+                )
+            }
+            None => {
+                return hold(
+                    Outcome::Skipped,
+                    format!(
+                        "CodeDeploy gave no creation time, so it cannot be shown to predate \
+                         the signal at {signal}"
+                    ),
+                )
+            }
+        }
+    }
     if !deployment.is_active() {
         return hold(
             Outcome::AlreadyCompleted,
@@ -49,19 +94,35 @@ pub fn decide(deployment: &DeploymentInfo, config: &Config) -> Decision {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::AllowedGroups;
+    use crate::time::Time;
     use std::collections::BTreeSet;
 
-    fn config(allowed: &[&str], dry_run: bool) -> Config {
+    fn config(allowed: &[(&str, &str)], dry_run: bool) -> Config {
         Config {
             default_region: "us-east-1".into(),
-            allowed_groups: allowed.iter().map(|s| s.to_string()).collect(),
+            allowed_groups: allowed
+                .iter()
+                .map(|(application, group)| AllowedGroups {
+                    application: application.to_string(),
+                    group: group.to_string(),
+                })
+                .collect(),
             alarm_rules: vec![],
             application_tag: "codedeploy-application".into(),
             group_tag: "codedeploy-deployment-group".into(),
             stop_on: BTreeSet::new(),
             dry_run,
             auto_rollback: true,
+            max_signal_age: Some(3600),
+            local_account: None,
         }
+    }
+
+    const ALL: &[(&str, &str)] = &[("*", "*")];
+
+    fn signal_time() -> Time {
+        Time::parse("2026-11-30T10:00:00Z").unwrap()
     }
 
     fn deployment(group: &str, status: &str, creator: &str) -> DeploymentInfo {
@@ -71,6 +132,24 @@ mod tests {
             group: group.into(),
             status: status.into(),
             creator: creator.into(),
+            create_time: Some(signal_time().plus_secs(-300)),
+        }
+    }
+
+    fn by_group() -> Ask {
+        Ask {
+            origin: 0,
+            named: false,
+            reason: "alarm a entered ALARM".into(),
+            signal: "alarm a".into(),
+            signal_time: signal_time(),
+        }
+    }
+
+    fn by_id() -> Ask {
+        Ask {
+            named: true,
+            ..by_group()
         }
     }
 
@@ -86,7 +165,7 @@ mod tests {
         for status in ["Created", "Queued", "InProgress", "Baking", "Ready"] {
             let d = deployment("prod", status, "user");
             assert_eq!(
-                decide(&d, &config(&["*"], false)),
+                decide(&d, &by_group(), &config(ALL, false)),
                 Decision::Stop,
                 "{status}"
             );
@@ -96,7 +175,7 @@ mod tests {
     #[test]
     fn scope_comes_first() {
         let d = deployment("staging", "Succeeded", "codeDeployRollback");
-        let decision = decide(&d, &config(&["shop/prod"], false));
+        let decision = decide(&d, &by_id(), &config(&[("shop", "prod")], false));
         let Decision::Hold { outcome, reason } = decision else {
             panic!("out-of-scope deployment would be stopped");
         };
@@ -105,16 +184,59 @@ mod tests {
     }
 
     #[test]
-    fn rollbacks_are_never_stopped() {
-        for creator in ["codeDeployRollback", "CloudFormationRollback"] {
+    fn rollbacks_and_auto_scaling_deployments_are_never_stopped() {
+        for creator in [
+            "codeDeployRollback",
+            "CloudFormationRollback",
+            "autoscaling",
+            "autoscalingTermination",
+        ] {
             let d = deployment("prod", "InProgress", creator);
-            assert_eq!(
-                outcome(decide(&d, &config(&["*"], false))),
-                Some(Outcome::Skipped)
-            );
+            let decision = decide(&d, &by_id(), &config(ALL, false));
+            let Decision::Hold {
+                outcome: held,
+                reason,
+            } = decision
+            else {
+                panic!("{creator} would be stopped");
+            };
+            assert_eq!(held, Outcome::Skipped);
+            assert!(reason.contains(&format!("(creator {creator})")), "{reason}");
         }
         let d = deployment("prod", "InProgress", "CodeDeployAutoUpdate");
-        assert_eq!(decide(&d, &config(&["*"], false)), Decision::Stop);
+        assert_eq!(decide(&d, &by_id(), &config(ALL, false)), Decision::Stop);
+    }
+
+    #[test]
+    fn a_deployment_newer_than_the_signal_that_found_it_is_held() {
+        let mut d = deployment("prod", "InProgress", "user");
+        d.create_time = Some(signal_time().plus_secs(CLOCK_SKEW_SECS));
+        assert_eq!(decide(&d, &by_group(), &config(ALL, false)), Decision::Stop);
+        d.create_time = Some(signal_time().plus_secs(CLOCK_SKEW_SECS + 1));
+        let Decision::Hold {
+            outcome: held,
+            reason,
+        } = decide(&d, &by_group(), &config(ALL, false))
+        else {
+            panic!("a newer deployment would be stopped");
+        };
+        assert_eq!(held, Outcome::Skipped);
+        assert_eq!(
+            reason,
+            "created at 2026-11-30T10:01:01.000Z, after the signal at \
+             2026-11-30T10:00:00.000Z (more than 60 s later): a late signal does not stop a \
+             newer deployment"
+        );
+        assert_eq!(
+            decide(&d, &by_id(), &config(ALL, false)),
+            Decision::Stop,
+            "a signal naming the deployment is exempt"
+        );
+        d.create_time = None;
+        assert_eq!(
+            outcome(decide(&d, &by_group(), &config(ALL, false))),
+            Some(Outcome::Skipped)
+        );
     }
 
     #[test]
@@ -122,7 +244,7 @@ mod tests {
         for status in ["Succeeded", "Failed", "Stopped"] {
             let d = deployment("prod", status, "user");
             assert_eq!(
-                outcome(decide(&d, &config(&["*"], false))),
+                outcome(decide(&d, &by_group(), &config(ALL, false))),
                 Some(Outcome::AlreadyCompleted)
             );
         }
@@ -132,12 +254,12 @@ mod tests {
     fn dry_run_holds_what_would_be_stopped() {
         let d = deployment("prod", "InProgress", "user");
         assert_eq!(
-            outcome(decide(&d, &config(&["*"], true))),
+            outcome(decide(&d, &by_group(), &config(ALL, true))),
             Some(Outcome::WouldStop)
         );
         let done = deployment("prod", "Succeeded", "user");
         assert_eq!(
-            outcome(decide(&done, &config(&["*"], true))),
+            outcome(decide(&done, &by_group(), &config(ALL, true))),
             Some(Outcome::AlreadyCompleted)
         );
     }

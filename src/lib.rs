@@ -2,7 +2,7 @@
 //! an alarm or a deployment event says it is bad.
 //!
 //! The pipeline, one module per step:
-//! [`signal`] (payload → normalised signals) → [`resolve`] (signals → deployments to stop) →
+//! [`payload`] (the bytes) → [`signal`] (payload → normalised signals) → [`resolve`] (signals → deployments to stop) →
 //! [`decide`] (the safety rails) → [`codedeploy`] (the AWS calls) → [`report`] (the result),
 //! wired together for one invocation by [`handler`], configured by [`config`].
 
@@ -11,6 +11,8 @@ pub mod config;
 pub mod decide;
 mod glob;
 pub mod handler;
+pub mod payload;
 pub mod report;
 pub mod resolve;
 pub mod signal;
+pub mod time;

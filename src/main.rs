@@ -1,11 +1,13 @@
 //! The Lambda entry point: configuration and clients once at start, then one handler call per
-//! invocation.
+//! invocation, on the payload's bytes.
 
 use deployment_circuit_breaker::codedeploy::{sdk_config_loader, CodeDeploy, Deadline};
 use deployment_circuit_breaker::config::Config;
-use deployment_circuit_breaker::handler::handle;
-use lambda_runtime::{run, service_fn, Error, LambdaEvent};
-use serde_json::Value;
+use deployment_circuit_breaker::handler::{handle, Invocation};
+use deployment_circuit_breaker::payload::{Payloads, TakePayload};
+use lambda_runtime::layers::TracingLayer;
+use lambda_runtime::{service_fn, Error, LambdaEvent, Runtime};
+use serde::de::IgnoredAny;
 use tracing_subscriber::filter::LevelFilter;
 
 #[tokio::main(flavor = "current_thread")]
@@ -15,11 +17,23 @@ async fn main() -> Result<(), Error> {
         Config::from_env().inspect_err(|e| tracing::error!(error = %e, "bad configuration"))?;
     let codedeploy = CodeDeploy::new(sdk_config_loader().load().await);
     let (config, codedeploy) = (&config, &codedeploy);
-    run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let deadline = Deadline::lambda(event.context.deadline);
-        handle(&event.payload, deadline, config, codedeploy).await
-    }))
-    .await
+    let payloads = Payloads::default();
+    let taken = payloads.clone();
+    // The runtime decodes `null` (see `payload`); the handler decodes the bytes itself.
+    let handler = service_fn(move |event: LambdaEvent<IgnoredAny>| {
+        let payload = taken.take(&event.context.request_id);
+        async move {
+            let deadline = Deadline::lambda(event.context.deadline);
+            let arn = &event.context.invoked_function_arn;
+            let invocation = Invocation::new(deadline, arn, config.local_account.as_deref())?;
+            handle(&payload, &invocation, config, codedeploy).await
+        }
+    });
+    Runtime::new(handler)
+        .layer(TakePayload(payloads))
+        .layer(TracingLayer::new())
+        .run()
+        .await
 }
 
 /// Logs as Lambda's advanced logging controls ask: JSON when `AWS_LAMBDA_LOG_FORMAT=JSON`, at

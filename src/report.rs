@@ -39,6 +39,7 @@ pub struct Action {
     /// From CodeDeploy; absent when CodeDeploy could not be read.
     pub application_name: Option<String>,
     pub deployment_group_name: Option<String>,
+    pub account: String,
     pub region: String,
     pub outcome: Outcome,
     /// CodeDeploy's stop status (`Pending`, `Succeeded`) when stopped.
@@ -116,6 +117,8 @@ pub enum FailureKind {
     StopDeploymentFailed,
     /// Finding a signal's deployments failed after the SDK's retries.
     DeploymentLookupFailed,
+    /// The invocation does not say which account the function runs in.
+    UnknownAccount,
 }
 
 /// An invocation error; becomes Lambda's `errorType` and `errorMessage`.

@@ -1,42 +1,102 @@
-//! Normalised signals → the deployments they ask to stop.
+//! Normalised signals → the deployments they ask to stop. Pure: plain data in and out.
 //!
-//! [`requests`] decides, without calling AWS, whether a signal calls for action and what it
-//! targets; [`deployment_ids`] turns an application or group target into its active
-//! deployments through CodeDeploy.
+//! [`requests`] decides whether a signal calls for action (its origin, its age, its state) and
+//! what it targets; the handler looks the targets up in CodeDeploy; [`gather`] merges what was
+//! found into [`Candidate`]s, one per deployment, with every signal that asked for it.
 
-use futures_util::future::join_all;
+use std::collections::BTreeSet;
 
-use crate::codedeploy::{AwsError, CodeDeploy, Deadline};
+use crate::codedeploy::AwsError;
 use crate::config::Config;
 use crate::glob::matches;
-use crate::signal::{Alarm, Ignored, Signal, Target};
+use crate::report::LookupError;
+use crate::signal::{Alarm, Ignored, Signal, Target, What};
+use crate::time::Time;
 
-/// A request to stop a target, with the region to act in and the signal that asked.
+/// What the handler knows about the invocation a signal arrived in.
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    /// When the invocation started.
+    pub now: Time,
+    /// The function's own account, from its ARN.
+    pub account: &'a str,
+}
+
+/// A request to stop a target, in one account and region, and the signal that asked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StopRequest {
     pub target: Target,
+    pub account: String,
     pub region: String,
     /// Which signal caused it, e.g. `alarm checkout-5xx entered ALARM`.
     pub reason: String,
+    /// The signal's label (see [`Signal::label`]).
+    pub signal: String,
+    /// When the signal happened (see [`signal_time`]).
+    pub signal_time: Time,
 }
 
-/// What a signal asks to stop, or why it asks for nothing.
-pub fn requests(signal: &Signal, config: &Config) -> Result<Vec<StopRequest>, Ignored> {
+/// When a signal counts as having happened, and a note for the log when that is not what the
+/// payload says: a time that cannot be read, or one in the future, counts as `now`.
+pub fn signal_time(signal: &Signal, now: Time) -> (Time, Option<&'static str>) {
+    match signal.time {
+        Some(time) if time <= now => (time, None),
+        Some(_) => (
+            now,
+            Some("the signal's time is in the future: taken as now"),
+        ),
+        None if matches!(signal.what, What::KillSwitch(_)) => (now, None),
+        None => (now, Some("no readable time in the payload: taken as now")),
+    }
+}
+
+/// What a signal asks to stop, or why it asks for nothing: a signal from another account, one
+/// older than `MAX_SIGNAL_AGE`, or one whose content calls for nothing.
+pub fn requests(
+    signal: &Signal,
+    context: &Context,
+    config: &Config,
+) -> Result<Vec<StopRequest>, Ignored> {
     let ignored = |reason: String| Ignored {
         signal: signal.label(),
         reason,
     };
-    match signal {
-        Signal::Alarm(alarm) => alarm_requests(alarm, config).map_err(ignored),
-        Signal::CodeDeploy(event) => match event.kind {
-            Some(kind) if config.stop_on.contains(&kind) => Ok(vec![StopRequest {
-                target: Target::Deployment(event.deployment_id.clone()),
-                region: event
-                    .region
-                    .clone()
-                    .unwrap_or_else(|| config.default_region.clone()),
-                reason: format!("CodeDeploy {kind} event for {}", event.deployment_id),
-            }]),
+    if let Some(foreign) = signal.accounts.iter().find(|a| *a != context.account) {
+        return Err(ignored(format!(
+            "foreign account {foreign}: this function acts only for its own account {}",
+            context.account
+        )));
+    }
+    let (time, _) = signal_time(signal, context.now);
+    let age = context.now.secs_since(time);
+    if let Some(max) = config.max_signal_age.filter(|max| age > *max) {
+        return Err(ignored(format!(
+            "stale: happened at {time}, {age} s ago, more than MAX_SIGNAL_AGE ({max} s)"
+        )));
+    }
+    let request = |target: Target, region: Option<&str>, reason: String| StopRequest {
+        target,
+        account: context.account.to_string(),
+        region: region.unwrap_or(&config.default_region).to_string(),
+        reason,
+        signal: signal.label(),
+        signal_time: time,
+    };
+    match &signal.what {
+        What::Alarm(alarm) => {
+            let reason = format!("alarm {} entered ALARM", alarm.name);
+            let targets = alarm_targets(alarm, config).map_err(ignored)?;
+            Ok(targets
+                .into_iter()
+                .map(|(target, region)| request(target, region, reason.clone()))
+                .collect())
+        }
+        What::CodeDeploy(event) => match event.kind {
+            Some(kind) if config.stop_on.contains(&kind) => Ok(vec![request(
+                Target::Deployment(event.deployment_id.clone()),
+                event.region.as_deref(),
+                format!("CodeDeploy {kind} event for {}", event.deployment_id),
+            )]),
             Some(kind) => Err(ignored(format!(
                 "{kind} is not in STOP_ON_CODEDEPLOY_EVENTS"
             ))),
@@ -45,22 +105,26 @@ pub fn requests(signal: &Signal, config: &Config) -> Result<Vec<StopRequest>, Ig
                 event.state
             ))),
         },
-        Signal::KillSwitch(kill) => Ok(vec![StopRequest {
-            target: kill.target.clone(),
-            region: kill
-                .region
-                .clone()
-                .unwrap_or_else(|| config.default_region.clone()),
-            reason: format!("kill switch: {}", kill.reason),
-        }]),
+        What::KillSwitch(kill) => Ok(vec![request(
+            kill.target.clone(),
+            kill.region.as_deref(),
+            format!("kill switch: {}", kill.reason),
+        )]),
     }
 }
 
-/// An alarm acts only on entering ALARM, and maps to deployments by the first source that
-/// applies: a `DeploymentId` dimension, the alarm's tags, then `ALARM_RULES`.
-fn alarm_requests(alarm: &Alarm, config: &Config) -> Result<Vec<StopRequest>, String> {
+/// An alarm acts only on entering ALARM with its actions not suppressed, and maps to targets
+/// (with the region a rule names, if any) by the first source that applies: a `DeploymentId`
+/// dimension, the alarm's tags, then `ALARM_RULES`.
+fn alarm_targets<'a>(
+    alarm: &'a Alarm,
+    config: &'a Config,
+) -> Result<Vec<(Target, Option<&'a str>)>, String> {
     if !alarm.state.eq_ignore_ascii_case("ALARM") {
         return Err(format!("state is {}, not ALARM", alarm.state));
+    }
+    if let Some(by) = &alarm.actions_suppressed_by {
+        return Err(format!("actions suppressed ({by})"));
     }
     if alarm
         .previous_state
@@ -69,22 +133,12 @@ fn alarm_requests(alarm: &Alarm, config: &Config) -> Result<Vec<StopRequest>, St
     {
         return Err("was already in ALARM (not a transition into ALARM)".into());
     }
-    let region = alarm
-        .region
-        .clone()
-        .unwrap_or_else(|| config.default_region.clone());
-    let reason = format!("alarm {} entered ALARM", alarm.name);
-    let request = |target: Target, region: &str| StopRequest {
-        target,
-        region: region.to_string(),
-        reason: reason.clone(),
-    };
-
+    let own = alarm.region.as_deref();
     if !alarm.deployment_ids.is_empty() {
         return Ok(alarm
             .deployment_ids
             .iter()
-            .map(|id| request(Target::Deployment(id.clone()), &region))
+            .map(|id| (Target::Deployment(id.clone()), own))
             .collect());
     }
     if let Some(application) = alarm
@@ -97,9 +151,9 @@ fn alarm_requests(alarm: &Alarm, config: &Config) -> Result<Vec<StopRequest>, St
             application: application.clone(),
             group: group.cloned(),
         };
-        return Ok(vec![request(target, &region)]);
+        return Ok(vec![(target, own)]);
     }
-    let by_rules: Vec<StopRequest> = config
+    let by_rules: Vec<(Target, Option<&str>)> = config
         .alarm_rules
         .iter()
         .filter(|rule| matches(&rule.alarm, &alarm.name))
@@ -108,7 +162,7 @@ fn alarm_requests(alarm: &Alarm, config: &Config) -> Result<Vec<StopRequest>, St
                 application: rule.application.clone(),
                 group: rule.deployment_group.clone(),
             };
-            request(target, rule.region.as_deref().unwrap_or(&region))
+            (target, rule.region.as_deref().or(own))
         })
         .collect();
     if by_rules.is_empty() {
@@ -117,54 +171,130 @@ fn alarm_requests(alarm: &Alarm, config: &Config) -> Result<Vec<StopRequest>, St
     Ok(by_rules)
 }
 
-/// The deployment IDs a request targets, one result per lookup: the ID itself, or the active
-/// deployments of the group, or of every group of the application (looked up together, so one
-/// group's failure leaves the others' results intact).
-pub async fn deployment_ids(
-    request: &StopRequest,
-    deadline: Deadline,
-    codedeploy: &CodeDeploy,
-) -> Vec<Result<Vec<String>, AwsError>> {
-    let region = &request.region;
-    match &request.target {
-        Target::Deployment(id) => vec![Ok(vec![id.clone()])],
-        Target::Group {
-            application,
-            group: Some(group),
-        } => vec![
-            codedeploy
-                .active_deployments(deadline, region, application, group)
-                .await,
-        ],
-        Target::Group {
-            application,
-            group: None,
-        } => match codedeploy
-            .deployment_groups(deadline, region, application)
-            .await
-        {
-            Err(e) => vec![Err(e)],
-            Ok(groups) => {
-                join_all(groups.iter().map(|group| {
-                    codedeploy.active_deployments(deadline, region, application, group)
-                }))
-                .await
+/// One signal's request for a deployment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ask {
+    /// Where the signal came from (the SQS record's index; 0 otherwise).
+    pub origin: usize,
+    /// Whether the signal named the deployment by ID (rather than its application or group).
+    pub named: bool,
+    pub reason: String,
+    pub signal: String,
+    pub signal_time: Time,
+}
+
+/// One deployment to decide on, with every signal that asked for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Candidate {
+    pub id: String,
+    pub account: String,
+    pub region: String,
+    pub asks: Vec<Ask>,
+}
+
+impl Candidate {
+    /// The ask to act on: the first that names the deployment, else the latest signal (the
+    /// one that can justify the most).
+    pub fn basis(&self) -> &Ask {
+        let named = self.asks.iter().find(|ask| ask.named);
+        let latest = self.asks.iter().reduce(|latest, ask| {
+            if ask.signal_time > latest.signal_time {
+                ask
+            } else {
+                latest
             }
-        },
+        });
+        named.or(latest).expect("a candidate has at least one ask")
     }
+
+    /// Every origin that asked for it.
+    pub fn origins(&self) -> BTreeSet<usize> {
+        self.asks.iter().map(|ask| ask.origin).collect()
+    }
+}
+
+/// What requests found: the candidates, the signals that found nothing, the failed lookups.
+#[derive(Debug, Default)]
+pub struct Gathered {
+    pub candidates: Vec<Candidate>,
+    pub ignored: Vec<Ignored>,
+    /// Each failed lookup with the origin whose signal it was.
+    pub errors: Vec<(usize, LookupError)>,
+}
+
+/// Merges what each request's lookups found into one candidate per deployment (account, region
+/// and ID), so each is decided on and stopped at most once.
+pub fn gather(
+    found: impl IntoIterator<Item = (usize, StopRequest, Vec<Result<Vec<String>, AwsError>>)>,
+) -> Gathered {
+    let mut gathered = Gathered::default();
+    for (origin, request, lookups) in found {
+        let what = format!("{} in {}", request.target, request.region);
+        if lookups
+            .iter()
+            .all(|ids| ids.as_ref().is_ok_and(Vec::is_empty))
+        {
+            gathered.ignored.push(Ignored {
+                signal: request.signal.clone(),
+                reason: format!("no active deployment of {what}"),
+            });
+        }
+        let named = matches!(request.target, Target::Deployment(_));
+        for lookup in lookups {
+            let ids = match lookup {
+                Ok(ids) => ids,
+                Err(e) => {
+                    let error = LookupError {
+                        signal: format!("{} ({what})", request.reason),
+                        error_code: e.code.clone(),
+                        message: e.to_string(),
+                    };
+                    gathered.errors.push((origin, error));
+                    continue;
+                }
+            };
+            for id in ids {
+                let ask = Ask {
+                    origin,
+                    named,
+                    reason: request.reason.clone(),
+                    signal: request.signal.clone(),
+                    signal_time: request.signal_time,
+                };
+                let known = gathered.candidates.iter_mut().find(|c| {
+                    c.id == id && c.region == request.region && c.account == request.account
+                });
+                match known {
+                    Some(candidate) => candidate.asks.push(ask),
+                    None => gathered.candidates.push(Candidate {
+                        id,
+                        account: request.account.clone(),
+                        region: request.region.clone(),
+                        asks: vec![ask],
+                    }),
+                }
+            }
+        }
+    }
+    gathered
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{AlarmRule, EventKind};
+    use crate::config::{AlarmRule, AllowedGroups, EventKind};
     use crate::signal::{CodeDeployEvent, KillSwitch, Scope};
     use std::collections::{BTreeMap, BTreeSet};
+
+    const OWN: &str = "123456789012";
 
     fn config() -> Config {
         Config {
             default_region: "us-east-1".into(),
-            allowed_groups: vec!["*".into()],
+            allowed_groups: vec![AllowedGroups {
+                application: "*".into(),
+                group: "*".into(),
+            }],
             alarm_rules: vec![
                 AlarmRule {
                     alarm: "checkout-*".into(),
@@ -184,6 +314,27 @@ mod tests {
             stop_on: BTreeSet::from([EventKind::InstanceFailure]),
             dry_run: false,
             auto_rollback: true,
+            max_signal_age: Some(3600),
+            local_account: None,
+        }
+    }
+
+    fn now() -> Time {
+        Time::parse("2026-11-30T10:20:00Z").unwrap()
+    }
+
+    fn context() -> Context<'static> {
+        Context {
+            now: now(),
+            account: OWN,
+        }
+    }
+
+    fn signal(what: What) -> Signal {
+        Signal {
+            what,
+            time: Some(now().plus_secs(-30)),
+            accounts: vec![OWN.into()],
         }
     }
 
@@ -195,13 +346,18 @@ mod tests {
             region: Some("us-west-2".into()),
             tags: BTreeMap::new(),
             deployment_ids: vec![],
+            actions_suppressed_by: None,
         }
     }
 
     fn targets(signal: Signal) -> Result<Vec<(Target, String)>, String> {
-        requests(&signal, &config())
+        requests(&signal, &context(), &config())
             .map(|rs| rs.into_iter().map(|r| (r.target, r.region)).collect())
             .map_err(|i| i.reason)
+    }
+
+    fn alarm_targets(alarm: Alarm) -> Result<Vec<(Target, String)>, String> {
+        targets(signal(What::Alarm(alarm)))
     }
 
     fn group(application: &str, group: Option<&str>) -> Target {
@@ -213,23 +369,84 @@ mod tests {
 
     #[test]
     fn alarms_act_only_on_entering_alarm() {
-        let ok = targets(Signal::Alarm(alarm("checkout-5xx", "OK", Some("ALARM"))));
+        let ok = alarm_targets(alarm("checkout-5xx", "OK", Some("ALARM")));
         assert_eq!(ok.unwrap_err(), "state is OK, not ALARM");
-        let data = targets(Signal::Alarm(alarm(
-            "checkout-5xx",
-            "INSUFFICIENT_DATA",
-            None,
-        )));
+        let data = alarm_targets(alarm("checkout-5xx", "INSUFFICIENT_DATA", None));
         assert_eq!(data.unwrap_err(), "state is INSUFFICIENT_DATA, not ALARM");
-        let again = targets(Signal::Alarm(alarm("checkout-5xx", "ALARM", Some("ALARM"))));
+        let again = alarm_targets(alarm("checkout-5xx", "ALARM", Some("ALARM")));
         assert!(again.unwrap_err().contains("already in ALARM"));
-        assert!(targets(Signal::Alarm(alarm("checkout-5xx", "ALARM", None))).is_ok());
-        assert!(targets(Signal::Alarm(alarm(
-            "checkout-5xx",
-            "ALARM",
-            Some("INSUFFICIENT_DATA")
-        )))
-        .is_ok());
+        assert!(alarm_targets(alarm("checkout-5xx", "ALARM", None)).is_ok());
+        let from_data = alarm("checkout-5xx", "ALARM", Some("INSUFFICIENT_DATA"));
+        assert!(alarm_targets(from_data).is_ok());
+    }
+
+    #[test]
+    fn suppressed_alarms_are_ignored_naming_what_suppressed_them() {
+        let mut a = alarm("checkout-5xx", "ALARM", Some("OK"));
+        a.actions_suppressed_by = Some("WaitPeriod".into());
+        assert_eq!(
+            alarm_targets(a).unwrap_err(),
+            "actions suppressed (WaitPeriod)"
+        );
+    }
+
+    #[test]
+    fn signals_from_another_account_are_ignored() {
+        let mut s = signal(What::Alarm(alarm("checkout-5xx", "ALARM", Some("OK"))));
+        s.accounts = vec![OWN.into(), "999988887777".into()];
+        let reason = targets(s.clone()).unwrap_err();
+        assert!(
+            reason.starts_with("foreign account 999988887777"),
+            "{reason}"
+        );
+        s.accounts = vec![];
+        assert!(
+            targets(s).is_ok(),
+            "a payload naming no account is the function's own"
+        );
+    }
+
+    #[test]
+    fn old_signals_are_stale_and_say_their_age() {
+        let mut s = signal(What::Alarm(alarm("checkout-5xx", "ALARM", Some("OK"))));
+        s.time = Some(now().plus_secs(-3601));
+        let reason = targets(s.clone()).unwrap_err();
+        assert_eq!(
+            reason,
+            "stale: happened at 2026-11-30T09:19:59.000Z, 3601 s ago, more than \
+             MAX_SIGNAL_AGE (3600 s)"
+        );
+        s.time = Some(now().plus_secs(-3600));
+        assert!(targets(s.clone()).is_ok());
+        let mut unlimited = config();
+        unlimited.max_signal_age = None;
+        s.time = Some(now().plus_secs(-86_400 * 30));
+        assert!(requests(&s, &context(), &unlimited).is_ok());
+    }
+
+    #[test]
+    fn unreadable_and_future_times_count_as_now() {
+        let mut s = signal(What::Alarm(alarm("checkout-5xx", "ALARM", Some("OK"))));
+        s.time = None;
+        let (time, note) = signal_time(&s, now());
+        assert_eq!(time, now());
+        assert!(note.unwrap().contains("no readable time"));
+        s.time = Some(now().plus_secs(3600));
+        let (time, note) = signal_time(&s, now());
+        assert_eq!(time, now());
+        assert!(note.unwrap().contains("future"));
+        let requests = requests(&s, &context(), &config()).unwrap();
+        assert_eq!(requests[0].signal_time, now());
+        let kill = Signal {
+            what: What::KillSwitch(KillSwitch {
+                target: group("shop", None),
+                reason: "r".into(),
+                region: None,
+            }),
+            time: None,
+            accounts: vec![],
+        };
+        assert_eq!(signal_time(&kill, now()), (now(), None));
     }
 
     #[test]
@@ -238,9 +455,8 @@ mod tests {
         a.deployment_ids = vec!["d-AAAAAAAAA".into(), "d-BBBBBBBBB".into()];
         a.tags
             .insert("codedeploy-application".into(), "tagged".into());
-        let got = targets(Signal::Alarm(a)).unwrap();
         assert_eq!(
-            got,
+            alarm_targets(a).unwrap(),
             vec![
                 (Target::Deployment("d-AAAAAAAAA".into()), "us-west-2".into()),
                 (Target::Deployment("d-BBBBBBBBB".into()), "us-west-2".into()),
@@ -256,21 +472,20 @@ mod tests {
         a.tags
             .insert("codedeploy-deployment-group".into(), "blue".into());
         assert_eq!(
-            targets(Signal::Alarm(a.clone())).unwrap(),
+            alarm_targets(a.clone()).unwrap(),
             vec![(group("tagged", Some("blue")), "us-west-2".into())]
         );
         a.tags.remove("codedeploy-deployment-group");
         assert_eq!(
-            targets(Signal::Alarm(a)).unwrap(),
+            alarm_targets(a).unwrap(),
             vec![(group("tagged", None), "us-west-2".into())]
         );
     }
 
     #[test]
     fn every_matching_rule_counts() {
-        let got = targets(Signal::Alarm(alarm("checkout-5xx", "ALARM", Some("OK")))).unwrap();
         assert_eq!(
-            got,
+            alarm_targets(alarm("checkout-5xx", "ALARM", Some("OK"))).unwrap(),
             vec![
                 (group("shop", Some("prod")), "us-west-2".into()),
                 (group("edge", None), "eu-west-1".into()),
@@ -280,11 +495,8 @@ mod tests {
 
     #[test]
     fn unmapped_alarms_are_ignored_with_their_name() {
-        let got = requests(
-            &Signal::Alarm(alarm("disk-full", "ALARM", Some("OK"))),
-            &config(),
-        );
-        let ignored = got.unwrap_err();
+        let s = signal(What::Alarm(alarm("disk-full", "ALARM", Some("OK"))));
+        let ignored = requests(&s, &context(), &config()).unwrap_err();
         assert_eq!(ignored.reason, "unmapped alarm disk-full");
         assert_eq!(ignored.signal, "alarm disk-full");
     }
@@ -294,7 +506,7 @@ mod tests {
         let mut a = alarm("checkout-1", "ALARM", Some("OK"));
         a.region = None;
         assert_eq!(
-            targets(Signal::Alarm(a)).unwrap(),
+            alarm_targets(a).unwrap(),
             vec![(group("shop", Some("prod")), "us-east-1".into())]
         );
     }
@@ -302,21 +514,19 @@ mod tests {
     #[test]
     fn codedeploy_events_stop_only_listed_kinds() {
         let event = |kind, state: &str| {
-            Signal::CodeDeploy(CodeDeployEvent {
+            signal(What::CodeDeploy(CodeDeployEvent {
                 deployment_id: "d-AAAAAAAAA".into(),
                 scope: Scope::Instance,
                 state: state.into(),
                 kind,
                 region: None,
-            })
+            }))
         };
-        let reqs = requests(
-            &event(Some(EventKind::InstanceFailure), "Failed"),
-            &config(),
-        )
-        .unwrap();
+        let failed = event(Some(EventKind::InstanceFailure), "Failed");
+        let reqs = requests(&failed, &context(), &config()).unwrap();
         assert_eq!(reqs[0].target, Target::Deployment("d-AAAAAAAAA".into()));
         assert_eq!(reqs[0].region, "us-east-1");
+        assert_eq!(reqs[0].account, OWN);
         assert_eq!(
             reqs[0].reason,
             "CodeDeploy InstanceFailure event for d-AAAAAAAAA"
@@ -328,15 +538,98 @@ mod tests {
     }
 
     #[test]
-    fn kill_switch_targets_what_it_names() {
-        let kill = Signal::KillSwitch(KillSwitch {
-            target: group("shop", None),
-            reason: "bad release".into(),
-            region: Some("ap-south-1".into()),
-        });
-        let reqs = requests(&kill, &config()).unwrap();
+    fn kill_switch_targets_what_it_names_now() {
+        let kill = Signal {
+            what: What::KillSwitch(KillSwitch {
+                target: group("shop", None),
+                reason: "bad release".into(),
+                region: Some("ap-south-1".into()),
+            }),
+            time: None,
+            accounts: vec![],
+        };
+        let reqs = requests(&kill, &context(), &config()).unwrap();
         assert_eq!(reqs[0].target, group("shop", None));
         assert_eq!(reqs[0].region, "ap-south-1");
         assert_eq!(reqs[0].reason, "kill switch: bad release");
+        assert_eq!(reqs[0].signal_time, now());
+    }
+
+    fn request(target: Target, reason: &str, time: Time) -> StopRequest {
+        StopRequest {
+            target,
+            account: OWN.into(),
+            region: "us-east-1".into(),
+            reason: reason.into(),
+            signal: reason.into(),
+            signal_time: time,
+        }
+    }
+
+    #[test]
+    fn gathering_merges_asks_per_deployment_and_keeps_failures_apart() {
+        let early = now().plus_secs(-600);
+        let found = vec![
+            (
+                0,
+                request(group("shop", Some("prod")), "early alarm", early),
+                vec![Ok(vec!["d-AAAAAAAA1".to_string()])],
+            ),
+            (
+                1,
+                request(group("shop", None), "late alarm", now()),
+                vec![
+                    Ok(vec!["d-AAAAAAAA1".to_string(), "d-AAAAAAAA2".to_string()]),
+                    Err(AwsError {
+                        operation: "ListDeployments",
+                        code: "ThrottlingException".into(),
+                        message: "slow down".into(),
+                    }),
+                ],
+            ),
+            (
+                2,
+                request(group("idle", None), "idle alarm", now()),
+                vec![Ok(vec![])],
+            ),
+        ];
+        let gathered = gather(found);
+        let ids: Vec<&str> = gathered.candidates.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, vec!["d-AAAAAAAA1", "d-AAAAAAAA2"]);
+        let first = &gathered.candidates[0];
+        assert_eq!(first.origins(), BTreeSet::from([0, 1]));
+        assert_eq!(first.basis().reason, "late alarm", "the latest signal");
+        assert_eq!(gathered.errors.len(), 1);
+        assert_eq!(gathered.errors[0].0, 1);
+        assert_eq!(gathered.errors[0].1.error_code, "ThrottlingException");
+        assert_eq!(
+            gathered.ignored[0].reason,
+            "no active deployment of idle (every group) in us-east-1"
+        );
+    }
+
+    #[test]
+    fn a_signal_naming_the_deployment_is_the_basis() {
+        let found = vec![
+            (
+                0,
+                request(group("shop", None), "late alarm", now()),
+                vec![Ok(vec!["d-AAAAAAAA1".to_string()])],
+            ),
+            (
+                0,
+                request(
+                    Target::Deployment("d-AAAAAAAA1".into()),
+                    "kill switch",
+                    now().plus_secs(-10),
+                ),
+                vec![Ok(vec!["d-AAAAAAAA1".to_string()])],
+            ),
+        ];
+        let gathered = gather(found);
+        assert_eq!(gathered.candidates.len(), 1);
+        let basis = gathered.candidates[0].basis();
+        assert!(basis.named);
+        assert_eq!(basis.reason, "kill switch");
     }
 }

@@ -116,15 +116,13 @@ async fn alarm_rules_map_by_name_and_every_match_counts() {
     w.fake
         .add(Deployment::new(HOME, "d-CCCCCCCC1", "never", "x"));
 
-    let mut event = fixture("captured-sns-lambda-event-cloudwatch-metric-alarm-real-2021.json");
-    let message = event["Records"][0]["Sns"]["Message"]
-        .as_str()
-        .unwrap()
-        .replace(
-            "if-sim-app_427809481713_us-east-1-metric_emitting_node_failure\",\"AlarmDescription",
-            "checkout-5xx\",\"AlarmDescription",
-        );
-    event["Records"][0]["Sns"]["Message"] = json!(message);
+    let mut event = here_and_now(fixture(
+        "captured-sns-lambda-event-cloudwatch-metric-alarm-real-2021.json",
+    ));
+    let mut message: serde_json::Value =
+        serde_json::from_str(event["Records"][0]["Sns"]["Message"].as_str().unwrap()).unwrap();
+    message["AlarmName"] = json!("checkout-5xx");
+    event["Records"][0]["Sns"]["Message"] = json!(message.to_string());
     w.report(&event).await;
 
     assert_eq!(w.stopped(), vec!["d-AAAAAAAA1", "d-BBBBBBBB1"]);
@@ -137,7 +135,7 @@ async fn deployment_id_dimension_stops_exactly_that_deployment() {
         .add(Deployment::new(HOME, "d-AAAAAAAA1", "shop", "prod"));
     w.fake
         .add(Deployment::new(HOME, "d-AAAAAAAA2", "shop", "prod"));
-    let mut event = fixture("aws-docs-lambda-alarm-action-metric-alarm.json");
+    let mut event = here_and_now(fixture("aws-docs-lambda-alarm-action-metric-alarm.json"));
     event["region"] = json!(HOME);
     event["alarmData"]["configuration"]["metrics"][1]["metricStat"]["metric"]["dimensions"] =
         json!({"DeploymentId": "d-AAAAAAAA2"});
@@ -171,9 +169,9 @@ async fn unmapped_and_non_transition_alarms_call_nothing() {
     );
 
     let composite = w
-        .report(&fixture(
+        .report(&here_and_now(fixture(
             "aws-docs-lambda-alarm-action-composite-alarm.json",
-        ))
+        )))
         .await;
     assert!(composite.ignored[0].reason.contains("already in ALARM"));
     assert!(composite.actions.is_empty());
@@ -218,7 +216,9 @@ async fn out_of_scope_deployments_are_never_stopped_whatever_the_trigger() {
         .reason
         .starts_with("out of scope: billing/prod-eu"));
 
-    let mut event = fixture("aws-docs-eventbridge-codedeploy-instance-state-change.json");
+    let mut event = here_and_now(fixture(
+        "aws-docs-eventbridge-codedeploy-instance-state-change.json",
+    ));
     event["detail"]["deploymentId"] = json!("d-BBBBBBBB1");
     event["detail"]["application"] = json!("shop");
     event["detail"]["state"] = json!("FAILURE");
@@ -249,15 +249,21 @@ async fn out_of_scope_deployments_are_never_stopped_whatever_the_trigger() {
 }
 
 #[tokio::test]
-async fn rollback_deployments_are_never_stopped() {
+async fn rollback_and_auto_scaling_deployments_are_never_stopped() {
     let w = World::new(&[]).await;
+    let creators = [
+        ("d-AAAAAAAA1", "codeDeployRollback"),
+        ("d-AAAAAAAA2", "CloudFormationRollback"),
+        ("d-AAAAAAAA3", "autoscaling"),
+        ("d-AAAAAAAA4", "autoscalingTermination"),
+        ("d-AAAAAAAA5", "CodeDeployAutoUpdate"),
+    ];
+    for (id, creator) in creators {
+        w.fake
+            .add(Deployment::new(HOME, id, "shop", "prod").creator(creator));
+    }
     w.fake
-        .add(Deployment::new(HOME, "d-AAAAAAAA1", "shop", "prod").creator("codeDeployRollback"));
-    w.fake.add(
-        Deployment::new(HOME, "d-AAAAAAAA2", "shop", "prod").creator("CloudFormationRollback"),
-    );
-    w.fake
-        .add(Deployment::new(HOME, "d-AAAAAAAA3", "shop", "prod").creator("autoscaling"));
+        .add(Deployment::new(HOME, "d-AAAAAAAA6", "shop", "prod").without_creator());
 
     let report = w
         .report(&alarm_event("checkout", HOME, tagged("shop", "prod")))
@@ -268,13 +274,30 @@ async fn rollback_deployments_are_never_stopped() {
         vec![
             ("d-AAAAAAAA1".into(), Outcome::Skipped),
             ("d-AAAAAAAA2".into(), Outcome::Skipped),
-            ("d-AAAAAAAA3".into(), Outcome::Stopped),
+            ("d-AAAAAAAA3".into(), Outcome::Skipped),
+            ("d-AAAAAAAA4".into(), Outcome::Skipped),
+            ("d-AAAAAAAA5".into(), Outcome::Stopped),
+            ("d-AAAAAAAA6".into(), Outcome::Stopped),
         ]
     );
     assert!(report.actions[0]
         .reason
         .starts_with("rollback deployment (creator codeDeployRollback)"));
-    assert_eq!(w.stopped(), vec!["d-AAAAAAAA3"]);
+    assert!(
+        report.actions[2]
+            .reason
+            .starts_with("Auto Scaling deployment (creator autoscaling)"),
+        "{}",
+        report.actions[2].reason
+    );
+    assert!(report.actions[3]
+        .reason
+        .starts_with("Auto Scaling deployment (creator autoscalingTermination)"));
+    assert_eq!(
+        w.stopped(),
+        vec!["d-AAAAAAAA5", "d-AAAAAAAA6"],
+        "a deployment whose creator CodeDeploy does not report counts as a user's"
+    );
 }
 
 #[tokio::test]
@@ -467,6 +490,7 @@ async fn codedeploy_trigger_acts_in_the_message_region() {
     let mut event =
         fixture("captured-sns-lambda-event-codedeploy-trigger-deployment-real-2016.json");
     event["Records"][0]["Sns"]["Message"] = json!(message);
+    let event = here_and_now(event);
 
     let report = w.report(&event).await;
 
@@ -494,15 +518,17 @@ async fn codedeploy_events_stop_only_configured_kinds() {
     ));
 
     let success = w
-        .report(&fixture(
+        .report(&here_and_now(fixture(
             "aws-docs-eventbridge-codedeploy-instance-state-change.json",
-        ))
+        )))
         .await;
     assert_eq!(
         success.ignored[0].reason,
         "state SUCCESS is not a stop trigger"
     );
-    let mut ready = fixture("aws-docs-eventbridge-codedeploy-deployment-state-change.json");
+    let mut ready = here_and_now(fixture(
+        "aws-docs-eventbridge-codedeploy-deployment-state-change.json",
+    ));
     ready["detail"]["state"] = json!("READY");
     let ready = w.report(&ready).await;
     assert_eq!(
@@ -511,7 +537,9 @@ async fn codedeploy_events_stop_only_configured_kinds() {
     );
     assert!(w.fake.calls().is_empty());
 
-    let mut failure = fixture("aws-docs-eventbridge-codedeploy-instance-state-change.json");
+    let mut failure = here_and_now(fixture(
+        "aws-docs-eventbridge-codedeploy-instance-state-change.json",
+    ));
     failure["detail"]["state"] = json!("FAILURE");
     let report = w.report(&failure).await;
     assert_eq!(
@@ -762,6 +790,7 @@ async fn report_json_has_the_documented_shape() {
                 "deploymentId": "d-AAAAAAAA1",
                 "applicationName": "shop",
                 "deploymentGroupName": "prod",
+                "account": ACCOUNT,
                 "region": "us-east-1",
                 "outcome": "stopped",
                 "stopStatus": "Pending",

@@ -9,8 +9,10 @@ use std::collections::BTreeMap;
 use common::{fixture, sqs};
 use deployment_circuit_breaker::config::EventKind;
 use deployment_circuit_breaker::signal::{
-    parse, Alarm, CodeDeployEvent, Ignored, Item, KillSwitch, Payload, Scope, Signal, Target,
+    parse, parse_bytes, Alarm, CodeDeployEvent, Ignored, Item, KillSwitch, Payload, Scope, Signal,
+    Target, What,
 };
+use deployment_circuit_breaker::time::Time;
 use serde_json::{json, Value};
 
 fn fixture_text(name: &str) -> String {
@@ -32,14 +34,20 @@ fn one(event: &Value) -> Item {
 
 fn alarm(event: &Value) -> Alarm {
     match one(event) {
-        Item::Signal(Signal::Alarm(alarm)) => alarm,
+        Item::Signal(Signal {
+            what: What::Alarm(alarm),
+            ..
+        }) => alarm,
         other => panic!("expected an alarm, got {other:?}"),
     }
 }
 
 fn codedeploy(event: &Value) -> CodeDeployEvent {
     match one(event) {
-        Item::Signal(Signal::CodeDeploy(event)) => event,
+        Item::Signal(Signal {
+            what: What::CodeDeploy(event),
+            ..
+        }) => event,
         other => panic!("expected a CodeDeploy event, got {other:?}"),
     }
 }
@@ -66,6 +74,7 @@ fn expected_alarm(name: &str, state: &str, previous: Option<&str>, region: Optio
         region: region.map(Into::into),
         tags: BTreeMap::new(),
         deployment_ids: vec![],
+        actions_suppressed_by: None,
     }
 }
 
@@ -189,19 +198,19 @@ fn eventbridge_anomaly_detection_alarm() {
 }
 
 #[test]
-fn eventbridge_composite_alarm_with_suppressor() {
+fn eventbridge_composite_alarm_with_actions_suppressed() {
     let got = alarm(&fixture(
         "aws-docs-eventbridge-cloudwatch-alarm-state-change-composite-suppressor.json",
     ));
-    assert_eq!(
-        got,
-        expected_alarm(
-            "ServiceAggregatedAlarm",
-            "ALARM",
-            Some("OK"),
-            Some("us-east-1")
-        )
+    let mut expected = expected_alarm(
+        "ServiceAggregatedAlarm",
+        "ALARM",
+        Some("OK"),
+        Some("us-east-1"),
     );
+    // CloudWatch sends no alarm action for it; the function must not act either.
+    expected.actions_suppressed_by = Some("WaitPeriod".into());
+    assert_eq!(got, expected);
 }
 
 #[test]
@@ -343,7 +352,11 @@ fn sns_crate_examples_with_placeholder_regions() {
     ));
     assert_eq!(items.len(), 2);
     for item in items {
-        let Item::Signal(Signal::Alarm(a)) = item else {
+        let Item::Signal(Signal {
+            what: What::Alarm(a),
+            ..
+        }) = item
+        else {
             panic!("{item:?}")
         };
         assert_eq!(
@@ -664,22 +677,38 @@ fn sqs_carries_sns_envelopes_eventbridge_events_and_raw_messages() {
         Ok(item) => item.clone(),
         other => panic!("record {i}: {other:?}"),
     };
-    let Item::Signal(Signal::Alarm(a)) = signal(0) else {
+    let Item::Signal(Signal {
+        what: What::Alarm(a),
+        ..
+    }) = signal(0)
+    else {
         panic!()
     };
     assert_eq!(
         a.name,
         "if-sim-app_427809481713_us-east-1-metric_emitting_node_failure"
     );
-    let Item::Signal(Signal::Alarm(b)) = signal(1) else {
+    let Item::Signal(Signal {
+        what: What::Alarm(b),
+        ..
+    }) = signal(1)
+    else {
         panic!()
     };
     assert_eq!(b.name, "ServerCpuTooHigh");
-    let Item::Signal(Signal::Alarm(c)) = signal(2) else {
+    let Item::Signal(Signal {
+        what: What::Alarm(c),
+        ..
+    }) = signal(2)
+    else {
         panic!()
     };
     assert_eq!(c, a, "raw delivery parses like the envelope");
-    let Item::Signal(Signal::CodeDeploy(d)) = signal(3) else {
+    let Item::Signal(Signal {
+        what: What::CodeDeploy(d),
+        ..
+    }) = signal(3)
+    else {
         panic!()
     };
     assert_eq!(d.deployment_id, "d-123ABC456");
@@ -695,7 +724,11 @@ fn sqs_sns_envelope_region_comes_from_the_topic_when_the_message_has_none() {
         .unwrap()
         .to_string();
     let records = sqs_records(&sqs_event(&[sns_envelope(&message, "eu-north-1")]));
-    let Ok(Item::Signal(Signal::Alarm(a))) = &records[0].1 else {
+    let Ok(Item::Signal(Signal {
+        what: What::Alarm(a),
+        ..
+    })) = &records[0].1
+    else {
         panic!("{records:?}")
     };
     assert_eq!(a.region.as_deref(), Some("eu-north-1"));
@@ -742,11 +775,15 @@ fn kill_switch_by_deployment_id() {
     let got = one(&json!({"deploymentId": "d-ABCDEFGH1", "reason": "bad canary"}));
     assert_eq!(
         got,
-        Item::Signal(Signal::KillSwitch(KillSwitch {
-            target: Target::Deployment("d-ABCDEFGH1".into()),
-            reason: "bad canary".into(),
-            region: None,
-        }))
+        Item::Signal(Signal {
+            what: What::KillSwitch(KillSwitch {
+                target: Target::Deployment("d-ABCDEFGH1".into()),
+                reason: "bad canary".into(),
+                region: None,
+            }),
+            time: None,
+            accounts: vec![],
+        })
     );
 }
 
@@ -757,17 +794,23 @@ fn kill_switch_by_application_and_optional_group() {
     );
     assert_eq!(
         got,
-        Item::Signal(Signal::KillSwitch(KillSwitch {
-            target: Target::Group {
-                application: "shop".into(),
-                group: Some("prod".into())
-            },
-            reason: "no reason given".into(),
-            region: Some("eu-west-1".into()),
-        }))
+        Item::Signal(Signal {
+            what: What::KillSwitch(KillSwitch {
+                target: Target::Group {
+                    application: "shop".into(),
+                    group: Some("prod".into())
+                },
+                reason: "no reason given".into(),
+                region: Some("eu-west-1".into()),
+            }),
+            time: None,
+            accounts: vec![],
+        })
     );
-    let Item::Signal(Signal::KillSwitch(all)) =
-        one(&json!({"applicationName": "shop", "reason": "x"}))
+    let Item::Signal(Signal {
+        what: What::KillSwitch(all),
+        ..
+    }) = one(&json!({"applicationName": "shop", "reason": "x"}))
     else {
         panic!()
     };
@@ -875,4 +918,181 @@ fn wrong_types_name_the_field() {
         error.contains("SNS event: field `Records[0].Sns`: missing field `Message`"),
         "{error}"
     );
+}
+
+// --- When it happened and which account it comes from ---
+
+fn signal_of(event: &Value) -> Signal {
+    match one(event) {
+        Item::Signal(signal) => signal,
+        other => panic!("expected a signal, got {other:?}"),
+    }
+}
+
+fn at(text: &str) -> Option<Time> {
+    Some(Time::parse(text).expect("a valid time"))
+}
+
+#[test]
+fn alarm_times_are_the_state_change_and_accounts_the_alarm_s() {
+    let eventbridge = signal_of(&fixture(
+        "aws-docs-eventbridge-cloudwatch-alarm-state-change-metric.json",
+    ));
+    assert_eq!(eventbridge.time, at("2019-10-02T17:04:40.989+0000"));
+    assert_eq!(eventbridge.accounts, vec!["123456789012"]);
+
+    let action = signal_of(&fixture("aws-docs-lambda-alarm-action-metric-alarm.json"));
+    assert_eq!(action.time, at("2024-02-17T11:53:08.431+0000"));
+    // The documented example names two accounts: its ARN's and `accountId`.
+    assert_eq!(action.accounts, vec!["912397435824", "123456789012"]);
+
+    let sns = signal_of(&fixture(
+        "captured-sns-lambda-event-cloudwatch-metric-alarm-real-2021.json",
+    ));
+    assert_eq!(sns.time, at("2021-11-10T02:45:55.640+0000"));
+    assert_eq!(sns.accounts, vec!["427809481713"]);
+}
+
+#[test]
+fn without_a_state_time_the_envelope_time_counts() {
+    let mut event = fixture("aws-docs-eventbridge-cloudwatch-alarm-state-change-metric.json");
+    event["detail"]["state"]
+        .as_object_mut()
+        .unwrap()
+        .remove("timestamp");
+    assert_eq!(signal_of(&event).time, at("2019-10-02T17:04:40Z"));
+
+    let mut message: Value = serde_json::from_str(
+        fixture("captured-sns-lambda-event-cloudwatch-alarm-real-2016-legacy.json")["Records"][0]
+            ["Sns"]["Message"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    message.as_object_mut().unwrap().remove("StateChangeTime");
+    let sns = sns_event(&message.to_string(), "us-west-2");
+    assert_eq!(signal_of(&sns).time, at("2026-11-27T01:00:00.000Z"));
+
+    // A time in a form AWS does not write (the crate's examples) is no time at all.
+    let crate_example = signal_of(&fixture("crate-example-cloudwatch-alarm-metric.json"));
+    assert_eq!(crate_example.time, None);
+}
+
+#[test]
+fn codedeploy_times_are_when_the_change_happened() {
+    let eventbridge = signal_of(&fixture(
+        "aws-docs-eventbridge-codedeploy-instance-state-change.json",
+    ));
+    assert_eq!(eventbridge.time, at("2016-06-30T23:18:50Z"));
+    assert_eq!(eventbridge.accounts, vec!["123456789012"]);
+
+    let deployment = signal_of(&sns_event(
+        &fixture_text("aws-docs-sns-message-codedeploy-trigger-deployment-docs.json"),
+        "us-west-1",
+    ));
+    assert_eq!(deployment.time, at("1446744190.402"), "completeTime");
+    assert_eq!(deployment.accounts, vec!["111222333444"]);
+
+    let instance = signal_of(&sns_event(
+        &fixture_text("aws-docs-sns-message-codedeploy-trigger-instance-docs.json"),
+        "us-east-2",
+    ));
+    assert_eq!(instance.time, at("1446744207.564"), "lastUpdatedAt");
+
+    let real = signal_of(&fixture(
+        "captured-sns-lambda-event-codedeploy-trigger-deployment-real-2016.json",
+    ));
+    assert!(real.time.is_some(), "{real:?}");
+}
+
+#[test]
+fn the_kill_switch_carries_no_time_or_account() {
+    let kill = signal_of(&json!({"deploymentId": "d-ABCDEFGH1"}));
+    assert_eq!((kill.time, kill.accounts), (None, vec![]));
+}
+
+#[test]
+fn eventbridge_events_are_believed_only_from_their_own_source() {
+    let mut alarm = fixture("aws-docs-eventbridge-cloudwatch-alarm-state-change-metric.json");
+    alarm["source"] = json!("my.application");
+    let error = parse_error(&alarm);
+    assert!(
+        error.contains(
+            "detail-type `CloudWatch Alarm State Change` comes only from source \
+             `aws.cloudwatch`, not `my.application`"
+        ),
+        "{error}"
+    );
+    alarm.as_object_mut().unwrap().remove("source");
+    assert!(parse_error(&alarm).contains("not `(none)`"));
+
+    let mut deployment = fixture("aws-docs-eventbridge-codedeploy-deployment-state-change.json");
+    deployment["source"] = json!("aws.cloudwatch");
+    assert!(parse_error(&deployment).contains("comes only from source `aws.codedeploy`"));
+
+    // Inside SNS and SQS too.
+    let records = sqs_records(&sqs_event(&[alarm.to_string()]));
+    assert!(records[0].1.as_ref().unwrap_err().contains("source"));
+}
+
+// --- Raw bytes ---
+
+#[test]
+fn an_undecodable_sqs_record_fails_alone() {
+    let good = fixture("aws-docs-eventbridge-cloudwatch-alarm-state-change-metric.json");
+    let event = sqs_event(&[good.to_string(), "PLACEHOLDER".into(), good.to_string()]);
+    let text = event.to_string();
+    let mut bytes = text.into_bytes();
+    // Invalid UTF-8 inside the second record's body.
+    let at = bytes.windows(11).position(|w| w == b"PLACEHOLDER").unwrap();
+    bytes.splice(at..at + 11, [b'b', 0xff, 0xfe]);
+    assert!(serde_json::from_slice::<Value>(&bytes).is_err());
+
+    let Ok(Payload::Sqs(records)) = parse_bytes(&bytes) else {
+        panic!("an SQS batch")
+    };
+    let ids: Vec<&str> = records.iter().map(|r| r.message_id.as_str()).collect();
+    assert_eq!(ids, vec!["msg-0", "msg-1", "msg-2"]);
+    assert!(records[0].item.is_ok());
+    let error = records[1].item.as_ref().unwrap_err();
+    assert!(
+        error.0.contains("SQS message msg-1 is not valid UTF-8"),
+        "{error}"
+    );
+    assert!(records[2].item.is_ok());
+}
+
+#[test]
+fn an_sqs_record_nested_too_deep_fails_alone() {
+    let good = fixture("aws-docs-eventbridge-cloudwatch-alarm-state-change-metric.json");
+    let mut event = sqs_event(&[good.to_string(), good.to_string()]);
+    event["Records"][1]["messageAttributes"] = json!({"deep": "PLACEHOLDER"});
+    let deep = format!("{}{}", "[".repeat(1000), "]".repeat(1000));
+    let bytes = event.to_string().replace("\"PLACEHOLDER\"", &deep);
+    assert!(serde_json::from_str::<Value>(&bytes).is_err());
+
+    let Ok(Payload::Sqs(records)) = parse_bytes(bytes.as_bytes()) else {
+        panic!("an SQS batch")
+    };
+    assert!(records[0].item.is_ok());
+    let error = records[1].item.as_ref().unwrap_err();
+    assert!(
+        error.0.contains("msg-1 cannot be decoded: recursion limit"),
+        "{error}"
+    );
+}
+
+#[test]
+fn undecodable_events_of_other_kinds_are_clear_errors() {
+    for (bytes, expected) in [
+        (b"stop everything".to_vec(), "the event is not valid JSON"),
+        (
+            b"{\"deploymentId\": \"\xff\"}".to_vec(),
+            "the event is not valid JSON",
+        ),
+        ("[".repeat(100_000).into_bytes(), "recursion limit"),
+    ] {
+        let error = parse_bytes(&bytes).unwrap_err();
+        assert!(error.0.contains(expected), "{error}");
+    }
 }

@@ -5,14 +5,14 @@
 mod common;
 
 use common::*;
-use deployment_circuit_breaker::codedeploy::Deadline;
-use deployment_circuit_breaker::handler::{handle, Response};
-use deployment_circuit_breaker::signal::{is_deployment_id, parse, Item, Payload, Signal};
+use deployment_circuit_breaker::handler::Response;
+use deployment_circuit_breaker::signal::{
+    is_deployment_id, parse, parse_bytes, Item, Payload, Signal, What,
+};
 use fake_codedeploy::Deployment;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as RunnerConfig, TestRunner};
 use serde_json::{json, Map, Value};
-use std::time::Duration;
 
 /// Field names the parser looks for, so generated objects reach past the first shape check.
 const KEYS: &[&str] = &[
@@ -151,10 +151,16 @@ fn check(event: &Value) {
     };
     for item in items {
         match item {
-            Item::Signal(Signal::CodeDeploy(event)) => {
+            Item::Signal(Signal {
+                what: What::CodeDeploy(event),
+                ..
+            }) => {
                 assert!(is_deployment_id(&event.deployment_id), "{event:?}")
             }
-            Item::Signal(Signal::Alarm(alarm)) => {
+            Item::Signal(Signal {
+                what: What::Alarm(alarm),
+                ..
+            }) => {
                 assert!(
                     alarm.deployment_ids.iter().all(|id| is_deployment_id(id)),
                     "{alarm:?}"
@@ -185,6 +191,48 @@ proptest! {
         let text = String::from_utf8_lossy(&bytes);
         check(&sns(&text));
         check(&sqs(&text));
+    }
+
+    #[test]
+    fn arbitrary_bytes_as_the_event_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        if let Err(e) = parse_bytes(&bytes) {
+            prop_assert!(e.0.len() > 10, "an error that says what: {e}");
+        }
+    }
+
+    #[test]
+    fn invalid_utf_8_fails_only_its_sqs_record(
+        bad in prop::collection::vec(0xf8u8..=0xff, 1..8),
+        at in any::<prop::sample::Index>(),
+    ) {
+        let alarm = fixtures()
+            .into_iter()
+            .find(|(name, _)| name == "aws-docs-eventbridge-cloudwatch-alarm-state-change-metric.json")
+            .unwrap()
+            .1;
+        let alarm: Value = serde_json::from_str(&alarm).unwrap();
+        let mut event = json!({"Records": []});
+        for id in ["m-0", "m-1", "m-2"] {
+            event["Records"].as_array_mut().unwrap().push(json!({
+                "eventSource": "aws:sqs", "messageId": id, "body": alarm.to_string()
+            }));
+        }
+        let mut bytes = event.to_string().into_bytes();
+        // Somewhere inside the second record's body.
+        let body = bytes.windows(6).enumerate().filter(|(_, w)| w == b"\"body\"").nth(1).unwrap().0 + 9;
+        let end = bytes[body..].windows(2).position(|w| w == b"}\"").unwrap() + body;
+        // Where a character of text may be (not inside an escape such as `\"`).
+        let places: Vec<usize> = (body + 2..end)
+            .filter(|&i| bytes[i - 1].is_ascii_alphanumeric() && bytes[i - 2] != b'\\')
+            .collect();
+        let offset = places[at.index(places.len())];
+        bytes.splice(offset..offset, bad);
+        let Ok(Payload::Sqs(records)) = parse_bytes(&bytes) else {
+            panic!("still an SQS batch")
+        };
+        prop_assert!(records[0].item.is_ok());
+        prop_assert!(records[1].item.as_ref().is_err_and(|e| e.0.contains("m-1 is not valid UTF-8")));
+        prop_assert!(records[2].item.is_ok());
     }
 
     #[test]
@@ -271,9 +319,7 @@ fn generated_payloads_stop_nothing() {
     });
     runner
         .run(&payloads, |event| {
-            let deadline = Deadline::after(Duration::from_secs(30));
-            let result =
-                runtime.block_on(handle(&event, deadline, &world.config, &world.codedeploy));
+            let result = runtime.block_on(world.invoke(&event));
             if let Ok(Response::Report(report)) = &result {
                 prop_assert!(report.actions.is_empty(), "{event}: {report:?}");
             }
@@ -314,8 +360,17 @@ fn hostile_sizes_and_depths_are_clear_errors() {
     let Ok(Payload::Direct(items)) = parse(&sns(&alarm.to_string())) else {
         panic!("a 1 MiB alarm parses")
     };
-    assert!(matches!(&items[0], Item::Signal(Signal::Alarm(a)) if a.state == "ALARM"));
+    assert!(
+        matches!(&items[0], Item::Signal(Signal { what: What::Alarm(a), .. }) if a.state == "ALARM")
+    );
 
-    // Lone surrogates cannot become Rust strings: the event fails to decode before the handler.
-    assert!(serde_json::from_str::<Value>(r#"{"Records":[{"body":"\udc80"}]}"#).is_err());
+    // A lone surrogate cannot become a Rust string: that record, and only it, fails to decode.
+    let surrogate = br#"{"Records":[{"eventSource":"aws:sqs","messageId":"m-1","body":"\udc80"},
+        {"eventSource":"aws:sqs","messageId":"m-2","body":"{\"Type\":\"Notification\",\"Message\":\"hello\"}"}]}"#;
+    let Ok(Payload::Sqs(records)) = parse_bytes(surrogate) else {
+        panic!("an SQS batch")
+    };
+    let error = records[0].item.as_ref().unwrap_err();
+    assert!(error.0.contains("m-1 cannot be decoded"), "{error}");
+    assert!(records[1].item.is_ok());
 }

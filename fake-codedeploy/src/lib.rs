@@ -14,7 +14,7 @@
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -41,7 +41,7 @@ const ALL_STATUSES: [&str; 8] = [
 const BATCH_LIMIT: usize = 25;
 
 /// A deployment known to the fake.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 pub struct Deployment {
     pub region: String,
     pub id: String,
@@ -49,16 +49,26 @@ pub struct Deployment {
     pub group: String,
     #[serde(default = "in_progress")]
     pub status: String,
+    /// `None` (JSON `null`): CodeDeploy does not report one.
     #[serde(default = "user")]
-    pub creator: String,
+    pub creator: Option<String>,
+    /// `createTime`, in seconds since the epoch; when not given, the time the deployment was
+    /// added (or the seed restored).
+    #[serde(default, rename = "createTime")]
+    pub create_time: Option<f64>,
 }
 
 fn in_progress() -> String {
     "InProgress".into()
 }
 
-fn user() -> String {
-    "user".into()
+fn user() -> Option<String> {
+    Some("user".into())
+}
+
+fn epoch_seconds(time: SystemTime) -> f64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0.0, |since| since.as_secs_f64())
 }
 
 /// A deployment group, for groups that have no deployment.
@@ -89,6 +99,7 @@ impl Deployment {
             group: group.into(),
             status: in_progress(),
             creator: user(),
+            create_time: None,
         }
     }
 
@@ -100,7 +111,27 @@ impl Deployment {
 
     /// The same deployment with another creator (`codeDeployRollback`, …).
     pub fn creator(mut self, creator: &str) -> Self {
-        self.creator = creator.into();
+        self.creator = Some(creator.into());
+        self
+    }
+
+    /// The same deployment without a creator, as CodeDeploy answers for some.
+    pub fn without_creator(mut self) -> Self {
+        self.creator = None;
+        self
+    }
+
+    /// The same deployment, created at `time`.
+    pub fn created(mut self, time: SystemTime) -> Self {
+        self.create_time = Some(epoch_seconds(time));
+        self
+    }
+
+    /// With its creation time set to now when it has none.
+    fn dated(mut self) -> Self {
+        self.create_time = self
+            .create_time
+            .or_else(|| Some(epoch_seconds(SystemTime::now())));
         self
     }
 }
@@ -217,7 +248,7 @@ impl FakeCodeDeploy {
 
     /// Adds a deployment (and so its application and group).
     pub fn add(&self, deployment: Deployment) {
-        self.lock().deployments.push(deployment);
+        self.lock().deployments.push(deployment.dated());
     }
 
     /// Adds a deployment group with no deployments.
@@ -502,7 +533,13 @@ fn is_deployment_id(id: &str) -> bool {
 
 impl State {
     fn reset(&mut self) {
-        self.deployments = self.seed.deployments.clone();
+        self.deployments = self
+            .seed
+            .deployments
+            .iter()
+            .cloned()
+            .map(Deployment::dated)
+            .collect();
         self.groups = self.seed.groups.iter().cloned().collect();
         self.faults.clear();
         self.calls.clear();
@@ -691,14 +728,17 @@ impl State {
                 .iter()
                 .find(|d| d.region == region && d.id == id)
             {
-                infos.push(json!({
+                let mut info = json!({
                     "deploymentId": d.id,
                     "applicationName": d.application,
                     "deploymentGroupName": d.group,
                     "status": d.status,
-                    "creator": d.creator,
-                    "createTime": 1_700_000_000.5,
-                }));
+                    "createTime": d.create_time,
+                });
+                if let Some(creator) = &d.creator {
+                    info["creator"] = json!(creator);
+                }
+                infos.push(info);
             }
         }
         Ok(json!({ "deploymentsInfo": infos }))

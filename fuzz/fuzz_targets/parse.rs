@@ -1,11 +1,15 @@
 //! Payload in → signals → stop requests, on arbitrary input. The first byte chooses how the
-//! rest arrives: as the whole event, as an SNS `Message`, or as an SQS `body`. Nothing may
-//! panic, and every signal must resolve to well-formed targets.
+//! rest arrives: as the whole event (raw bytes, as the runtime hands them over), as an SNS
+//! `Message`, or as an SQS `body`. Nothing may panic, and every signal must resolve to
+//! well-formed targets.
 #![no_main]
 
 use deployment_circuit_breaker::config::Config;
-use deployment_circuit_breaker::resolve::requests;
-use deployment_circuit_breaker::signal::{is_deployment_id, parse, Item, Payload, Target};
+use deployment_circuit_breaker::resolve::{requests, Context};
+use deployment_circuit_breaker::signal::{
+    is_deployment_id, parse, parse_bytes, Item, Payload, Target,
+};
+use deployment_circuit_breaker::time::Time;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};
 
@@ -15,10 +19,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let text = String::from_utf8_lossy(rest);
     let event = match mode % 3 {
-        0 => match serde_json::from_slice::<Value>(rest) {
-            Ok(event) => event,
-            Err(_) => return,
-        },
+        0 => Value::Null,
         1 => json!({"Records": [{"EventSource": "aws:sns", "Sns": {
             "Type": "Notification",
             "TopicArn": "arn:aws:sns:us-east-1:123456789012:t",
@@ -28,12 +29,19 @@ fuzz_target!(|data: &[u8]| {
     };
     let config = Config::from_lookup(|name| match name {
         "AWS_REGION" => Some("us-east-1".into()),
+        "ALLOWED_DEPLOYMENT_GROUPS" => Some("*/*".into()),
+        "MAX_SIGNAL_AGE" => Some("0".into()),
         "ALARM_RULES" => Some(r#"[{"alarm":"*","application":"app"}]"#.into()),
         "STOP_ON_CODEDEPLOY_EVENTS" => Some("InstanceFailure,DeploymentStart".into()),
         _ => None,
     })
     .expect("valid configuration");
-    let items = match parse(&event) {
+    let parsed = if mode % 3 == 0 {
+        parse_bytes(rest)
+    } else {
+        parse(&event)
+    };
+    let items = match parsed {
         Ok(Payload::Direct(items)) => items,
         Ok(Payload::Sqs(records)) => records.into_iter().filter_map(|r| r.item.ok()).collect(),
         Err(e) => {
@@ -41,9 +49,13 @@ fuzz_target!(|data: &[u8]| {
             return;
         }
     };
+    let context = Context {
+        now: Time::now(),
+        account: "123456789012",
+    };
     for item in items {
         let Item::Signal(signal) = item else { continue };
-        for request in requests(&signal, &config).unwrap_or_default() {
+        for request in requests(&signal, &context, &config).unwrap_or_default() {
             assert!(!request.region.is_empty());
             if let Target::Deployment(id) = &request.target {
                 assert!(is_deployment_id(id), "{id}");

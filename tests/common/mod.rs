@@ -9,12 +9,17 @@ use aws_config::ConfigLoader;
 use aws_sdk_codedeploy::config::{Credentials, Region};
 use deployment_circuit_breaker::codedeploy::{sdk_config_loader, CodeDeploy, Deadline};
 use deployment_circuit_breaker::config::Config;
-use deployment_circuit_breaker::handler::{handle, Response};
+use deployment_circuit_breaker::handler::{handle, Invocation, Response};
 use deployment_circuit_breaker::report::{Failure, Outcome, Report};
+use deployment_circuit_breaker::time::Time;
 use fake_codedeploy::FakeCodeDeploy;
 use serde_json::{json, Value};
 
 pub const HOME: &str = "us-east-1";
+/// The function's own account: the account of the ARN it is invoked as.
+pub const ACCOUNT: &str = "123456789012";
+pub const FUNCTION_ARN: &str =
+    "arn:aws:lambda:us-east-1:123456789012:function:deployment-circuit-breaker";
 
 /// The function wired to a fresh fake CodeDeploy.
 pub struct World {
@@ -26,7 +31,8 @@ pub struct World {
 }
 
 impl World {
-    /// The function with these configuration variables (and `AWS_REGION` = [`HOME`]).
+    /// The function with these configuration variables (and `AWS_REGION` = [`HOME`],
+    /// `ALLOWED_DEPLOYMENT_GROUPS` = `*/*` unless given).
     pub async fn new(vars: &[(&str, &str)]) -> World {
         World::with_loader(vars, sdk_config_loader()).await
     }
@@ -40,7 +46,10 @@ impl World {
             .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
             .load()
             .await;
-        let mut env: HashMap<String, String> = HashMap::from([("AWS_REGION".into(), HOME.into())]);
+        let mut env: HashMap<String, String> = HashMap::from([
+            ("AWS_REGION".into(), HOME.into()),
+            ("ALLOWED_DEPLOYMENT_GROUPS".into(), "*/*".into()),
+        ]);
         env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let config = Config::from_lookup(|name| env.get(name).cloned()).expect("valid config");
         World {
@@ -52,13 +61,15 @@ impl World {
     }
 
     pub async fn invoke(&self, event: &Value) -> Result<Response, Failure> {
-        handle(
-            event,
-            Deadline::after(self.deadline),
-            &self.config,
-            &self.codedeploy,
-        )
-        .await
+        self.invoke_bytes(event.to_string().as_bytes()).await
+    }
+
+    /// Invokes the function on a payload as the runtime hands it over.
+    pub async fn invoke_bytes(&self, payload: &[u8]) -> Result<Response, Failure> {
+        let deadline = Deadline::after(self.deadline);
+        let invocation =
+            Invocation::new(deadline, FUNCTION_ARN, None).expect("the ARN names an account");
+        handle(payload, &invocation, &self.config, &self.codedeploy).await
     }
 
     pub async fn report(&self, event: &Value) -> Report {
@@ -94,16 +105,88 @@ pub fn fixture(name: &str) -> Value {
         .expect("fixture is JSON")
 }
 
-/// The documented EventBridge alarm state change, renamed and tagged.
+/// The documented EventBridge alarm state change, renamed and tagged, in the function's own
+/// account, entering ALARM now.
 pub fn alarm_event(name: &str, region: &str, tags: Value) -> Value {
+    alarm_event_at(name, region, tags, Time::now())
+}
+
+/// Like [`alarm_event`], entering ALARM at `time`.
+pub fn alarm_event_at(name: &str, region: &str, tags: Value, time: Time) -> Value {
     let mut event = fixture("aws-docs-eventbridge-cloudwatch-alarm-state-change-metric.json");
     event["region"] = json!(region);
+    event["account"] = json!(ACCOUNT);
+    event["time"] = json!(time.to_string());
     event["resources"] = json!([format!(
-        "arn:aws:cloudwatch:{region}:123456789012:alarm:{name}"
+        "arn:aws:cloudwatch:{region}:{ACCOUNT}:alarm:{name}"
     )]);
     event["detail"]["alarmName"] = json!(name);
     event["detail"]["alarmTags"] = tags;
+    event["detail"]["state"]["timestamp"] = json!(time.to_string());
     event
+}
+
+/// Field names that hold a payload's times.
+const TIME_FIELDS: [&str; 7] = [
+    "time",
+    "timestamp",
+    "Timestamp",
+    "StateChangeTime",
+    "lastUpdatedAt",
+    "completeTime",
+    "createTime",
+];
+/// Field names that hold an account, or an ARN whose account is the payload's origin.
+const ACCOUNT_FIELDS: [&str; 3] = ["account", "accountId", "AWSAccountId"];
+const ARN_FIELDS: [&str; 3] = ["alarmArn", "AlarmArn", "resources"];
+
+/// A captured or documented payload as if it happened now in the function's own account:
+/// every time field set to now and every account to [`ACCOUNT`], also inside messages nested
+/// as JSON text (SNS `Message`, SQS `body`).
+pub fn here_and_now(mut event: Value) -> Value {
+    let now = Time::now().to_string();
+    rewrite(&mut event, &now);
+    event
+}
+
+fn rewrite(value: &mut Value, now: &str) {
+    match value {
+        Value::Object(map) => {
+            for (key, field) in map.iter_mut() {
+                if TIME_FIELDS.contains(&key.as_str()) && field.is_string() {
+                    *field = json!(now);
+                } else if ACCOUNT_FIELDS.contains(&key.as_str()) && field.is_string() {
+                    *field = json!(ACCOUNT);
+                } else if ARN_FIELDS.contains(&key.as_str()) {
+                    own_arns(field);
+                } else {
+                    rewrite(field, now);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| rewrite(item, now)),
+        Value::String(text) => {
+            if let Ok(mut nested @ Value::Object(_)) = serde_json::from_str::<Value>(text) {
+                rewrite(&mut nested, now);
+                *text = nested.to_string();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn own_arns(value: &mut Value) {
+    match value {
+        Value::String(arn) => {
+            let mut parts: Vec<&str> = arn.split(':').collect();
+            if parts.len() > 5 {
+                parts[4] = ACCOUNT;
+                *arn = parts.join(":");
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(own_arns),
+        _ => {}
+    }
 }
 
 pub fn tagged(application: &str, group: &str) -> Value {

@@ -1,0 +1,67 @@
+//! The kill switch: a direct invocation naming a deployment, or an application and group.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::fields::{check_deployment_id, decode, error, valid_region};
+use super::{Item, KillSwitch, ParseError, Signal, Target, What};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Payload {
+    #[serde(default)]
+    deployment_id: Option<String>,
+    #[serde(default)]
+    application_name: Option<String>,
+    #[serde(default)]
+    deployment_group_name: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    region: Option<String>,
+}
+
+/// A kill switch happens when it is invoked, so it carries no time of its own.
+pub(super) fn parse(value: &Value) -> Result<Item, ParseError> {
+    let what = "kill switch";
+    let payload: Payload = decode(value, what)?;
+    let target =
+        match (
+            payload.deployment_id,
+            payload.application_name,
+            payload.deployment_group_name,
+        ) {
+            (Some(id), None, None) => {
+                check_deployment_id(&id, what, "deploymentId")?;
+                Target::Deployment(id)
+            }
+            (None, Some(application), group) if !application.is_empty() => Target::Group {
+                application,
+                group: group.filter(|g| !g.is_empty()),
+            },
+            _ => return Err(error(
+                "kill switch: give either `deploymentId`, or `applicationName` with an optional \
+                 `deploymentGroupName`",
+            )),
+        };
+    let region = match payload.region {
+        None => None,
+        Some(region) => Some(valid_region(Some(&region)).ok_or_else(|| {
+            error(format!(
+                "kill switch: `region` `{region}` is not an AWS region code"
+            ))
+        })?),
+    };
+    Ok(Item::Signal(Signal {
+        what: What::KillSwitch(KillSwitch {
+            target,
+            reason: payload
+                .reason
+                .filter(|r| !r.trim().is_empty())
+                .unwrap_or_else(|| "no reason given".into()),
+            region,
+        }),
+        time: None,
+        accounts: Vec::new(),
+    }))
+}

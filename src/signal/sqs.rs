@@ -1,0 +1,153 @@
+//! SQS: the Lambda SQS event, each record's `body` (an SNS envelope, or a message delivered
+//! raw), and batches that cannot be decoded whole.
+
+use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use super::fields::{as_object, decode, error};
+use super::sns::{self, Notification};
+use super::{message, Around, Item, ParseError, Payload, SqsRecord};
+
+/// The `eventSource` (or SNS's `EventSource`) of a record.
+pub(super) fn event_source(record: &Value) -> Option<&str> {
+    record
+        .get("eventSource")
+        .or_else(|| record.get("EventSource"))
+        .and_then(Value::as_str)
+}
+
+pub(super) fn parse(event: &Value) -> Result<Payload, ParseError> {
+    let sqs: SqsEvent = decode(event, "SQS event")?;
+    let records = sqs
+        .records
+        .iter()
+        .enumerate()
+        .map(|(index, record)| {
+            let message_id = message_id(index, record.message_id.as_deref())?;
+            let item = item(record, &format!("SQS message {message_id}"));
+            Ok(SqsRecord { message_id, item })
+        })
+        .collect::<Result<_, ParseError>>()?;
+    Ok(Payload::Sqs(records))
+}
+
+fn message_id(index: usize, id: Option<&str>) -> Result<String, ParseError> {
+    id.filter(|id| !id.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| error(format!("SQS record {index} has no `messageId`")))
+}
+
+fn item(record: &SqsMessage, what: &str) -> Result<Item, ParseError> {
+    let what = format!("{what} `body`");
+    match &record.body {
+        None => Err(error(format!("{what} is missing"))),
+        Some(body) => body_item(body, &what),
+    }
+}
+
+fn body_item(body: &str, what: &str) -> Result<Item, ParseError> {
+    let value: Value =
+        serde_json::from_str(body).map_err(|e| error(format!("{what} is not JSON: {e}")))?;
+    let object = as_object(&value, what)?;
+    let is_sns =
+        object.contains_key("Message") && object.get("Type").and_then(Value::as_str).is_some();
+    if is_sns {
+        let notification: Notification = decode(&value, what)?;
+        return sns::notification(&notification, &format!("{what} `Message`"));
+    }
+    message(&value, what, &Around::default())
+}
+
+#[derive(Deserialize)]
+struct Batch<'a> {
+    #[serde(rename = "Records", borrow)]
+    records: Vec<&'a RawValue>,
+}
+
+/// What is read of a record that may not decode: enough to name it in `batchItemFailures`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Header {
+    #[serde(default)]
+    message_id: Option<String>,
+    #[serde(default)]
+    event_source: Option<String>,
+}
+
+/// An SQS batch that does not decode as a whole (invalid UTF-8, nesting past the decoder's
+/// limit), read record by record: each record that cannot be decoded fails on its own, the
+/// others are parsed as usual. `None` when the bytes are not an SQS batch.
+pub(super) fn parse_undecodable(bytes: &[u8]) -> Option<Result<Payload, ParseError>> {
+    let (text, invalid) = sanitized(bytes)?;
+    let batch: Batch = serde_json::from_str(&text).ok()?;
+    let headers: Vec<Header> = batch
+        .records
+        .iter()
+        .map(|raw| serde_json::from_str(raw.get()))
+        .collect::<Result<_, _>>()
+        .ok()?;
+    if headers.first()?.event_source.as_deref() != Some("aws:sqs") {
+        return None;
+    }
+    let mut records = Vec::with_capacity(headers.len());
+    for (index, (raw, header)) in batch.records.iter().zip(headers).enumerate() {
+        let message_id = match message_id(index, header.message_id.as_deref()) {
+            Ok(id) => id,
+            Err(e) => return Some(Err(e)),
+        };
+        let what = format!("SQS message {message_id}");
+        let start = raw.get().as_ptr() as usize - text.as_ptr() as usize;
+        let span = start..start + raw.get().len();
+        let item = if let Some(at) = invalid.iter().find(|at| span.contains(at)) {
+            Err(error(format!(
+                "{what} is not valid UTF-8 (byte {at} of the event)"
+            )))
+        } else {
+            match serde_json::from_str::<Value>(raw.get()) {
+                Err(e) => Err(error(format!("{what} cannot be decoded: {e}"))),
+                Ok(value) => {
+                    decode::<SqsMessage>(&value, &what).and_then(|record| item(&record, &what))
+                }
+            }
+        };
+        records.push(SqsRecord { message_id, item });
+    }
+    Some(Ok(Payload::Sqs(records)))
+}
+
+/// The bytes as text, every byte of an invalid UTF-8 sequence replaced by `b` (so offsets are
+/// kept, and the JSON around stays well-formed: `b` is valid in a string, after a backslash and
+/// inside a `\u` escape), and the offsets replaced.
+fn sanitized(bytes: &[u8]) -> Option<(String, Vec<usize>)> {
+    let mut text = Vec::with_capacity(bytes.len());
+    let mut invalid = Vec::new();
+    let mut rest = bytes;
+    while let Err(e) = std::str::from_utf8(rest) {
+        let valid = e.valid_up_to();
+        let bad = e.error_len().unwrap_or(rest.len() - valid);
+        text.extend_from_slice(&rest[..valid]);
+        let offset = bytes.len() - rest.len() + valid;
+        invalid.extend(offset..offset + bad);
+        text.resize(text.len() + bad, b'b');
+        rest = &rest[valid + bad..];
+    }
+    text.extend_from_slice(rest);
+    String::from_utf8(text).ok().map(|text| (text, invalid))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitizing_keeps_offsets_and_names_every_bad_byte() {
+        let (text, invalid) = sanitized(b"ab\xff\xfecd\xe2\x82").unwrap();
+        assert_eq!(text, "abbbcdbb");
+        assert_eq!(invalid, vec![2, 3, 6, 7]);
+        let (text, invalid) = sanitized("héllo".as_bytes()).unwrap();
+        assert_eq!(text, "héllo");
+        assert!(invalid.is_empty());
+    }
+}
