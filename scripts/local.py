@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Runs the function locally under `cargo lambda watch` against the fake CodeDeploy.
 
-    local.py try [EVENT_FILE]   invoke one event, print the result and the StopDeployment calls
+    local.py try [EVENT_FILE]   invoke one event (its times set to now), print the result and the
+                                StopDeployment calls
     local.py e2e                invoke every file in events/ and check each result and stop
 
 Both start the fake (seeded from scripts/seed.json) and `cargo lambda watch` (environment from
@@ -9,6 +10,7 @@ scripts/local.env), and stop them again on success, failure or Ctrl-C. No AWS ac
 """
 
 import contextlib
+import datetime
 import json
 import os
 import socket
@@ -103,6 +105,18 @@ class Stack:
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.load(response)
 
+    def invoke_event(self, path, fresh=True, change=None):
+        """Invokes the function on an event file, its times set to now unless `fresh` is false,
+        and then changed by `change` (a function of the event), if given."""
+        if not fresh:
+            return self.invoke("--data-file", str(path))
+        event = here_and_now(json.loads(Path(path).read_text()))
+        if change:
+            change(event)
+        fresh_file = self.logs / f"fresh-{Path(path).name}"
+        fresh_file.write_text(json.dumps(event))
+        return self.invoke("--data-file", str(fresh_file))
+
     def invoke(self, *data):
         """Invokes the function with `cargo lambda invoke`; returns (ok, output)."""
         result = subprocess.run(
@@ -123,6 +137,30 @@ class Stack:
 
     def function_log(self):
         return (self.logs / "function.log").read_text(errors="replace")
+
+
+# Fields that hold when a payload's signal happened (see src/signal/).
+TIME_FIELDS = {"time", "timestamp", "Timestamp", "StateChangeTime", "lastUpdatedAt", "completeTime",
+               "createTime"}
+
+
+def here_and_now(value, now=None):
+    """The payload with every time field set to now, also inside messages nested as JSON text
+    (SNS `Message`, SQS `body`): the sample events' times are fixed, and the function ignores
+    signals older than MAX_SIGNAL_AGE."""
+    now = now or datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+    if isinstance(value, dict):
+        return {key: now if key in TIME_FIELDS and isinstance(field, str) else here_and_now(field, now)
+                for key, field in value.items()}
+    if isinstance(value, list):
+        return [here_and_now(item, now) for item in value]
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        try:
+            nested = json.loads(value)
+        except ValueError:
+            return value
+        return json.dumps(here_and_now(nested, now)) if isinstance(nested, dict) else value
+    return value
 
 
 # What each sample event must do against scripts/seed.json (with scripts/local.env):
@@ -180,14 +218,20 @@ EXPECTED = {
 }
 
 
-# Raw bodies no trigger sends: each must be answered with an error, and the function must live on.
+# Raw bodies no trigger sends: each must be answered with the function's own InvalidPayload
+# error, and the function must live on.
 HOSTILE = {
-    "invalid UTF-8 in an SQS body": b'{"Records":[{"eventSource":"aws:sqs","messageId":"m","body":"\xff\xfe"}]}',
     "JSON nested 100,000 deep": b"[" * 100_000 + b"]" * 100_000,
+    "invalid UTF-8 outside SQS": b'{"deploymentId": "d-\xff"}',
     "null": b"null",
     "an array": b"[1, 2, 3]",
     "not JSON": b"stop everything",
 }
+
+# An SQS batch whose first record cannot be decoded: only that record fails; the other is acted on.
+UNDECODABLE_RECORD = (b'{"Records":[{"eventSource":"aws:sqs","messageId":"undecodable","body":"\xff\xfe"},'
+                      b'{"eventSource":"aws:sqs","messageId":"plain","body":"{\\"Type\\":\\"Notification\\",'
+                      b'\\"Message\\":\\"plain text\\"}"}]}')
 
 # What must never reach the logs at INFO: credentials (from scripts/local.env) and payload text.
 SECRETS = ["AKIDLOCALFAKE", "local-fake-secret", "Threshold Crossed", "5xx rate of the shop API"]
@@ -232,7 +276,7 @@ def e2e(logs):
             if name not in EXPECTED:
                 continue
             stack.fake("POST", "reset")
-            ok, output = stack.invoke("--data-file", str(EVENTS / name))
+            ok, output = stack.invoke_event(EVENTS / name)
             problems = check(name, ok, output, stack.fake("GET", "stops"))
             status = "ok" if not problems else "FAILED"
             print(f"e2e events/{name} ... {status}")
@@ -249,16 +293,50 @@ def e2e(logs):
         if not bad_payload_ok:
             failures.append(f"invalid payload: expected an InvalidPayload error, got {output.strip()}")
 
+        stack.fake("POST", "reset")
+        ok, output = stack.invoke_event(EVENTS / "alarm-lambda-action.json", fresh=False)
+        stale_ok = ok and '"stale: happened at 2024-02-17' in output and not stack.fake("GET", "calls")
+        print(f"e2e a sample event as it is, long ago: ignored as stale ... {'ok' if stale_ok else 'FAILED'}")
+        passed += stale_ok
+        failed += not stale_ok
+        if not stale_ok:
+            failures.append(f"an old event was not ignored as stale: {output.strip()}")
+
+        def unreadable_times(event):
+            event["time"] = "when it happened"
+            event["alarmData"]["state"]["timestamp"] = "a moment ago"
+
+        stack.fake("POST", "reset")
+        ok, output = stack.invoke_event(EVENTS / "alarm-lambda-action.json", change=unreadable_times)
+        noted = "no readable time in the payload: taken as now" in stack.function_log()
+        now_ok = ok and '"stopped"' in output and noted
+        print(f"e2e a signal without a readable time acts as of now, and the log says so ... "
+              f"{'ok' if now_ok else 'FAILED'}")
+        passed += now_ok
+        failed += not now_ok
+        if not now_ok:
+            failures.append(f"unreadable time: logged {noted}, result {output.strip()}")
+
         for label, body in HOSTILE.items():
             stack.fake("POST", "reset")
             status, answer = stack.post(body)
-            hostile_ok = status >= 400 and "errorType" in answer and not stack.fake("GET", "calls")
+            hostile_ok = (status >= 400 and '"errorType":"InvalidPayload"' in answer.replace(" ", "")
+                          and not stack.fake("GET", "calls"))
             print(f"e2e hostile payload: {label} ... {'ok' if hostile_ok else 'FAILED'}")
             passed += hostile_ok
             failed += not hostile_ok
             if not hostile_ok:
                 failures.append(f"hostile payload {label}: HTTP {status} {answer[:200]}")
-        ok, output = stack.invoke("--data-file", str(EVENTS / "kill-switch.json"))
+        status, answer = stack.post(UNDECODABLE_RECORD)
+        record_ok = status == 200 and json.loads(answer) == {
+            "batchItemFailures": [{"itemIdentifier": "undecodable"}]}
+        print(f"e2e an undecodable SQS record fails alone ... {'ok' if record_ok else 'FAILED'}")
+        passed += record_ok
+        failed += not record_ok
+        if not record_ok:
+            failures.append(f"undecodable SQS record: HTTP {status} {answer[:300]}")
+
+        ok, output = stack.invoke_event(EVENTS / "kill-switch.json")
         alive = ok and '"stopped"' in output
         print(f"e2e still serving after hostile payloads ... {'ok' if alive else 'FAILED'}")
         passed += alive
@@ -295,7 +373,7 @@ def try_event(logs, event):
         print(f"no such event file: {event} (see events/README.md)", file=sys.stderr)
         return 2
     with Stack(logs) as stack:
-        ok, output = stack.invoke("--data-file", str(path.resolve()))
+        ok, output = stack.invoke_event(path.resolve())
         stops = stack.fake("GET", "stops")
         print(f"== {path.name} → the function returned:" if ok else f"== {path.name} → the function failed:")
         print(json.dumps(json.loads(output), indent=2) if ok else output.strip())
