@@ -339,3 +339,124 @@ async fn access_denied_and_missing_deployments_say_what_to_fix_and_are_not_retri
     );
     assert_eq!(w.fake.call_count("StopDeployment"), 2, "one attempt each");
 }
+
+/// The function's policy as `template.yaml` grants it, for one region, without the statements
+/// whose Sid is in `without`.
+fn policy(without: &[&str]) -> fake_codedeploy::iam::Policy {
+    let region = json!({"StringEquals": {"aws:RequestedRegion": [HOME]}});
+    let statements: Vec<serde_json::Value> = [
+        json!({"Sid": "FindDeployments", "Effect": "Allow",
+               "Action": ["codedeploy:ListDeploymentGroups"],
+               "Resource": [format!("arn:aws:codedeploy:*:{ACCOUNT}:application:*")],
+               "Condition": region}),
+        json!({"Sid": "ReadDeployments", "Effect": "Allow",
+               "Action": ["codedeploy:ListDeployments", "codedeploy:BatchGetDeployments"],
+               "Resource": [format!("arn:aws:codedeploy:*:{ACCOUNT}:deploymentgroup:*/*")],
+               "Condition": region}),
+        json!({"Sid": "StopDeployments", "Effect": "Allow",
+               "Action": ["codedeploy:StopDeployment"], "Resource": ["*"],
+               "Condition": region}),
+    ]
+    .into_iter()
+    .filter(|s| !without.contains(&s["Sid"].as_str().unwrap()))
+    .collect();
+    serde_json::from_value(json!({"Version": "2012-10-17", "Statement": statements})).unwrap()
+}
+
+#[tokio::test]
+async fn a_policy_without_stop_deployment_denies_the_stop_and_says_what_to_fix() {
+    let w = World::new(&[]).await;
+    w.fake
+        .add(Deployment::new(HOME, "d-AAAAAAAA1", "shop", "prod"));
+    w.fake.set_policy(Some(policy(&["StopDeployments"])));
+
+    let failure = w
+        .failure(&alarm_event("checkout", HOME, tagged("shop", "prod")))
+        .await;
+
+    assert_eq!(failure.kind, FailureKind::StopDeploymentFailed);
+    assert!(
+        failure.message.contains(
+            "StopDeployment failed with AccessDeniedException: User: \
+             arn:aws:sts::123456789012:assumed-role/deployment-circuit-breaker/function is not \
+             authorized to perform: codedeploy:StopDeployment on resource: *"
+        ),
+        "{}",
+        failure.message
+    );
+    assert!(
+        failure.message.contains("StopDeployment on \"*\""),
+        "the hint says what to grant: {}",
+        failure.message
+    );
+    assert_eq!(
+        w.fake.status_of(HOME, "d-AAAAAAAA1").as_deref(),
+        Some("InProgress")
+    );
+    assert_eq!(
+        w.fake.call_count("ListDeployments"),
+        1,
+        "the lookup was allowed"
+    );
+    assert_eq!(
+        w.fake.call_count("BatchGetDeployments"),
+        1,
+        "the read was allowed"
+    );
+
+    w.fake.set_policy(Some(policy(&[])));
+    let report = w
+        .report(&alarm_event("checkout", HOME, tagged("shop", "prod")))
+        .await;
+    assert_eq!(
+        outcomes(&report),
+        vec![("d-AAAAAAAA1".into(), Outcome::Stopped)]
+    );
+}
+
+#[tokio::test]
+async fn a_region_the_policy_does_not_list_is_denied_before_anything_is_stopped() {
+    let w = World::new(&[]).await;
+    w.fake
+        .add(Deployment::new("eu-west-1", "d-EEEEEEEE1", "shop", "prod"));
+    w.fake.set_policy(Some(policy(&[])));
+    let failure = w
+        .failure(&alarm_event(
+            "checkout",
+            "eu-west-1",
+            tagged("shop", "prod"),
+        ))
+        .await;
+    assert_eq!(failure.kind, FailureKind::DeploymentLookupFailed);
+    assert!(
+        failure.message.contains("AccessDeniedException")
+            && failure.message.contains("deploymentgroup:shop/prod"),
+        "{}",
+        failure.message
+    );
+    assert!(w.fake.stops().is_empty());
+}
+
+#[tokio::test]
+async fn warming_up_calls_nothing_and_leaves_a_connection_the_first_call_reuses() {
+    let w = World::new(&[]).await;
+    w.fake
+        .add(Deployment::new(HOME, "d-AAAAAAAA1", "shop", "prod"));
+    w.fake.set_policy(Some(policy(&[])));
+
+    w.codedeploy.warm_up(HOME, Duration::from_secs(2)).await;
+
+    assert_eq!(w.fake.unsigned(), 1, "one request, its signature removed");
+    assert!(w.fake.calls().is_empty(), "{:?}", w.fake.calls());
+    assert_eq!(w.fake.connections(), 1);
+    let report = w.report(&kill("d-AAAAAAAA1")).await;
+    assert_eq!(
+        outcomes(&report),
+        vec![("d-AAAAAAAA1".into(), Outcome::Stopped)]
+    );
+    assert_eq!(
+        w.fake.connections(),
+        1,
+        "the first real calls reuse the warmed connection"
+    );
+}

@@ -8,8 +8,15 @@
 //! Faults (error answers, dropped connections, slow answers) can be injected per operation and
 //! deployment, and the fake records how many calls it served at once.
 //!
+//! Given the caller's IAM policy ([`FakeCodeDeploy::set_policy`]), it answers
+//! `AccessDeniedException` for every call the policy does not allow, judging each action by the
+//! resource type the Service Authorization Reference gives it (see [`iam`]).
+//!
 //! For scripts, `GET /_fake/stops` and `GET /_fake/calls` return what was received, and
 //! `POST /_fake/reset` restores the seed (see [`Seed`]).
+
+pub mod iam;
+pub mod tls;
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -39,6 +46,10 @@ const ALL_STATUSES: [&str; 8] = [
 ];
 /// BatchGetDeployments accepts at most this many IDs.
 const BATCH_LIMIT: usize = 25;
+/// The account the fake's resources live in, and the caller's.
+pub const ACCOUNT: &str = "123456789012";
+/// Who the caller is, for AccessDeniedException messages.
+const CALLER: &str = "arn:aws:sts::123456789012:assumed-role/deployment-circuit-breaker/function";
 
 /// A deployment known to the fake.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
@@ -194,11 +205,18 @@ struct State {
     stops: Vec<Stop>,
     in_flight: usize,
     max_in_flight: usize,
+    /// The caller's policy; `None`: every call is allowed.
+    policy: Option<iam::Policy>,
+    /// Connections accepted since the start.
+    connections: usize,
+    /// Requests without a signature answered since the start.
+    unsigned: usize,
 }
 
 /// A running fake; the server stops when this is dropped.
 pub struct FakeCodeDeploy {
     addr: SocketAddr,
+    https: bool,
     state: Arc<Mutex<State>>,
     server: JoinHandle<()>,
 }
@@ -211,14 +229,28 @@ impl FakeCodeDeploy {
 
     /// Starts a fake on the given address.
     pub async fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
+        Self::serve_on(addr, None).await
+    }
+
+    /// Starts a fake on a free loopback port that speaks HTTPS with `tls`'s certificate.
+    pub async fn start_tls(tls: &tls::Tls) -> std::io::Result<Self> {
+        let addr = "127.0.0.1:0".parse().expect("valid address");
+        Self::serve_on(addr, Some(tls)).await
+    }
+
+    async fn serve_on(addr: SocketAddr, tls: Option<&tls::Tls>) -> std::io::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(Mutex::new(State::default()));
         let shared = state.clone();
+        let acceptor = tls.map(|tls| tokio_rustls::TlsAcceptor::from(tls.config.clone()));
+        let https = acceptor.is_some();
         let server = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let state = shared.clone();
+                let acceptor = acceptor.clone();
                 tokio::spawn(async move {
+                    lock(&state).connections += 1;
                     let service = hyper::service::service_fn(move |request| {
                         let state = state.clone();
                         async move {
@@ -227,15 +259,25 @@ impl FakeCodeDeploy {
                             serve(&state, request).await.ok_or(Dropped)
                         }
                     });
-                    // A client that hangs up mid-request is not the fake's problem.
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                    let http = hyper::server::conn::http1::Builder::new();
+                    // A client that hangs up mid-request (or mid-handshake) is not the fake's
+                    // problem.
+                    match acceptor {
+                        None => {
+                            let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                        }
+                        Some(acceptor) => {
+                            if let Ok(stream) = acceptor.accept(stream).await {
+                                let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                            }
+                        }
+                    }
                 });
             }
         });
         Ok(FakeCodeDeploy {
             addr,
+            https,
             state,
             server,
         })
@@ -243,7 +285,21 @@ impl FakeCodeDeploy {
 
     /// The URL to give the SDK as its endpoint.
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        if self.https {
+            format!("https://localhost:{}", self.addr.port())
+        } else {
+            format!("http://{}", self.addr)
+        }
+    }
+
+    /// How many connections clients opened (each a TLS handshake when serving HTTPS).
+    pub fn connections(&self) -> usize {
+        self.lock().connections
+    }
+
+    /// How many requests came without a signature (answered `MissingAuthenticationToken`).
+    pub fn unsigned(&self) -> usize {
+        self.lock().unsigned
     }
 
     /// Adds a deployment (and so its application and group).
@@ -265,6 +321,11 @@ impl FakeCodeDeploy {
         let mut state = self.lock();
         state.seed = seed;
         state.reset();
+    }
+
+    /// Enforces `policy` as the caller's identity-based policy (`None`: allow every call).
+    pub fn set_policy(&self, policy: Option<iam::Policy>) {
+        self.lock().policy = policy;
     }
 
     /// Prints every call received to standard output.
@@ -424,10 +485,17 @@ async fn serve(state: &Mutex<State>, request: Request<Incoming>) -> Option<Respo
         .and_then(|v| v.strip_prefix("CodeDeploy_20141006."))
         .unwrap_or_default()
         .to_string();
-    let region = request
-        .headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
+    let Some(authorization) = request.headers().get("authorization") else {
+        // As AWS answers before any authorization; not a call, so not recorded.
+        lock(state).unsigned += 1;
+        return Some(error_response(client_error(
+            "MissingAuthenticationTokenException",
+            "Missing Authentication Token",
+        )));
+    };
+    let region = authorization
+        .to_str()
+        .ok()
         .and_then(region_from_authorization)
         .unwrap_or_default();
     let body = match request.into_body().collect().await {
@@ -470,7 +538,9 @@ async fn serve(state: &Mutex<State>, request: Request<Incoming>) -> Option<Respo
         None => {}
     }
     let mut state = lock(state);
-    let result = state.dispatch(&operation, &region, &body);
+    let result = state
+        .authorize(&operation, &region, &body)
+        .and_then(|()| state.dispatch(&operation, &region, &body));
     state.served.push(Served {
         operation,
         received,
@@ -564,6 +634,65 @@ impl State {
             .find(|f| f.operation == operation && f.remaining > 0 && names(f))?;
         fault.remaining -= 1;
         Some(fault.kind.clone())
+    }
+
+    /// Denies the call unless the policy allows the action on every resource it touches: the
+    /// application (ListDeploymentGroups), the deployment group (ListDeployments, and the group
+    /// of each deployment BatchGetDeployments returns), or `*` (StopDeployment has no resource
+    /// type).
+    fn authorize(&self, operation: &str, region: &str, body: &Value) -> Result<(), ApiError> {
+        let Some(policy) = &self.policy else {
+            return Ok(());
+        };
+        let arn =
+            |kind: &str, name: &str| format!("arn:aws:codedeploy:{region}:{ACCOUNT}:{kind}:{name}");
+        let application = string_field(body, "applicationName").unwrap_or_default();
+        let resources: Vec<String> = match operation {
+            "ListDeploymentGroups" => vec![arn("application", application)],
+            "ListDeployments" => {
+                let group = string_field(body, "deploymentGroupName").unwrap_or_default();
+                vec![arn("deploymentgroup", &format!("{application}/{group}"))]
+            }
+            "BatchGetDeployments" => {
+                let ids: Vec<&str> = body["deploymentIds"]
+                    .as_array()
+                    .map(|ids| ids.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                let groups: BTreeSet<String> = self
+                    .deployments
+                    .iter()
+                    .filter(|d| d.region == region && ids.contains(&d.id.as_str()))
+                    .map(|d| arn("deploymentgroup", &format!("{}/{}", d.application, d.group)))
+                    .collect();
+                groups.into_iter().collect()
+            }
+            _ => vec!["*".into()],
+        };
+        let action = format!("codedeploy:{operation}");
+        for resource in resources {
+            let request = iam::Request {
+                action: action.clone(),
+                resource: resource.clone(),
+                context: [
+                    ("aws:RequestedRegion", region),
+                    ("aws:ResourceAccount", ACCOUNT),
+                    ("aws:PrincipalAccount", ACCOUNT),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            };
+            if !policy.allows(&request) {
+                return Err(client_error(
+                    "AccessDeniedException",
+                    format!(
+                        "User: {CALLER} is not authorized to perform: {action} on resource: \
+                         {resource} because no identity-based policy allows the {action} action"
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn dispatch(&mut self, operation: &str, region: &str, body: &Value) -> Result<Value, ApiError> {
