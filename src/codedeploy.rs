@@ -14,7 +14,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
-use aws_sdk_codedeploy::config::Region;
+use aws_sdk_codedeploy::config::interceptors::BeforeTransmitInterceptorContextMut;
+use aws_sdk_codedeploy::config::{ConfigBag, Intercept, Region, RuntimeComponents};
 use aws_sdk_codedeploy::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_codedeploy::operation::stop_deployment::StopDeploymentError;
 use aws_sdk_codedeploy::types::DeploymentStatus;
@@ -97,8 +98,10 @@ impl AwsError {
     pub fn hint(&self) -> Option<&'static str> {
         match self.code.as_str() {
             "AccessDeniedException" | "AccessDenied" | "UnauthorizedOperation" => Some(
-                "the function's IAM role may not make this call here: allow it on this \
-                 application or deployment group, in this region (see template.yaml)",
+                "the function's IAM role may not make this call here: its policy (template.yaml) \
+                 must allow StopDeployment on \"*\" (it has no resource type) and the other \
+                 calls on this application or deployment group, and list this region in its \
+                 Regions parameter",
             ),
             "DeploymentDoesNotExistException"
             | "ApplicationDoesNotExistException"
@@ -153,6 +156,28 @@ where
         operation,
         code,
         message,
+    }
+}
+
+/// Removes a request's signature just before it is sent (see [`CodeDeploy::warm_up`]).
+#[derive(Debug)]
+struct Unsigned;
+
+impl Intercept for Unsigned {
+    fn name(&self) -> &'static str {
+        "Unsigned"
+    }
+
+    fn modify_before_transmit(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_codedeploy::error::BoxError> {
+        let headers = context.request_mut().headers_mut();
+        headers.remove("authorization");
+        headers.remove("x-amz-security-token");
+        Ok(())
     }
 }
 
@@ -265,6 +290,28 @@ impl CodeDeploy {
                 work.await
             })
             .await
+    }
+
+    /// Readies the client of `region` for the first real call, within `limit`: builds it (which
+    /// loads the CA bundle), and sends one request through it with its signature removed.
+    /// CodeDeploy rejects that request (`MissingAuthenticationTokenException`) before any
+    /// authorization, so it needs no permission and does nothing; on its way it resolves the
+    /// endpoint and the credentials, signs, and opens the TLS connection the first real call
+    /// reuses. A failure only means the first call does this work itself.
+    pub async fn warm_up(&self, region: &str, limit: Duration) {
+        let request = self
+            .client(region)
+            .list_applications()
+            .customize()
+            .interceptor(Unsigned)
+            .send();
+        match tokio::time::timeout(limit, request).await {
+            Ok(answer) => {
+                let answer = answer.map_err(|e| aws_error("ListApplications", e));
+                tracing::debug!(region, ?answer, "warmed up the connection to CodeDeploy");
+            }
+            Err(_) => tracing::debug!(region, "warming up the connection took too long"),
+        }
     }
 
     fn client(&self, region: &str) -> Client {

@@ -114,6 +114,8 @@ pub struct Config {
     /// `LOCAL_ACCOUNT`: the account to act for when the runtime's function ARN names none (as
     /// under `cargo lambda watch`, which sends `function-arn`); Lambda always names it.
     pub local_account: Option<String>,
+    /// `WARM_UP`: ready the CodeDeploy connection of the function's region at start.
+    pub warm_up: bool,
 }
 
 /// A configuration variable that could not be used.
@@ -180,6 +182,10 @@ impl Config {
             local_account: get("LOCAL_ACCOUNT")
                 .map(|v| parse_account("LOCAL_ACCOUNT", &v))
                 .transpose()?,
+            warm_up: get("WARM_UP")
+                .map(|v| parse_bool("WARM_UP", &v))
+                .transpose()?
+                .unwrap_or(true),
         })
     }
 
@@ -316,6 +322,7 @@ mod tests {
         assert!(c.auto_rollback);
         assert_eq!(c.max_signal_age, Some(3600));
         assert_eq!(c.local_account, None);
+        assert!(c.warm_up);
     }
 
     #[test]
@@ -334,6 +341,7 @@ mod tests {
             ("AUTO_ROLLBACK", "false"),
             ("MAX_SIGNAL_AGE", "600"),
             ("LOCAL_ACCOUNT", "111122223333"),
+            ("WARM_UP", "false"),
         ])
         .unwrap();
         let entry = |application: &str, group: &str| AllowedGroups {
@@ -357,6 +365,7 @@ mod tests {
         assert!(!c.auto_rollback);
         assert_eq!(c.max_signal_age, Some(600));
         assert_eq!(c.local_account.as_deref(), Some("111122223333"));
+        assert!(!c.warm_up);
         let unlimited = config(&[("AWS_REGION", "us-east-1"), SCOPE, ("MAX_SIGNAL_AGE", "0")]);
         assert_eq!(unlimited.unwrap().max_signal_age, None);
     }

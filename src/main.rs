@@ -8,6 +8,7 @@ use deployment_circuit_breaker::payload::{Payloads, TakePayload};
 use lambda_runtime::layers::TracingLayer;
 use lambda_runtime::{service_fn, Error, LambdaEvent, Runtime};
 use serde::de::IgnoredAny;
+use std::time::Duration;
 use tracing_subscriber::filter::LevelFilter;
 
 #[tokio::main(flavor = "current_thread")]
@@ -16,6 +17,12 @@ async fn main() -> Result<(), Error> {
     let config =
         Config::from_env().inspect_err(|e| tracing::error!(error = %e, "bad configuration"))?;
     let codedeploy = CodeDeploy::new(sdk_config_loader().load().await);
+    if config.warm_up {
+        // Init is off the path from alarm to stop, and Lambda gives it more CPU than an invoke.
+        codedeploy
+            .warm_up(&config.default_region, Duration::from_secs(2))
+            .await;
+    }
     let (config, codedeploy) = (&config, &codedeploy);
     let payloads = Payloads::default();
     let taken = payloads.clone();

@@ -316,6 +316,7 @@ mod tests {
             auto_rollback: true,
             max_signal_age: Some(3600),
             local_account: None,
+            warm_up: false,
         }
     }
 
