@@ -4,19 +4,24 @@
     local.py try [EVENT_FILE]   invoke one event (its times set to now), print the result and the
                                 StopDeployment calls
     local.py e2e                invoke every file in events/ and check each result and stop
+    local.py bootstrap FILE     cold-start a built `bootstrap` (as `sam build` makes it) under a
+                                minimal Lambda Runtime API and check it stops a deployment
 
-Both start the fake (seeded from scripts/seed.json) and `cargo lambda watch` (environment from
-scripts/local.env), and stop them again on success, failure or Ctrl-C. No AWS account is used.
+Each starts the fake (seeded from scripts/seed.json, enforcing the IAM policy template.yaml gives
+the function, as scripts/policy.py extracts it) and the function (environment from
+scripts/local.env), and stops them again on success, failure or Ctrl-C. No AWS account is used.
 """
 
 import contextlib
 import datetime
+import http.server
 import json
 import os
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -25,6 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
 FUNCTION = "deployment-circuit-breaker"
+# The template parameters the local runs deploy with: the regions scripts/seed.json uses.
+TEMPLATE_PARAMETERS = ["Regions=us-east-1,eu-west-1"]
 
 
 def free_port():
@@ -56,13 +63,25 @@ def stop(process):
             process.wait()
 
 
-class Stack:
-    """The fake CodeDeploy and the function under `cargo lambda watch`."""
+def function_env(fake_port):
+    """The function's environment from scripts/local.env, pointed at the fake on `fake_port`."""
+    env = {}
+    for line in (ROOT / "scripts/local.env").read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, value = line.split("=", 1)
+            env[name] = value.strip("'").replace("127.0.0.1:4599", f"127.0.0.1:{fake_port}")
+    return env
 
-    def __init__(self, logs):
+
+class Stack:
+    """The fake CodeDeploy, enforcing the template's policy, and the function under
+    `cargo lambda watch` (or, with `watch=False`, the fake alone)."""
+
+    def __init__(self, logs, watch=True):
         self.fake_port = free_port()
         self.runtime_port = free_port()
         self.logs = Path(logs)
+        self.watch = watch
         self.processes = []
 
     def __enter__(self):
@@ -71,12 +90,21 @@ class Stack:
             cwd=ROOT,
             check=True,
         )
+        policy = self.logs / "policy.json"
+        parameters = [arg for p in TEMPLATE_PARAMETERS for arg in ("--parameter", p)]
+        subprocess.run(
+            [sys.executable, str(ROOT / "scripts/policy.py"), "extract", str(ROOT / "template.yaml"),
+             *parameters, "-o", str(policy)],
+            cwd=ROOT, check=True, stderr=subprocess.DEVNULL,
+        )
         fake = self.spawn(
             [str(ROOT / "target/debug/fake-codedeploy"), "--listen", f"127.0.0.1:{self.fake_port}",
-             "--seed", str(ROOT / "scripts/seed.json")],
+             "--seed", str(ROOT / "scripts/seed.json"), "--policy", str(policy)],
             "fake.log",
         )
         wait_for_port(self.fake_port, fake, "fake-codedeploy")
+        if not self.watch:
+            return self
         env_file = self.logs / "function.env"
         env = (ROOT / "scripts/local.env").read_text()
         env_file.write_text(env.replace("127.0.0.1:4599", f"127.0.0.1:{self.fake_port}"))
@@ -92,10 +120,10 @@ class Stack:
         for process in reversed(self.processes):
             stop(process)
 
-    def spawn(self, command, log):
+    def spawn(self, command, log, env=None):
         out = open(self.logs / log, "w")
         process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+                                   start_new_session=True, env=env)
         self.processes.append(process)
         return process
 
@@ -317,6 +345,18 @@ def e2e(logs):
         if not now_ok:
             failures.append(f"unreadable time: logged {noted}, result {output.strip()}")
 
+        stack.fake("POST", "reset")
+        ok, output = stack.invoke("--data-ascii", json.dumps(
+            {"applicationName": "shop", "region": "ap-south-1", "reason": "outside Regions"}))
+        denied = (not ok and "DeploymentLookupFailed" in output and "AccessDeniedException" in output
+                  and "codedeploy:ListDeploymentGroups" in output)
+        print(f"e2e the template's policy is enforced: a region outside Regions is denied ... "
+              f"{'ok' if denied else 'FAILED'}")
+        passed += denied
+        failed += not denied
+        if not denied:
+            failures.append(f"a call outside the template's policy was not denied: {output.strip()}")
+
         for label, body in HOSTILE.items():
             stack.fake("POST", "reset")
             status, answer = stack.post(body)
@@ -387,14 +427,107 @@ def try_event(logs, event):
     return 0 if ok else 1
 
 
+class RuntimeApi(http.server.ThreadingHTTPServer):
+    """A minimal Lambda Runtime API (2018-06-01) that hands one event to one function process and
+    keeps its answer; later polls wait until it is closed."""
+
+    daemon_threads = True
+    FUNCTION_ARN = f"arn:aws:lambda:us-east-1:123456789012:function:{FUNCTION}"
+
+    def __init__(self, event):
+        super().__init__(("127.0.0.1", 0), RuntimeApiHandler)
+        self.event = json.dumps(event).encode()
+        self.handed = False
+        self.answer = None  # (ok, body)
+        self.answered = threading.Event()
+        self.closed = threading.Event()
+
+
+class RuntimeApiHandler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *_):
+        pass
+
+    def reply(self, status, body=b"", headers=()):
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        api = self.server
+        if self.path != "/2018-06-01/runtime/invocation/next":
+            return self.reply(404)
+        if api.handed:
+            api.closed.wait()
+            return self.reply(500)
+        api.handed = True
+        deadline = int((time.time() + 60) * 1000)
+        self.reply(200, api.event, [
+            ("Lambda-Runtime-Aws-Request-Id", "bootstrap-1"),
+            ("Lambda-Runtime-Deadline-Ms", str(deadline)),
+            ("Lambda-Runtime-Invoked-Function-Arn", api.FUNCTION_ARN),
+            ("Lambda-Runtime-Trace-Id", "Root=1-5e1b4151-5ac6c58f5d7e4b1b2a1a6b0c;Sampled=0"),
+            ("Content-Type", "application/json"),
+        ])
+
+    def do_POST(self):
+        api = self.server
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.path.endswith("/response") or self.path.endswith("/error"):
+            api.answer = (self.path.endswith("/response"), body.decode(errors="replace"))
+            api.answered.set()
+        self.reply(202)
+
+
+def bootstrap(logs, path):
+    """Cold-starts a built bootstrap on one sample event against the fake; checks it stopped."""
+    binary = Path(path).resolve()
+    if not binary.is_file():
+        print(f"no such file: {path} (run `sam build` first)", file=sys.stderr)
+        return 2
+    name = "alarm-lambda-action.json"
+    event = here_and_now(json.loads((EVENTS / name).read_text()))
+    with Stack(logs, watch=False) as stack:
+        api = RuntimeApi(event)
+        threading.Thread(target=api.serve_forever, daemon=True).start()
+        env = function_env(stack.fake_port)
+        env.pop("LOCAL_ACCOUNT")  # the Runtime API gives a real function ARN
+        env.update({
+            "PATH": os.environ.get("PATH", ""),
+            "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{api.server_address[1]}",
+            "AWS_LAMBDA_FUNCTION_NAME": FUNCTION,
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+        })
+        started = time.monotonic()
+        process = stack.spawn([str(binary)], "function.log", env=env)
+        answered = api.answered.wait(60)
+        elapsed = (time.monotonic() - started) * 1000
+        api.closed.set()
+        stop(process)
+        api.shutdown()
+        ok, output = api.answer if answered else (False, "no answer within 60 s")
+        problems = check(name, ok, output, stack.fake("GET", "stops"))
+    for problem in problems:
+        print(f"FAILED {binary}: {problem}")
+    status = "ok" if not problems else "FAILED"
+    print(f"built bootstrap {binary}: cold start on events/{name} in {elapsed:.0f} ms ... {status}")
+    return 1 if problems else 0
+
+
 def main(argv):
-    if len(argv) < 2 or argv[1] not in ("try", "e2e"):
+    if len(argv) < 2 or argv[1] not in ("try", "e2e", "bootstrap") or (
+            argv[1] == "bootstrap" and len(argv) < 3):
         print(__doc__, file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="circuit-breaker-") as logs:
         try:
             if argv[1] == "e2e":
                 return e2e(logs)
+            if argv[1] == "bootstrap":
+                return bootstrap(logs, argv[2])
             return try_event(logs, argv[2] if len(argv) > 2 else str(EVENTS / "alarm-lambda-action.json"))
         except (RuntimeError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
             print(f"error: {e}", file=sys.stderr)
