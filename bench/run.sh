@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # The benchmark (not a test): builds the release function for x86_64 and arm64, then prints
-#  1. cold start, time to stop, warm latency and peak memory, against a Python boto3 baseline run
-#     by awslambdaric, both under the same local Lambda Runtime API and fake CodeDeploy;
+#  1. cold start, time to stop, warm latency, CPU time and peak memory, against a Python boto3
+#     baseline run by awslambdaric, both under the same local Lambda Runtime API and fake
+#     CodeDeploy, in four modes: plain HTTP, TLS, and TLS inside a 128 MB function's CPU quota
+#     (from the process's start, and once init is done);
 #  2. binary and zip sizes;
 #  3. the in-process micro-benchmark of payload → signals → decisions per trigger kind.
-#   bench/run.sh [--cold N] [--warm N]        (defaults: 15 cold starts, 200 warm invocations)
+#   bench/run.sh [--cold N] [--warm N] [--modes …] [--rust-env NAME=VALUE]
+#                                       (defaults: 15 cold starts, 200 warm invocations, all modes)
+# The arm64 build needs the Rust target: rustup target add aarch64-unknown-linux-gnu.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/dev-env.sh
