@@ -62,6 +62,8 @@ impl RuntimeApi {
         let shared = api.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
+                // As Lambda's own Runtime API on the sandbox: no Nagle delay on answers.
+                let _ = stream.set_nodelay(true);
                 let api = shared.clone();
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |request| {

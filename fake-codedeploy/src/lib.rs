@@ -247,6 +247,8 @@ impl FakeCodeDeploy {
         let https = acceptor.is_some();
         let server = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
+                // As AWS's endpoints do: an answer's head and body never wait for an ACK.
+                let _ = stream.set_nodelay(true);
                 let state = shared.clone();
                 let acceptor = acceptor.clone();
                 tokio::spawn(async move {
