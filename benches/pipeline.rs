@@ -4,7 +4,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use deployment_circuit_breaker::codedeploy::DeploymentInfo;
+use deployment_circuit_breaker::aws::DeploymentInfo;
 use deployment_circuit_breaker::config::Config;
 use deployment_circuit_breaker::decide::decide;
 use deployment_circuit_breaker::resolve::{requests, Ask, Context};
@@ -30,9 +30,8 @@ fn pipeline(bytes: &[u8], config: &Config, deployment: &DeploymentInfo) -> usize
                 named: false,
                 reason: request.reason,
                 signal: request.signal,
-                signal_time: request.signal_time,
             };
-            black_box(decide(deployment, &ask, config));
+            black_box(decide(deployment, &request.account, &ask, config));
             decisions += 1;
         }
     }

@@ -22,8 +22,8 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime};
 
-use fake_codedeploy::tls::Tls;
-use fake_codedeploy::{Deployment, FakeCodeDeploy, Seed};
+use fake_aws::tls::Tls;
+use fake_aws::{Deployment, FakeAws, Seed};
 use hyper::body::Bytes;
 use serde_json::{json, Value};
 use tokio::process::{Child, Command};
@@ -53,7 +53,7 @@ struct Contestant {
 /// How the functions run: against a fake over HTTP or HTTPS, unconstrained or in a CPU quota.
 struct Mode {
     name: &'static str,
-    fake: FakeCodeDeploy,
+    fake: FakeAws,
     ca_bundle: Option<PathBuf>,
     quota: Option<CpuQuota>,
     /// Whether the quota holds during init too.
@@ -159,7 +159,7 @@ impl Bench {
     }
 
     /// Runs one invocation against a freshly seeded fake.
-    async fn invoke(&self, fake: &FakeCodeDeploy, api: &RuntimeApi) -> Sample {
+    async fn invoke(&self, fake: &FakeAws, api: &RuntimeApi) -> Sample {
         fake.seed(self.seed.clone());
         let (handed, answer) = api.invoke(self.event_now()).await;
         assert!(
@@ -464,9 +464,9 @@ async fn mode(name: &'static str, tls: &Tls) -> Option<Mode> {
         other => panic!("unknown mode {other} (http, tls, tls-128mb-strict, tls-128mb)"),
     };
     let fake = if https {
-        FakeCodeDeploy::start_tls(tls).await
+        FakeAws::start_tls(tls).await
     } else {
-        FakeCodeDeploy::start().await
+        FakeAws::start().await
     };
     Some(Mode {
         name,
@@ -489,7 +489,7 @@ async fn main() {
     let bench = Bench {
         seed: Seed {
             deployments: vec![Deployment::new(REGION, DEPLOYMENT, "shop", "prod").created(created)],
-            groups: vec![],
+            ..Default::default()
         },
         event,
     };

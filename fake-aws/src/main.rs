@@ -1,0 +1,77 @@
+//! Runs the fake AWS for local use:
+//! `fake-aws [--listen ADDR] [--seed FILE] [--policy FILE] [--role-policy ARN=FILE ...] [--quiet]`.
+//!
+//! `--policy` is the function's IAM policy; `--role-policy` gives a role of the seed its policy
+//! (both as `scripts/policy.py extract` writes them).
+
+use std::net::SocketAddr;
+
+use fake_aws::iam::Policy;
+use fake_aws::{FakeAws, Seed};
+
+const USAGE: &str = "usage: fake-aws [--listen 127.0.0.1:4599] [--seed seed.json] \
+                     [--policy policy.json] [--role-policy ROLE_ARN=policy.json ...] [--quiet]";
+
+fn policy(path: &str) -> Result<Policy, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), String> {
+    let mut listen: SocketAddr = "127.0.0.1:4599".parse().expect("valid default");
+    let mut seed = Seed::default();
+    let mut function_policy: Option<Policy> = None;
+    let mut role_policies = Vec::new();
+    let mut verbose = true;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--listen" => {
+                let value = args.next().ok_or(USAGE)?;
+                listen = value
+                    .parse()
+                    .map_err(|e| format!("--listen {value}: {e}"))?;
+            }
+            "--seed" => {
+                let path = args.next().ok_or(USAGE)?;
+                let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+                seed = serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
+            }
+            "--policy" => function_policy = Some(policy(&args.next().ok_or(USAGE)?)?),
+            "--role-policy" => {
+                let value = args.next().ok_or(USAGE)?;
+                let (arn, path) = value.split_once('=').ok_or(USAGE)?;
+                role_policies.push((arn.to_string(), policy(path)?));
+            }
+            "--quiet" => verbose = false,
+            _ => return Err(USAGE.into()),
+        }
+    }
+    for (arn, policy) in role_policies {
+        let role = seed
+            .roles
+            .iter_mut()
+            .find(|role| role.arn == arn)
+            .ok_or_else(|| format!("--role-policy: the seed has no role {arn}"))?;
+        role.policy = Some(policy);
+    }
+    let fake = FakeAws::start_on(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let (deployments, roles) = (seed.deployments.len(), seed.roles.len());
+    fake.seed(seed);
+    fake.set_verbose(verbose);
+    let enforced = if function_policy.is_some() {
+        "the function's IAM policy enforced"
+    } else {
+        "every call of the function allowed"
+    };
+    fake.set_policy(function_policy);
+    println!(
+        "fake AWS on {} with {deployments} deployments and {roles} roles, {enforced}",
+        fake.endpoint()
+    );
+    std::future::pending::<()>().await;
+    Ok(())
+}
