@@ -53,40 +53,53 @@ pub struct AlarmRule {
     pub deployment_group: Option<String>,
     /// Absent: the alarm's own region.
     pub region: Option<String>,
+    /// Absent: the alarm's own account.
+    pub account: Option<String>,
 }
 
-/// One `ALLOWED_DEPLOYMENT_GROUPS` entry: an application glob and a deployment group glob, each
-/// matched on its own (a `*` never reaches across the `/`).
+/// One `ALLOWED_DEPLOYMENT_GROUPS` entry: `[account:]application/group`, the application and
+/// group globs each matched on its own (a `*` never reaches across the `/`); without an account,
+/// it applies in every account the function acts in.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AllowedGroups {
+    pub account: Option<String>,
     pub application: String,
     pub group: String,
 }
 
 impl AllowedGroups {
     fn parse(entry: &str) -> Result<AllowedGroups, ConfigError> {
-        match entry.split_once('/') {
+        let error = |why: &str| ConfigError {
+            variable: "ALLOWED_DEPLOYMENT_GROUPS",
+            problem: format!("`{entry}` {why}"),
+        };
+        let (account, rest) = match entry.split_once(':') {
+            Some((account, rest)) if is_account(account) => (Some(account.to_string()), rest),
+            Some(_) => return Err(error("names no account before its `:` (12 digits)")),
+            None => (None, entry),
+        };
+        match rest.split_once('/') {
             Some((application, group))
                 if !application.is_empty() && !group.is_empty() && !group.contains('/') =>
             {
                 Ok(AllowedGroups {
+                    account,
                     application: application.into(),
                     group: group.into(),
                 })
             }
-            _ => Err(ConfigError {
-                variable: "ALLOWED_DEPLOYMENT_GROUPS",
-                problem: format!(
-                    "`{entry}` is not `application/group` (globs allowed on each side, as in \
-                     `shop/prod-*` or `*/*`)"
-                ),
-            }),
+            _ => Err(error(
+                "is not `application/group` (globs allowed on each side, as in `shop/prod-*` \
+                 or `*/*`; an account may come first: `111122223333:shop/prod`)",
+            )),
         }
     }
 
-    /// Whether `application/group` is allowed by this entry.
-    pub fn allows(&self, application: &str, group: &str) -> bool {
-        matches(&self.application, application) && matches(&self.group, group)
+    /// Whether `application/group` of `account` is allowed by this entry.
+    pub fn allows(&self, account: &str, application: &str, group: &str) -> bool {
+        self.account.as_deref().is_none_or(|a| a == account)
+            && matches(&self.application, application)
+            && matches(&self.group, group)
     }
 }
 
@@ -116,6 +129,16 @@ pub struct Config {
     pub local_account: Option<String>,
     /// `WARM_UP`: ready the CodeDeploy connection of the function's region at start.
     pub warm_up: bool,
+    /// `TARGET_ACCOUNTS`: the accounts it may act in besides its own.
+    pub target_accounts: BTreeSet<String>,
+    /// `TARGET_ROLE_NAME`: the role it assumes in a target account.
+    pub target_role_name: String,
+    /// `NOTIFY`: put an event on a bus for every stop, would-be stop and failed stop.
+    pub notify: bool,
+    /// `NOTIFY_EVENT_BUS`: the bus, by name or ARN.
+    pub notify_event_bus: String,
+    /// `AWS_LAMBDA_FUNCTION_NAME` (set by Lambda): names its sessions in target accounts.
+    pub function_name: String,
 }
 
 /// A configuration variable that could not be used.
@@ -186,14 +209,30 @@ impl Config {
                 .map(|v| parse_bool("WARM_UP", &v))
                 .transpose()?
                 .unwrap_or(true),
+            target_accounts: get("TARGET_ACCOUNTS")
+                .map(|v| parse_targets(&v))
+                .transpose()?
+                .unwrap_or_default(),
+            target_role_name: get("TARGET_ROLE_NAME")
+                .map(|v| v.trim().to_string())
+                .unwrap_or_else(|| "deployment-circuit-breaker-target".into()),
+            notify: get("NOTIFY")
+                .map(|v| parse_bool("NOTIFY", &v))
+                .transpose()?
+                .unwrap_or(true),
+            notify_event_bus: get("NOTIFY_EVENT_BUS")
+                .map(|v| v.trim().to_string())
+                .unwrap_or_else(|| "default".into()),
+            function_name: get("AWS_LAMBDA_FUNCTION_NAME")
+                .unwrap_or_else(|| "deployment-circuit-breaker".into()),
         })
     }
 
-    /// Whether `application/group` is inside `ALLOWED_DEPLOYMENT_GROUPS`.
-    pub fn in_scope(&self, application: &str, group: &str) -> bool {
+    /// Whether `application/group` of `account` is inside `ALLOWED_DEPLOYMENT_GROUPS`.
+    pub fn in_scope(&self, account: &str, application: &str, group: &str) -> bool {
         self.allowed_groups
             .iter()
-            .any(|entry| entry.allows(application, group))
+            .any(|entry| entry.allows(account, application, group))
     }
 }
 
@@ -249,6 +288,30 @@ fn parse_account(variable: &'static str, value: &str) -> Result<String, ConfigEr
     }
 }
 
+/// A list, never `*`: a foreign account must not be able to ask for a stop.
+fn parse_targets(value: &str) -> Result<BTreeSet<String>, ConfigError> {
+    comma_list(value)
+        .into_iter()
+        .map(|account| {
+            if is_account(&account) {
+                Ok(account)
+            } else {
+                let why = if account.contains('*') {
+                    "`*` is refused: list the accounts (a list is what keeps a foreign account \
+                     from asking for a stop)"
+                        .to_string()
+                } else {
+                    format!("`{account}` is not an AWS account ID (12 digits)")
+                };
+                Err(ConfigError {
+                    variable: "TARGET_ACCOUNTS",
+                    problem: why,
+                })
+            }
+        })
+        .collect()
+}
+
 fn parse_rules(value: &str) -> Result<Vec<AlarmRule>, ConfigError> {
     let error = |problem: String| ConfigError {
         variable: "ALARM_RULES",
@@ -256,13 +319,19 @@ fn parse_rules(value: &str) -> Result<Vec<AlarmRule>, ConfigError> {
     };
     let rules: Vec<AlarmRule> = serde_json::from_str(value).map_err(|e| {
         error(format!(
-            "not a JSON array of {{\"alarm\", \"application\", \"deploymentGroup\"?, \"region\"?}}: {e}"
+            "not a JSON array of {{\"alarm\", \"application\", \"deploymentGroup\"?, \"region\"?, \
+             \"account\"?}}: {e}"
         ))
     })?;
     for (index, rule) in rules.iter().enumerate() {
         if rule.alarm.is_empty() || rule.application.is_empty() {
             return Err(error(format!(
                 "rule {index}: \"alarm\" and \"application\" must not be empty"
+            )));
+        }
+        if let Some(account) = rule.account.as_deref().filter(|a| !is_account(a)) {
+            return Err(error(format!(
+                "rule {index}: \"account\" `{account}` is not an AWS account ID (12 digits)"
             )));
         }
     }
@@ -323,6 +392,10 @@ mod tests {
         assert_eq!(c.max_signal_age, Some(3600));
         assert_eq!(c.local_account, None);
         assert!(c.warm_up);
+        assert!(c.target_accounts.is_empty());
+        assert_eq!(c.target_role_name, "deployment-circuit-breaker-target");
+        assert!(c.notify);
+        assert_eq!(c.notify_event_bus, "default");
     }
 
     #[test]
@@ -342,9 +415,15 @@ mod tests {
             ("MAX_SIGNAL_AGE", "600"),
             ("LOCAL_ACCOUNT", "111122223333"),
             ("WARM_UP", "false"),
+            ("TARGET_ACCOUNTS", "222233334444, 333344445555"),
+            ("TARGET_ROLE_NAME", "breaker"),
+            ("NOTIFY", "false"),
+            ("NOTIFY_EVENT_BUS", "ops"),
+            ("AWS_LAMBDA_FUNCTION_NAME", "breaker-Function-1"),
         ])
         .unwrap();
         let entry = |application: &str, group: &str| AllowedGroups {
+            account: None,
             application: application.into(),
             group: group.into(),
         };
@@ -366,6 +445,14 @@ mod tests {
         assert_eq!(c.max_signal_age, Some(600));
         assert_eq!(c.local_account.as_deref(), Some("111122223333"));
         assert!(!c.warm_up);
+        assert_eq!(
+            c.target_accounts,
+            BTreeSet::from(["222233334444".into(), "333344445555".into()])
+        );
+        assert_eq!(c.target_role_name, "breaker");
+        assert!(!c.notify);
+        assert_eq!(c.notify_event_bus, "ops");
+        assert_eq!(c.function_name, "breaker-Function-1");
         let unlimited = config(&[("AWS_REGION", "us-east-1"), SCOPE, ("MAX_SIGNAL_AGE", "0")]);
         assert_eq!(unlimited.unwrap().max_signal_age, None);
     }
@@ -399,6 +486,23 @@ mod tests {
             ("MAX_SIGNAL_AGE", "-5", "`-5` is not a number of seconds"),
             ("MAX_SIGNAL_AGE", "1h", "`1h` is not a number of seconds"),
             ("LOCAL_ACCOUNT", "1111", "`1111` is not an AWS account ID"),
+            ("TARGET_ACCOUNTS", "*", "`*` is refused"),
+            (
+                "TARGET_ACCOUNTS",
+                "222233334444,team-b",
+                "`team-b` is not an AWS account ID",
+            ),
+            ("NOTIFY", "often", "`often` is not a boolean"),
+            (
+                "ALARM_RULES",
+                r#"[{"alarm":"a","application":"b","account":"me"}]"#,
+                "rule 0: \"account\" `me`",
+            ),
+            (
+                "ALLOWED_DEPLOYMENT_GROUPS",
+                "team:shop/prod",
+                "names no account before its `:`",
+            ),
             (
                 "ALLOWED_DEPLOYMENT_GROUPS",
                 "shop",
@@ -449,14 +553,31 @@ mod tests {
             ),
         ])
         .unwrap();
-        assert!(c.in_scope("shop", "prod-eu"));
-        assert!(c.in_scope("billing", "canary"));
-        assert!(c.in_scope("shopping", "prod"));
-        assert!(!c.in_scope("shop", "staging"));
-        assert!(!c.in_scope("billing", "canary2"));
+        let here = |application, group| c.in_scope("123456789012", application, group);
+        assert!(here("shop", "prod-eu"));
+        assert!(here("billing", "canary"));
+        assert!(here("shopping", "prod"));
+        assert!(!here("shop", "staging"));
+        assert!(!here("billing", "canary2"));
         // `shop*/prod` read as one glob would match `shopping-cart/prod-eu` through the slash.
-        assert!(!c.in_scope("shopping-cart", "prod-eu"));
+        assert!(!here("shopping-cart", "prod-eu"));
         let all = config(&[("AWS_REGION", "us-east-1"), SCOPE]).unwrap();
-        assert!(all.in_scope("anything", "at-all"));
+        assert!(all.in_scope("123456789012", "anything", "at-all"));
+    }
+
+    #[test]
+    fn scope_entries_may_name_an_account() {
+        let c = config(&[
+            ("AWS_REGION", "us-east-1"),
+            (
+                "ALLOWED_DEPLOYMENT_GROUPS",
+                "222233334444:shop/prod,billing/*",
+            ),
+        ])
+        .unwrap();
+        assert!(c.in_scope("222233334444", "shop", "prod"));
+        assert!(!c.in_scope("123456789012", "shop", "prod"));
+        assert!(c.in_scope("123456789012", "billing", "prod"));
+        assert!(c.in_scope("222233334444", "billing", "prod"));
     }
 }

@@ -1,6 +1,6 @@
 //! The safety rails: whether a deployment, as CodeDeploy describes it, may be stopped.
 
-use crate::codedeploy::DeploymentInfo;
+use crate::aws::{Account, DeploymentInfo};
 use crate::config::Config;
 use crate::report::Outcome;
 use crate::resolve::Ask;
@@ -27,15 +27,22 @@ pub enum Decision {
 
 /// Applies the rails in order: scope; never a rollback or an Auto Scaling deployment; never one
 /// created after the signal that found it through its group; only active ones; dry run.
-pub fn decide(deployment: &DeploymentInfo, basis: &Ask, config: &Config) -> Decision {
+pub fn decide(
+    deployment: &DeploymentInfo,
+    account: &Account,
+    basis: &Ask,
+    config: &Config,
+) -> Decision {
     let hold = |outcome, reason: String| Decision::Hold { outcome, reason };
-    if !config.in_scope(&deployment.application, &deployment.group) {
+    let (application, group) = (&deployment.application, &deployment.group);
+    if !config.in_scope(account.id(), application, group) {
+        let name = match account {
+            Account::Own(_) => format!("{application}/{group}"),
+            Account::Target(id) => format!("{id}:{application}/{group}"),
+        };
         return hold(
             Outcome::Skipped,
-            format!(
-                "out of scope: {}/{} is not in ALLOWED_DEPLOYMENT_GROUPS",
-                deployment.application, deployment.group
-            ),
+            format!("out of scope: {name} is not in ALLOWED_DEPLOYMENT_GROUPS"),
         );
     }
     if ROLLBACK_CREATORS.contains(&deployment.creator.as_str()) {
@@ -55,7 +62,7 @@ pub fn decide(deployment: &DeploymentInfo, basis: &Ask, config: &Config) -> Deci
         );
     }
     if !basis.named {
-        let signal = basis.signal_time;
+        let signal = basis.signal.time;
         match deployment.create_time {
             Some(created) if created <= signal.plus_secs(CLOCK_SKEW_SECS) => {}
             Some(created) => {
@@ -95,6 +102,7 @@ pub fn decide(deployment: &DeploymentInfo, basis: &Ask, config: &Config) -> Deci
 mod tests {
     use super::*;
     use crate::config::AllowedGroups;
+    use crate::resolve::SignalSummary;
     use crate::time::Time;
     use std::collections::BTreeSet;
 
@@ -104,6 +112,7 @@ mod tests {
             allowed_groups: allowed
                 .iter()
                 .map(|(application, group)| AllowedGroups {
+                    account: None,
                     application: application.to_string(),
                     group: group.to_string(),
                 })
@@ -117,6 +126,11 @@ mod tests {
             max_signal_age: Some(3600),
             local_account: None,
             warm_up: false,
+            target_accounts: BTreeSet::new(),
+            target_role_name: "deployment-circuit-breaker-target".into(),
+            notify: false,
+            notify_event_bus: "default".into(),
+            function_name: "breaker".into(),
         }
     }
 
@@ -142,9 +156,16 @@ mod tests {
             origin: 0,
             named: false,
             reason: "alarm a entered ALARM".into(),
-            signal: "alarm a".into(),
-            signal_time: signal_time(),
+            signal: SignalSummary {
+                kind: "alarm",
+                name: "a".into(),
+                time: signal_time(),
+            },
         }
+    }
+
+    fn own() -> Account {
+        Account::Own("123456789012".into())
     }
 
     fn by_id() -> Ask {
@@ -166,7 +187,7 @@ mod tests {
         for status in ["Created", "Queued", "InProgress", "Baking", "Ready"] {
             let d = deployment("prod", status, "user");
             assert_eq!(
-                decide(&d, &by_group(), &config(ALL, false)),
+                decide(&d, &own(), &by_group(), &config(ALL, false)),
                 Decision::Stop,
                 "{status}"
             );
@@ -176,7 +197,7 @@ mod tests {
     #[test]
     fn scope_comes_first() {
         let d = deployment("staging", "Succeeded", "codeDeployRollback");
-        let decision = decide(&d, &by_id(), &config(&[("shop", "prod")], false));
+        let decision = decide(&d, &own(), &by_id(), &config(&[("shop", "prod")], false));
         let Decision::Hold { outcome, reason } = decision else {
             panic!("out-of-scope deployment would be stopped");
         };
@@ -193,7 +214,7 @@ mod tests {
             "autoscalingTermination",
         ] {
             let d = deployment("prod", "InProgress", creator);
-            let decision = decide(&d, &by_id(), &config(ALL, false));
+            let decision = decide(&d, &own(), &by_id(), &config(ALL, false));
             let Decision::Hold {
                 outcome: held,
                 reason,
@@ -205,19 +226,25 @@ mod tests {
             assert!(reason.contains(&format!("(creator {creator})")), "{reason}");
         }
         let d = deployment("prod", "InProgress", "CodeDeployAutoUpdate");
-        assert_eq!(decide(&d, &by_id(), &config(ALL, false)), Decision::Stop);
+        assert_eq!(
+            decide(&d, &own(), &by_id(), &config(ALL, false)),
+            Decision::Stop
+        );
     }
 
     #[test]
     fn a_deployment_newer_than_the_signal_that_found_it_is_held() {
         let mut d = deployment("prod", "InProgress", "user");
         d.create_time = Some(signal_time().plus_secs(CLOCK_SKEW_SECS));
-        assert_eq!(decide(&d, &by_group(), &config(ALL, false)), Decision::Stop);
+        assert_eq!(
+            decide(&d, &own(), &by_group(), &config(ALL, false)),
+            Decision::Stop
+        );
         d.create_time = Some(signal_time().plus_secs(CLOCK_SKEW_SECS + 1));
         let Decision::Hold {
             outcome: held,
             reason,
-        } = decide(&d, &by_group(), &config(ALL, false))
+        } = decide(&d, &own(), &by_group(), &config(ALL, false))
         else {
             panic!("a newer deployment would be stopped");
         };
@@ -229,13 +256,13 @@ mod tests {
              newer deployment"
         );
         assert_eq!(
-            decide(&d, &by_id(), &config(ALL, false)),
+            decide(&d, &own(), &by_id(), &config(ALL, false)),
             Decision::Stop,
             "a signal naming the deployment is exempt"
         );
         d.create_time = None;
         assert_eq!(
-            outcome(decide(&d, &by_group(), &config(ALL, false))),
+            outcome(decide(&d, &own(), &by_group(), &config(ALL, false))),
             Some(Outcome::Skipped)
         );
     }
@@ -245,7 +272,7 @@ mod tests {
         for status in ["Succeeded", "Failed", "Stopped"] {
             let d = deployment("prod", status, "user");
             assert_eq!(
-                outcome(decide(&d, &by_group(), &config(ALL, false))),
+                outcome(decide(&d, &own(), &by_group(), &config(ALL, false))),
                 Some(Outcome::AlreadyCompleted)
             );
         }
@@ -255,12 +282,12 @@ mod tests {
     fn dry_run_holds_what_would_be_stopped() {
         let d = deployment("prod", "InProgress", "user");
         assert_eq!(
-            outcome(decide(&d, &by_group(), &config(ALL, true))),
+            outcome(decide(&d, &own(), &by_group(), &config(ALL, true))),
             Some(Outcome::WouldStop)
         );
         let done = deployment("prod", "Succeeded", "user");
         assert_eq!(
-            outcome(decide(&done, &by_group(), &config(ALL, true))),
+            outcome(decide(&done, &own(), &by_group(), &config(ALL, true))),
             Some(Outcome::AlreadyCompleted)
         );
     }

@@ -1,19 +1,22 @@
-//! The pipeline for one invocation: payload → signals → deployments to stop → actions → report.
+//! The pipeline for one invocation: payload → signals → deployments to stop → actions → report,
+//! notifications and metrics.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+use std::io::Write;
 
 use aws_lambda_events::sqs::SqsBatchResponse;
 use futures_util::future::join_all;
 use serde::Serialize;
 use tracing::{debug, error, info, warn};
 
-use crate::codedeploy::{AwsError, CodeDeploy, Deadline, DeploymentInfo, Stopped};
+use crate::act::{act, describe};
+use crate::aws::{Aws, Deadline};
 use crate::config::{is_account, Config};
-use crate::decide::{decide, Decision};
-use crate::report::{Action, Failure, FailureKind, Outcome, Report};
-use crate::resolve::{gather, requests, signal_time, Candidate, Context};
+use crate::report::{Decided, Failure, FailureKind, Notifications, Outcome, Report};
+use crate::resolve::{gather, requests, signal_time, Context};
 use crate::signal::{parse_bytes, Ignored, Item, Payload};
 use crate::time::Time;
+use crate::{metrics, notify};
 
 /// What the function returns: a report, or for SQS the partial-batch response.
 #[derive(Debug, Serialize)]
@@ -63,14 +66,15 @@ impl Invocation {
     }
 }
 
-/// Handles one invocation payload. Fails when the payload is not understood, or when any stop
-/// or lookup failed (after every other target was tried); an SQS batch instead reports the
-/// records that failed.
+/// Handles one invocation payload, writing its metrics (EMF lines) to `metrics`. Fails when the
+/// payload is not understood, or when any stop or lookup failed (after every other target was
+/// tried); an SQS batch instead reports the records that failed.
 pub async fn handle(
     payload: &[u8],
     invocation: &Invocation,
     config: &Config,
-    codedeploy: &CodeDeploy,
+    aws: &Aws,
+    metrics: &mut dyn Write,
 ) -> Result<Response, Failure> {
     debug!(payload = %String::from_utf8_lossy(payload), "received");
     let payload = parse_bytes(payload).map_err(|e| {
@@ -83,7 +87,7 @@ pub async fn handle(
     match payload {
         Payload::Direct(items) => {
             let items = items.into_iter().map(|item| (0, item)).collect();
-            let (report, _) = run(items, invocation, config, codedeploy).await;
+            let (report, _) = run(items, invocation, config, aws, metrics).await;
             // The runtime logs the failure it returns.
             match report.failure() {
                 Some(failure) => Err(failure),
@@ -103,7 +107,7 @@ pub async fn handle(
                 }
             }
             // Each decision is logged; the batch response carries only the failed records.
-            let (_, failed_runs) = run(items, invocation, config, codedeploy).await;
+            let (_, failed_runs) = run(items, invocation, config, aws, metrics).await;
             failed.extend(failed_runs);
             let mut response = SqsBatchResponse::default();
             for index in failed {
@@ -114,14 +118,16 @@ pub async fn handle(
     }
 }
 
-/// Runs parsed items (each tagged with its origin) through resolution, the rails and the stops.
-/// Lookups, reads and stops run concurrently (the seam bounds the calls in flight). Returns the
-/// report and the origins whose signals failed.
+/// Runs parsed items (each tagged with its origin) through resolution, the rails and the stops,
+/// then tells of the decisions that matter and writes the metrics. Lookups, reads and stops run
+/// concurrently (the seam bounds the calls in flight). Returns the report and the origins whose
+/// signals failed.
 async fn run(
     items: Vec<(usize, Item)>,
     invocation: &Invocation,
     config: &Config,
-    codedeploy: &CodeDeploy,
+    aws: &Aws,
+    metrics: &mut dyn Write,
 ) -> (Report, BTreeSet<usize>) {
     let deadline = invocation.deadline;
     let context = Context {
@@ -149,11 +155,14 @@ async fn run(
         }
     }
 
-    let found =
-        join_all(asked.iter().map(|(_, request)| {
-            codedeploy.deployment_ids(deadline, &request.region, &request.target)
-        }))
-        .await;
+    let found = join_all(asked.iter().map(|(_, request)| {
+        let (account, region) = (&request.account, &request.region);
+        let ids = aws
+            .codedeploy
+            .deployment_ids(deadline, account, region, &request.target);
+        ids
+    }))
+    .await;
     let gathered = gather(
         asked
             .into_iter()
@@ -170,15 +179,16 @@ async fn run(
     }
 
     let candidates = gathered.candidates;
-    let described = describe(&candidates, deadline, codedeploy).await;
-    let actions = join_all(
+    let described = describe(&candidates, deadline, aws).await;
+    let decided = join_all(
         candidates
             .iter()
             .zip(described)
-            .map(|(candidate, info)| act(candidate, info, deadline, config, codedeploy)),
+            .map(|(candidate, info)| act(candidate, info, deadline, config, aws)),
     )
     .await;
-    for (candidate, action) in candidates.iter().zip(actions) {
+    for (candidate, decided) in candidates.iter().zip(&decided) {
+        let action = &decided.action;
         info!(
             deployment_id = %action.deployment_id,
             account = %action.account,
@@ -190,7 +200,15 @@ async fn run(
         if action.outcome == Outcome::Failed {
             failed.extend(candidate.origins());
         }
-        report.actions.push(action);
+        report.actions.push(action.clone());
+    }
+    let notifications_failed = tell(&decided, &mut report, deadline, config, aws).await;
+    let now = Time::now();
+    let lines = decided.iter().map(|d| metrics::decision(d, now));
+    let failures = metrics::failures(report.errors.len(), notifications_failed, now);
+    for line in lines.chain(failures) {
+        // A metric that cannot be written must not cost the stop's answer.
+        let _ = writeln!(metrics, "{line}");
     }
     (report, failed)
 }
@@ -200,103 +218,26 @@ fn ignore(report: &mut Report, ignored: Ignored) {
     report.ignored.push(ignored);
 }
 
-type Described = Result<Option<DeploymentInfo>, AwsError>;
-
-/// Reads every candidate from CodeDeploy: one result per candidate, in order; the regions are
-/// read together.
-async fn describe(
-    candidates: &[Candidate],
-    deadline: Deadline,
-    codedeploy: &CodeDeploy,
-) -> Vec<Described> {
-    let mut by_region: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (index, candidate) in candidates.iter().enumerate() {
-        by_region.entry(&candidate.region).or_default().push(index);
-    }
-    let regions: Vec<(&str, Vec<usize>)> = by_region.into_iter().collect();
-    let read = join_all(regions.iter().map(|(region, indexes)| {
-        let ids: Vec<String> = indexes.iter().map(|&i| candidates[i].id.clone()).collect();
-        async move { codedeploy.deployments(deadline, region, &ids).await }
-    }))
-    .await;
-    let mut described: Vec<Option<Described>> = vec![None; candidates.len()];
-    for ((_, indexes), results) in regions.into_iter().zip(read) {
-        for (index, result) in indexes.into_iter().zip(results) {
-            described[index] = Some(result);
-        }
-    }
-    described
-        .into_iter()
-        .map(|d| d.unwrap_or(Ok(None)))
-        .collect()
-}
-
-/// Applies the rails to one candidate, as CodeDeploy describes it, and stops it when they allow.
-async fn act(
-    candidate: &Candidate,
-    described: Described,
+/// Puts an event on the bus for each decision that matters (`NOTIFY`), after the stops, so a
+/// failure here never fails or delays one: it is logged, counted in the report, and returned.
+async fn tell(
+    decided: &[Decided],
+    report: &mut Report,
     deadline: Deadline,
     config: &Config,
-    codedeploy: &CodeDeploy,
-) -> Action {
-    let basis = candidate.basis();
-    let mut action = Action {
-        deployment_id: candidate.id.clone(),
-        application_name: None,
-        deployment_group_name: None,
-        account: candidate.account.clone(),
-        region: candidate.region.clone(),
-        outcome: Outcome::Failed,
-        stop_status: None,
-        reason: basis.reason.clone(),
-        error_code: None,
-    };
-    let held = |why: &str| format!("{why}; {}", basis.reason);
-    let info = match described {
-        Ok(Some(info)) => info,
-        Ok(None) => {
-            action.reason = held(&format!(
-                "CodeDeploy has no deployment {} in {}: check the account and region",
-                candidate.id, candidate.region
-            ));
-            action.error_code = Some("DeploymentDoesNotExistException".into());
-            return action;
-        }
-        Err(e) => {
-            action.reason = held(&format!("could not read the deployment: {e}"));
-            action.error_code = Some(e.code);
-            return action;
-        }
-    };
-    action.application_name = Some(info.application.clone());
-    action.deployment_group_name = Some(info.group.clone());
-    match decide(&info, basis, config) {
-        Decision::Hold { outcome, reason } => {
-            action.outcome = outcome;
-            action.reason = held(&reason);
-        }
-        Decision::Stop => {
-            let stop = codedeploy.stop(
-                deadline,
-                &candidate.region,
-                &candidate.id,
-                config.auto_rollback,
-            );
-            match stop.await {
-                Ok(Stopped::Now(status)) => {
-                    action.outcome = Outcome::Stopped;
-                    action.stop_status = Some(status);
-                }
-                Ok(Stopped::AlreadyCompleted) => {
-                    action.outcome = Outcome::AlreadyCompleted;
-                    action.reason = held("completed before it could be stopped");
-                }
-                Err(e) => {
-                    action.reason = held(&e.to_string());
-                    action.error_code = Some(e.code);
-                }
-            }
-        }
+    aws: &Aws,
+) -> usize {
+    let notifications = notify::notifications(decided);
+    if !config.notify || notifications.is_empty() {
+        return 0;
     }
-    action
+    let delivery = aws.events.put(deadline, &notifications).await;
+    for error in &delivery.errors {
+        warn!(error = %error, "notification failed");
+    }
+    report.notifications = Some(Notifications {
+        sent: delivery.sent,
+        failed: delivery.failed,
+    });
+    delivery.failed
 }

@@ -2,15 +2,19 @@
 //! an alarm or a deployment event says it is bad.
 //!
 //! The pipeline, one module per step:
-//! [`payload`] (the bytes) → [`signal`] (payload → normalised signals) → [`resolve`] (signals → deployments to stop) →
-//! [`decide`] (the safety rails) → [`codedeploy`] (the AWS calls) → [`report`] (the result),
-//! wired together for one invocation by [`handler`], configured by [`config`].
+//! [`payload`] (the bytes) → [`signal`] (payload → normalised signals) → [`resolve`] (signals →
+//! deployments to stop) → [`decide`] (the safety rails) → [`act`] (reads and stops, through
+//! [`aws`], the one seam around AWS) → [`report`] (the result), [`notify`] (events for people) and [`metrics`] (EMF lines), wired
+//! together for one invocation by [`handler`], configured by [`config`].
 
-pub mod codedeploy;
+pub mod act;
+pub mod aws;
 pub mod config;
 pub mod decide;
 mod glob;
 pub mod handler;
+pub mod metrics;
+pub mod notify;
 pub mod payload;
 pub mod report;
 pub mod resolve;

@@ -1,7 +1,7 @@
 //! The Lambda entry point: configuration and clients once at start, then one handler call per
 //! invocation, on the payload's bytes.
 
-use deployment_circuit_breaker::codedeploy::{sdk_config_loader, CodeDeploy, Deadline};
+use deployment_circuit_breaker::aws::{sdk_config_loader, Aws, Deadline};
 use deployment_circuit_breaker::config::Config;
 use deployment_circuit_breaker::handler::{handle, Invocation};
 use deployment_circuit_breaker::payload::{Payloads, TakePayload};
@@ -16,14 +16,13 @@ async fn main() -> Result<(), Error> {
     init_logging();
     let config =
         Config::from_env().inspect_err(|e| tracing::error!(error = %e, "bad configuration"))?;
-    let codedeploy = CodeDeploy::new(sdk_config_loader().load().await);
+    let aws = Aws::new(sdk_config_loader().load().await, &config);
     if config.warm_up {
         // Init is off the path from alarm to stop, and Lambda gives it more CPU than an invoke.
-        codedeploy
-            .warm_up(&config.default_region, Duration::from_secs(2))
-            .await;
+        let region = &config.default_region;
+        aws.codedeploy.warm_up(region, Duration::from_secs(2)).await;
     }
-    let (config, codedeploy) = (&config, &codedeploy);
+    let (config, aws) = (&config, &aws);
     let payloads = Payloads::default();
     let taken = payloads.clone();
     // The runtime decodes `null` (see `payload`); the handler decodes the bytes itself.
@@ -33,7 +32,7 @@ async fn main() -> Result<(), Error> {
             let deadline = Deadline::lambda(event.context.deadline);
             let arn = &event.context.invoked_function_arn;
             let invocation = Invocation::new(deadline, arn, config.local_account.as_deref())?;
-            handle(&payload, &invocation, config, codedeploy).await
+            handle(&payload, &invocation, config, aws, &mut std::io::stdout()).await
         }
     });
     Runtime::new(handler)

@@ -5,7 +5,9 @@ use std::fmt;
 use lambda_runtime::Diagnostic;
 use serde::Serialize;
 
+use crate::resolve::SignalSummary;
 use crate::signal::Ignored;
+use crate::time::Time;
 
 /// What happened to one deployment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -51,6 +53,21 @@ pub struct Action {
     pub error_code: Option<String>,
 }
 
+/// An action, with the signal it acted on and, for a stop, when CodeDeploy accepted it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decided {
+    pub action: Action,
+    pub signal: SignalSummary,
+    pub stopped_at: Option<Time>,
+}
+
+/// What became of the notifications of an invocation's actions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Notifications {
+    pub sent: usize,
+    pub failed: usize,
+}
+
 /// A lookup (ListDeploymentGroups, ListDeployments) that failed for a signal.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -67,6 +84,9 @@ pub struct Report {
     pub ignored: Vec<Ignored>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<LookupError>,
+    /// Present when there was something to notify (`NOTIFY`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notifications: Option<Notifications>,
 }
 
 impl Report {

@@ -1,16 +1,19 @@
 //! Normalised signals → the deployments they ask to stop. Pure: plain data in and out.
 //!
 //! [`requests`] decides whether a signal calls for action (its origin, its age, its state) and
-//! what it targets; the handler looks the targets up in CodeDeploy; [`gather`] merges what was
-//! found into [`Candidate`]s, one per deployment, with every signal that asked for it.
+//! what it targets, in which account and region; the handler looks the targets up in
+//! CodeDeploy; [`gather`] merges what was found into [`Candidate`]s, one per deployment, with
+//! every signal that asked for it.
 
 use std::collections::BTreeSet;
 
-use crate::codedeploy::AwsError;
+use serde::Serialize;
+
+use crate::aws::{Account, AwsError};
 use crate::config::Config;
 use crate::glob::matches;
 use crate::report::LookupError;
-use crate::signal::{Alarm, Ignored, Signal, Target, What};
+use crate::signal::{Alarm, Ignored, Scope, Signal, Target, What};
 use crate::time::Time;
 
 /// What the handler knows about the invocation a signal arrived in.
@@ -22,18 +25,54 @@ pub struct Context<'a> {
     pub account: &'a str,
 }
 
+/// What a signal was, for reports, notifications and metrics.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SignalSummary {
+    /// `alarm`, `codedeploy` or `kill_switch`.
+    pub kind: &'static str,
+    /// The alarm's name, the CodeDeploy event (`instance Failed event for d-…`), or the kill
+    /// switch's reason.
+    pub name: String,
+    /// When it happened (see [`signal_time`]).
+    pub time: Time,
+}
+
+impl SignalSummary {
+    fn of(signal: &Signal, time: Time) -> SignalSummary {
+        let (kind, name) = match &signal.what {
+            What::Alarm(alarm) => ("alarm", alarm.name.clone()),
+            What::CodeDeploy(event) => {
+                let scope = match event.scope {
+                    Scope::Deployment => "deployment",
+                    Scope::Instance => "instance",
+                };
+                let name = format!("{scope} {} event for {}", event.state, event.deployment_id);
+                ("codedeploy", name)
+            }
+            What::KillSwitch(kill) => ("kill_switch", kill.reason.clone()),
+        };
+        SignalSummary { kind, name, time }
+    }
+
+    /// A short name for reports and logs, as [`Signal::label`] gives it.
+    pub fn label(&self) -> String {
+        match self.kind {
+            "alarm" => format!("alarm {}", self.name),
+            "codedeploy" => format!("CodeDeploy {}", self.name),
+            _ => "kill switch".into(),
+        }
+    }
+}
+
 /// A request to stop a target, in one account and region, and the signal that asked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StopRequest {
     pub target: Target,
-    pub account: String,
+    pub account: Account,
     pub region: String,
     /// Which signal caused it, e.g. `alarm checkout-5xx entered ALARM`.
     pub reason: String,
-    /// The signal's label (see [`Signal::label`]).
-    pub signal: String,
-    /// When the signal happened (see [`signal_time`]).
-    pub signal_time: Time,
+    pub signal: SignalSummary,
 }
 
 /// When a signal counts as having happened, and a note for the log when that is not what the
@@ -50,8 +89,40 @@ pub fn signal_time(signal: &Signal, now: Time) -> (Time, Option<&'static str>) {
     }
 }
 
-/// What a signal asks to stop, or why it asks for nothing: a signal from another account, one
-/// older than `MAX_SIGNAL_AGE`, or one whose content calls for nothing.
+/// The account `id` as one the function may act in: its own, or one of `TARGET_ACCOUNTS`.
+fn account(id: &str, context: &Context, config: &Config) -> Result<Account, String> {
+    if id == context.account {
+        Ok(Account::Own(id.into()))
+    } else if config.target_accounts.contains(id) {
+        Ok(Account::Target(id.into()))
+    } else {
+        Err(format!(
+            "foreign account {id}: this function acts only for its own account {} and \
+             TARGET_ACCOUNTS",
+            context.account
+        ))
+    }
+}
+
+/// The account a signal comes from and acts in: the one its payload names (the function's own
+/// when it names none); a signal naming several is of doubtful origin.
+fn origin(signal: &Signal, context: &Context, config: &Config) -> Result<Account, String> {
+    for claimed in &signal.accounts {
+        account(claimed, context, config)?;
+    }
+    match signal.accounts.as_slice() {
+        [] => Ok(Account::Own(context.account.into())),
+        [one] => account(one, context, config),
+        several => Err(format!(
+            "the payload names several accounts ({}): its origin is in doubt",
+            several.join(", ")
+        )),
+    }
+}
+
+/// What a signal asks to stop, or why it asks for nothing: a signal from an account the
+/// function may not act for, one older than `MAX_SIGNAL_AGE`, or one whose content calls for
+/// nothing.
 pub fn requests(
     signal: &Signal,
     context: &Context,
@@ -61,12 +132,7 @@ pub fn requests(
         signal: signal.label(),
         reason,
     };
-    if let Some(foreign) = signal.accounts.iter().find(|a| *a != context.account) {
-        return Err(ignored(format!(
-            "foreign account {foreign}: this function acts only for its own account {}",
-            context.account
-        )));
-    }
+    let origin = origin(signal, context, config).map_err(ignored)?;
     let (time, _) = signal_time(signal, context.now);
     let age = context.now.secs_since(time);
     if let Some(max) = config.max_signal_age.filter(|max| age > *max) {
@@ -74,26 +140,33 @@ pub fn requests(
             "stale: happened at {time}, {age} s ago, more than MAX_SIGNAL_AGE ({max} s)"
         )));
     }
-    let request = |target: Target, region: Option<&str>, reason: String| StopRequest {
-        target,
-        account: context.account.to_string(),
-        region: region.unwrap_or(&config.default_region).to_string(),
-        reason,
-        signal: signal.label(),
-        signal_time: time,
-    };
+    let summary = SignalSummary::of(signal, time);
+    let request =
+        |target: Target, account: Account, region: Option<&str>, reason: String| StopRequest {
+            target,
+            account,
+            region: region.unwrap_or(&config.default_region).to_string(),
+            reason,
+            signal: summary.clone(),
+        };
     match &signal.what {
         What::Alarm(alarm) => {
             let reason = format!("alarm {} entered ALARM", alarm.name);
-            let targets = alarm_targets(alarm, config).map_err(ignored)?;
-            Ok(targets
-                .into_iter()
-                .map(|(target, region)| request(target, region, reason.clone()))
-                .collect())
+            let mut requests = Vec::new();
+            for (target, region, rule_account) in alarm_targets(alarm, config).map_err(ignored)? {
+                let account = match rule_account {
+                    None => origin.clone(),
+                    Some(id) => account(id, context, config)
+                        .map_err(|why| ignored(format!("an ALARM_RULES rule names a {why}")))?,
+                };
+                requests.push(request(target, account, region, reason.clone()));
+            }
+            Ok(requests)
         }
         What::CodeDeploy(event) => match event.kind {
             Some(kind) if config.stop_on.contains(&kind) => Ok(vec![request(
                 Target::Deployment(event.deployment_id.clone()),
+                origin,
                 event.region.as_deref(),
                 format!("CodeDeploy {kind} event for {}", event.deployment_id),
             )]),
@@ -107,19 +180,20 @@ pub fn requests(
         },
         What::KillSwitch(kill) => Ok(vec![request(
             kill.target.clone(),
+            origin,
             kill.region.as_deref(),
             format!("kill switch: {}", kill.reason),
         )]),
     }
 }
 
-/// An alarm acts only on entering ALARM with its actions not suppressed, and maps to targets
-/// (with the region a rule names, if any) by the first source that applies: a `DeploymentId`
-/// dimension, the alarm's tags, then `ALARM_RULES`.
-fn alarm_targets<'a>(
-    alarm: &'a Alarm,
-    config: &'a Config,
-) -> Result<Vec<(Target, Option<&'a str>)>, String> {
+/// A target, with the region and account a rule names (else the alarm's).
+type AlarmTarget<'a> = (Target, Option<&'a str>, Option<&'a str>);
+
+/// An alarm acts only on entering ALARM with its actions not suppressed, and maps to targets by
+/// the first source that applies: a `DeploymentId` dimension, the alarm's tags, then
+/// `ALARM_RULES`.
+fn alarm_targets<'a>(alarm: &'a Alarm, config: &'a Config) -> Result<Vec<AlarmTarget<'a>>, String> {
     if !alarm.state.eq_ignore_ascii_case("ALARM") {
         return Err(format!("state is {}, not ALARM", alarm.state));
     }
@@ -138,7 +212,7 @@ fn alarm_targets<'a>(
         return Ok(alarm
             .deployment_ids
             .iter()
-            .map(|id| (Target::Deployment(id.clone()), own))
+            .map(|id| (Target::Deployment(id.clone()), own, None))
             .collect());
     }
     if let Some(application) = alarm
@@ -151,9 +225,9 @@ fn alarm_targets<'a>(
             application: application.clone(),
             group: group.cloned(),
         };
-        return Ok(vec![(target, own)]);
+        return Ok(vec![(target, own, None)]);
     }
-    let by_rules: Vec<(Target, Option<&str>)> = config
+    let by_rules: Vec<AlarmTarget> = config
         .alarm_rules
         .iter()
         .filter(|rule| matches(&rule.alarm, &alarm.name))
@@ -162,7 +236,8 @@ fn alarm_targets<'a>(
                 application: rule.application.clone(),
                 group: rule.deployment_group.clone(),
             };
-            (target, rule.region.as_deref().or(own))
+            let region = rule.region.as_deref().or(own);
+            (target, region, rule.account.as_deref())
         })
         .collect();
     if by_rules.is_empty() {
@@ -179,15 +254,14 @@ pub struct Ask {
     /// Whether the signal named the deployment by ID (rather than its application or group).
     pub named: bool,
     pub reason: String,
-    pub signal: String,
-    pub signal_time: Time,
+    pub signal: SignalSummary,
 }
 
 /// One deployment to decide on, with every signal that asked for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Candidate {
     pub id: String,
-    pub account: String,
+    pub account: Account,
     pub region: String,
     pub asks: Vec<Ask>,
 }
@@ -198,7 +272,7 @@ impl Candidate {
     pub fn basis(&self) -> &Ask {
         let named = self.asks.iter().find(|ask| ask.named);
         let latest = self.asks.iter().reduce(|latest, ask| {
-            if ask.signal_time > latest.signal_time {
+            if ask.signal.time > latest.signal.time {
                 ask
             } else {
                 latest
@@ -229,13 +303,18 @@ pub fn gather(
 ) -> Gathered {
     let mut gathered = Gathered::default();
     for (origin, request, lookups) in found {
-        let what = format!("{} in {}", request.target, request.region);
+        let what = match &request.account {
+            Account::Own(_) => format!("{} in {}", request.target, request.region),
+            Account::Target(id) => {
+                format!("{} in {}, account {id}", request.target, request.region)
+            }
+        };
         if lookups
             .iter()
             .all(|ids| ids.as_ref().is_ok_and(Vec::is_empty))
         {
             gathered.ignored.push(Ignored {
-                signal: request.signal.clone(),
+                signal: request.signal.label(),
                 reason: format!("no active deployment of {what}"),
             });
         }
@@ -259,7 +338,6 @@ pub fn gather(
                     named,
                     reason: request.reason.clone(),
                     signal: request.signal.clone(),
-                    signal_time: request.signal_time,
                 };
                 let known = gathered.candidates.iter_mut().find(|c| {
                     c.id == id && c.region == request.region && c.account == request.account
@@ -287,11 +365,13 @@ mod tests {
     use std::collections::{BTreeMap, BTreeSet};
 
     const OWN: &str = "123456789012";
+    const TARGET: &str = "222233334444";
 
     fn config() -> Config {
         Config {
             default_region: "us-east-1".into(),
             allowed_groups: vec![AllowedGroups {
+                account: None,
                 application: "*".into(),
                 group: "*".into(),
             }],
@@ -301,12 +381,21 @@ mod tests {
                     application: "shop".into(),
                     deployment_group: Some("prod".into()),
                     region: None,
+                    account: None,
                 },
                 AlarmRule {
                     alarm: "*-5xx".into(),
                     application: "edge".into(),
                     deployment_group: None,
                     region: Some("eu-west-1".into()),
+                    account: None,
+                },
+                AlarmRule {
+                    alarm: "team-b-*".into(),
+                    application: "orders".into(),
+                    deployment_group: None,
+                    region: None,
+                    account: Some(TARGET.into()),
                 },
             ],
             application_tag: "codedeploy-application".into(),
@@ -317,6 +406,11 @@ mod tests {
             max_signal_age: Some(3600),
             local_account: None,
             warm_up: false,
+            target_accounts: BTreeSet::from([TARGET.into()]),
+            target_role_name: "deployment-circuit-breaker-target".into(),
+            notify: false,
+            notify_event_bus: "default".into(),
+            function_name: "breaker".into(),
         }
     }
 
@@ -408,6 +502,43 @@ mod tests {
     }
 
     #[test]
+    fn signals_from_a_target_account_act_there() {
+        let mut s = signal(What::Alarm(alarm("checkout-5xx", "ALARM", Some("OK"))));
+        s.accounts = vec![TARGET.into()];
+        let reqs = requests(&s, &context(), &config()).unwrap();
+        assert!(reqs
+            .iter()
+            .all(|r| r.account == Account::Target(TARGET.into())));
+        s.accounts = vec![TARGET.into(), OWN.into()];
+        let reason = targets(s).unwrap_err();
+        assert!(reason.contains("names several accounts"), "{reason}");
+    }
+
+    #[test]
+    fn a_rule_may_act_in_a_target_account() {
+        let reqs = requests(
+            &signal(What::Alarm(alarm("team-b-latency", "ALARM", Some("OK")))),
+            &context(),
+            &config(),
+        )
+        .unwrap();
+        assert_eq!(reqs.len(), 1);
+        assert_eq!(reqs[0].account, Account::Target(TARGET.into()));
+        assert_eq!(reqs[0].target, group("orders", None));
+        let mut unlisted = config();
+        unlisted.target_accounts.clear();
+        let s = signal(What::Alarm(alarm("team-b-latency", "ALARM", Some("OK"))));
+        let ignored = requests(&s, &context(), &unlisted).unwrap_err();
+        assert!(
+            ignored
+                .reason
+                .starts_with("an ALARM_RULES rule names a foreign account 222233334444"),
+            "{}",
+            ignored.reason
+        );
+    }
+
+    #[test]
     fn old_signals_are_stale_and_say_their_age() {
         let mut s = signal(What::Alarm(alarm("checkout-5xx", "ALARM", Some("OK"))));
         s.time = Some(now().plus_secs(-3601));
@@ -437,7 +568,7 @@ mod tests {
         assert_eq!(time, now());
         assert!(note.unwrap().contains("future"));
         let requests = requests(&s, &context(), &config()).unwrap();
-        assert_eq!(requests[0].signal_time, now());
+        assert_eq!(requests[0].signal.time, now());
         let kill = Signal {
             what: What::KillSwitch(KillSwitch {
                 target: group("shop", None),
@@ -527,7 +658,7 @@ mod tests {
         let reqs = requests(&failed, &context(), &config()).unwrap();
         assert_eq!(reqs[0].target, Target::Deployment("d-AAAAAAAAA".into()));
         assert_eq!(reqs[0].region, "us-east-1");
-        assert_eq!(reqs[0].account, OWN);
+        assert_eq!(reqs[0].account, Account::Own(OWN.into()));
         assert_eq!(
             reqs[0].reason,
             "CodeDeploy InstanceFailure event for d-AAAAAAAAA"
@@ -553,17 +684,20 @@ mod tests {
         assert_eq!(reqs[0].target, group("shop", None));
         assert_eq!(reqs[0].region, "ap-south-1");
         assert_eq!(reqs[0].reason, "kill switch: bad release");
-        assert_eq!(reqs[0].signal_time, now());
+        assert_eq!(reqs[0].signal.time, now());
     }
 
     fn request(target: Target, reason: &str, time: Time) -> StopRequest {
         StopRequest {
             target,
-            account: OWN.into(),
+            account: Account::Own(OWN.into()),
             region: "us-east-1".into(),
             reason: reason.into(),
-            signal: reason.into(),
-            signal_time: time,
+            signal: SignalSummary {
+                kind: "alarm",
+                name: reason.into(),
+                time,
+            },
         }
     }
 
@@ -581,11 +715,11 @@ mod tests {
                 request(group("shop", None), "late alarm", now()),
                 vec![
                     Ok(vec!["d-AAAAAAAA1".to_string(), "d-AAAAAAAA2".to_string()]),
-                    Err(AwsError {
-                        operation: "ListDeployments",
-                        code: "ThrottlingException".into(),
-                        message: "slow down".into(),
-                    }),
+                    Err(AwsError::new(
+                        "ListDeployments",
+                        "ThrottlingException",
+                        "slow down",
+                    )),
                 ],
             ),
             (

@@ -62,6 +62,13 @@ impl From<Time> for SystemTime {
     }
 }
 
+/// As its [`Display`](fmt::Display) form.
+impl serde::Serialize for Time {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 /// RFC 3339 in UTC with milliseconds: `2026-11-30T10:15:00.000Z`.
 impl fmt::Display for Time {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

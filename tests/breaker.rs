@@ -5,7 +5,8 @@ mod common;
 
 use common::*;
 use deployment_circuit_breaker::report::{FailureKind, Outcome};
-use fake_codedeploy::{Deployment, Stop};
+use fake_aws::codedeploy::Stop;
+use fake_aws::Deployment;
 use lambda_runtime::Diagnostic;
 use serde_json::json;
 
@@ -343,6 +344,7 @@ async fn auto_rollback_can_be_turned_off() {
     assert_eq!(
         w.fake.stops(),
         vec![Stop {
+            account: ACCOUNT.into(),
             region: HOME.into(),
             deployment_id: "d-AAAAAAAA1".into(),
             auto_rollback_enabled: Some(false),
@@ -698,8 +700,8 @@ async fn an_unknown_deployment_is_a_failure_that_names_account_and_region() {
     let failure = w.failure(&json!({"deploymentId": "d-ZZZZZZZZ9"})).await;
     assert!(
         failure.message.contains(
-            "d-ZZZZZZZZ9 in us-east-1: CodeDeploy has no deployment d-ZZZZZZZZ9 in us-east-1: \
-             check the account and region"
+            "d-ZZZZZZZZ9 in us-east-1: CodeDeploy has no deployment d-ZZZZZZZZ9 in us-east-1 \
+             (account 123456789012): check the account and region"
         ),
         "{}",
         failure.message

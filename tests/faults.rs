@@ -9,10 +9,10 @@ use std::time::Duration;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::ConfigLoader;
 use common::*;
-use deployment_circuit_breaker::codedeploy::{sdk_config_loader, MAX_CALLS_IN_FLIGHT};
+use deployment_circuit_breaker::aws::{sdk_config_loader, MAX_CALLS_IN_FLIGHT};
 use deployment_circuit_breaker::handler::Response;
 use deployment_circuit_breaker::report::{FailureKind, Outcome};
-use fake_codedeploy::{Deployment, FaultKind};
+use fake_aws::{Deployment, FaultKind};
 use serde_json::json;
 
 /// The production SDK settings with a 300 ms attempt timeout, so slow answers are quick to test.
@@ -342,7 +342,7 @@ async fn access_denied_and_missing_deployments_say_what_to_fix_and_are_not_retri
 
 /// The function's policy as `template.yaml` grants it, for one region, without the statements
 /// whose Sid is in `without`.
-fn policy(without: &[&str]) -> fake_codedeploy::iam::Policy {
+fn policy(without: &[&str]) -> fake_aws::iam::Policy {
     let region = json!({"StringEquals": {"aws:RequestedRegion": [HOME]}});
     let statements: Vec<serde_json::Value> = [
         json!({"Sid": "FindDeployments", "Effect": "Allow",
@@ -378,8 +378,9 @@ async fn a_policy_without_stop_deployment_denies_the_stop_and_says_what_to_fix()
     assert!(
         failure.message.contains(
             "StopDeployment failed with AccessDeniedException: User: \
-             arn:aws:sts::123456789012:assumed-role/deployment-circuit-breaker/function is not \
-             authorized to perform: codedeploy:StopDeployment on resource: *"
+             arn:aws:sts::123456789012:assumed-role/deployment-circuit-breaker-FunctionRole/\
+             deployment-circuit-breaker is not authorized to perform: \
+             codedeploy:StopDeployment on resource: *"
         ),
         "{}",
         failure.message
@@ -444,7 +445,7 @@ async fn warming_up_calls_nothing_and_leaves_a_connection_the_first_call_reuses(
         .add(Deployment::new(HOME, "d-AAAAAAAA1", "shop", "prod"));
     w.fake.set_policy(Some(policy(&[])));
 
-    w.codedeploy.warm_up(HOME, Duration::from_secs(2)).await;
+    w.aws.codedeploy.warm_up(HOME, Duration::from_secs(2)).await;
 
     assert_eq!(w.fake.unsigned(), 1, "one request, its signature removed");
     assert!(w.fake.calls().is_empty(), "{:?}", w.fake.calls());

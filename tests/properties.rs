@@ -9,7 +9,7 @@ use deployment_circuit_breaker::handler::Response;
 use deployment_circuit_breaker::signal::{
     is_deployment_id, parse, parse_bytes, Item, Payload, Signal, What,
 };
-use fake_codedeploy::Deployment;
+use fake_aws::Deployment;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as RunnerConfig, TestRunner};
 use serde_json::{json, Map, Value};

@@ -11,7 +11,7 @@ use common::*;
 use deployment_circuit_breaker::handler::Response;
 use deployment_circuit_breaker::report::{FailureKind, Outcome};
 use deployment_circuit_breaker::time::Time;
-use fake_codedeploy::Deployment;
+use fake_aws::Deployment;
 use serde_json::{json, Value};
 
 fn minutes_ago(minutes: u64) -> SystemTime {
@@ -278,9 +278,9 @@ async fn alarms_from_another_account_are_ignored_whatever_they_match() {
     assert!(w.fake.calls().is_empty(), "{:?}", w.fake.calls());
 
     for (trigger, event) in alarms_from(ACCOUNT) {
-        w.fake.seed(fake_codedeploy::Seed {
+        w.fake.seed(fake_aws::Seed {
             deployments: vec![Deployment::new(HOME, "d-AAAAAAAA1", "shop", "prod")],
-            groups: vec![],
+            ..Default::default()
         });
         let report = w.report(&event).await;
         assert_eq!(
@@ -522,7 +522,7 @@ async fn an_undecodable_event_is_our_invalid_payload() {
 
 #[test]
 fn the_own_account_comes_from_the_function_arn() {
-    use deployment_circuit_breaker::codedeploy::Deadline;
+    use deployment_circuit_breaker::aws::Deadline;
     use deployment_circuit_breaker::handler::Invocation;
     let deadline = Deadline::after(Duration::from_secs(1));
     let own = Invocation::new(deadline, FUNCTION_ARN, Some("111122223333")).unwrap();

@@ -1,10 +1,12 @@
-//! The kill switch: a direct invocation naming a deployment, or an application and group.
+//! The kill switch: a direct invocation naming a deployment, or an application and group, in the
+//! function's own account or (`account`) one of its target accounts.
 
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::fields::{check_deployment_id, decode, error, valid_region};
 use super::{Item, KillSwitch, ParseError, Signal, Target, What};
+use crate::config::is_account;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -19,6 +21,8 @@ struct Payload {
     reason: Option<String>,
     #[serde(default)]
     region: Option<String>,
+    #[serde(default)]
+    account: Option<String>,
 }
 
 /// A kill switch happens when it is invoked, so it carries no time of its own.
@@ -52,6 +56,15 @@ pub(super) fn parse(value: &Value) -> Result<Item, ParseError> {
             ))
         })?),
     };
+    let accounts = match payload.account {
+        None => Vec::new(),
+        Some(account) if is_account(&account) => vec![account],
+        Some(account) => {
+            return Err(error(format!(
+                "kill switch: `account` `{account}` is not an AWS account ID (12 digits)"
+            )))
+        }
+    };
     Ok(Item::Signal(Signal {
         what: What::KillSwitch(KillSwitch {
             target,
@@ -62,6 +75,6 @@ pub(super) fn parse(value: &Value) -> Result<Item, ParseError> {
             region,
         }),
         time: None,
-        accounts: Vec::new(),
+        accounts,
     }))
 }

@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use aws_config::ConfigLoader;
 use aws_sdk_codedeploy::config::{Credentials, Region};
-use deployment_circuit_breaker::codedeploy::{sdk_config_loader, CodeDeploy, Deadline};
+use deployment_circuit_breaker::aws::{sdk_config_loader, Aws, Deadline};
 use deployment_circuit_breaker::config::Config;
 use deployment_circuit_breaker::handler::{handle, Invocation, Response};
 use deployment_circuit_breaker::report::{Failure, Outcome, Report};
 use deployment_circuit_breaker::time::Time;
-use fake_codedeploy::FakeCodeDeploy;
+use fake_aws::FakeAws;
 use serde_json::{json, Value};
 
 pub const HOME: &str = "us-east-1";
@@ -23,23 +23,25 @@ pub const FUNCTION_ARN: &str =
 
 /// The function wired to a fresh fake CodeDeploy.
 pub struct World {
-    pub fake: FakeCodeDeploy,
-    pub codedeploy: CodeDeploy,
+    pub fake: FakeAws,
+    pub aws: Aws,
     pub config: Config,
     /// How long each invocation may take.
     pub deadline: Duration,
+    /// The metrics (EMF lines) the invocations wrote, in order.
+    pub metrics: std::sync::Mutex<Vec<String>>,
 }
 
 impl World {
     /// The function with these configuration variables (and `AWS_REGION` = [`HOME`],
-    /// `ALLOWED_DEPLOYMENT_GROUPS` = `*/*` unless given).
+    /// `ALLOWED_DEPLOYMENT_GROUPS` = `*/*` unless given; `NOTIFY` = `false` unless given).
     pub async fn new(vars: &[(&str, &str)]) -> World {
         World::with_loader(vars, sdk_config_loader()).await
     }
 
     /// Like [`World::new`], with the SDK configured by `loader` (pointed at the fake here).
     pub async fn with_loader(vars: &[(&str, &str)], loader: ConfigLoader) -> World {
-        let fake = FakeCodeDeploy::start().await.expect("fake starts");
+        let fake = FakeAws::start().await.expect("fake starts");
         let sdk = loader
             .endpoint_url(fake.endpoint())
             .region(Region::new(HOME))
@@ -49,14 +51,16 @@ impl World {
         let mut env: HashMap<String, String> = HashMap::from([
             ("AWS_REGION".into(), HOME.into()),
             ("ALLOWED_DEPLOYMENT_GROUPS".into(), "*/*".into()),
+            ("NOTIFY".into(), "false".into()),
         ]);
         env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let config = Config::from_lookup(|name| env.get(name).cloned()).expect("valid config");
         World {
             fake,
-            codedeploy: CodeDeploy::new(sdk),
+            aws: Aws::new(sdk, &config),
             config,
             deadline: Duration::from_secs(60),
+            metrics: Default::default(),
         }
     }
 
@@ -69,7 +73,12 @@ impl World {
         let deadline = Deadline::after(self.deadline);
         let invocation =
             Invocation::new(deadline, FUNCTION_ARN, None).expect("the ARN names an account");
-        handle(payload, &invocation, &self.config, &self.codedeploy).await
+        let mut metrics = Vec::new();
+        let response = handle(payload, &invocation, &self.config, &self.aws, &mut metrics).await;
+        let lines = String::from_utf8(metrics).expect("metrics are text");
+        let mut all = self.metrics.lock().unwrap_or_else(|e| e.into_inner());
+        all.extend(lines.lines().map(str::to_string));
+        response
     }
 
     pub async fn report(&self, event: &Value) -> Report {
