@@ -7,9 +7,11 @@
     local.py bootstrap FILE     cold-start a built `bootstrap` (as `sam build` makes it) under a
                                 minimal Lambda Runtime API and check it stops a deployment
 
-Each starts the fake (seeded from scripts/seed.json, enforcing the IAM policy template.yaml gives
-the function, as scripts/policy.py extracts it) and the function (environment from
-scripts/local.env), and stops them again on success, failure or Ctrl-C. No AWS account is used.
+Each starts the fake AWS (CodeDeploy, STS and EventBridge, seeded from scripts/seed.json with the
+function's account and team B's, enforcing the IAM policies template.yaml and
+templates/target-role.yaml grant, as scripts/policy.py extracts them) and the function
+(environment from scripts/local.env), and stops them again on success, failure or Ctrl-C. No AWS
+account is used.
 """
 
 import contextlib
@@ -30,8 +32,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
 FUNCTION = "deployment-circuit-breaker"
-# The template parameters the local runs deploy with: the regions scripts/seed.json uses.
-TEMPLATE_PARAMETERS = ["Regions=us-east-1,eu-west-1"]
+# The template parameters the local runs deploy with: the regions and the second account
+# scripts/seed.json uses; and the role the fake says the function runs as.
+TEMPLATE_PARAMETERS = ["Regions=us-east-1,eu-west-1", "TargetAccounts=222233334444"]
+TEAM_B = "222233334444"
+TARGET_ROLE = f"arn:aws:iam::{TEAM_B}:role/deployment-circuit-breaker-target"
+FUNCTION_ROLE = "arn:aws:iam::123456789012:role/deployment-circuit-breaker-FunctionRole"
+TARGET_ROLE_PARAMETERS = [f"CentralRoleArn={FUNCTION_ROLE}", "Regions=us-east-1,eu-west-1"]
 
 
 def free_port():
@@ -90,16 +97,13 @@ class Stack:
             cwd=ROOT,
             check=True,
         )
-        policy = self.logs / "policy.json"
-        parameters = [arg for p in TEMPLATE_PARAMETERS for arg in ("--parameter", p)]
-        subprocess.run(
-            [sys.executable, str(ROOT / "scripts/policy.py"), "extract", str(ROOT / "template.yaml"),
-             *parameters, "-o", str(policy)],
-            cwd=ROOT, check=True, stderr=subprocess.DEVNULL,
-        )
+        policy = self.extract("template.yaml", TEMPLATE_PARAMETERS, "policy.json")
+        target_policy = self.extract("templates/target-role.yaml", TARGET_ROLE_PARAMETERS,
+                                     "target-policy.json", "--account", TEAM_B)
         fake = self.spawn(
-            [str(ROOT / "target/debug/fake-codedeploy"), "--listen", f"127.0.0.1:{self.fake_port}",
-             "--seed", str(ROOT / "scripts/seed.json"), "--policy", str(policy)],
+            [str(ROOT / "target/debug/fake-aws"), "--listen", f"127.0.0.1:{self.fake_port}",
+             "--seed", str(ROOT / "scripts/seed.json"), "--policy", str(policy),
+             "--role-policy", f"{TARGET_ROLE}={target_policy}"],
             "fake.log",
         )
         wait_for_port(self.fake_port, fake, "fake-codedeploy")
@@ -115,6 +119,17 @@ class Stack:
         )
         wait_for_port(self.runtime_port, watch, "cargo lambda watch")
         return self
+
+    def extract(self, template, parameters, name, *options):
+        """Writes the IAM policy `template` gives its role, for the fake to enforce."""
+        path = self.logs / name
+        arguments = [arg for p in parameters for arg in ("--parameter", p)]
+        subprocess.run(
+            [sys.executable, str(ROOT / "scripts/policy.py"), "extract", str(ROOT / template),
+             *arguments, *options, "-o", str(path)],
+            cwd=ROOT, check=True, stderr=subprocess.DEVNULL,
+        )
+        return path
 
     def __exit__(self, *_):
         for process in reversed(self.processes):
@@ -192,20 +207,21 @@ def here_and_now(value, now=None):
 
 
 # What each sample event must do against scripts/seed.json (with scripts/local.env):
-# outcome per deployment, the StopDeployment calls as (region, id) in any order, and, for events that
-# call for no action, the start of the ignore reason.
+# outcome per deployment, the StopDeployment calls as (account, region, id) in any order, and, for
+# events that call for no action, the start of the ignore reason.
+OWN = "123456789012"
 EXPECTED = {
     "alarm-lambda-action.json": {
         "actions": {"d-SHOPPROD1": "stopped"},
-        "stops": [("us-east-1", "d-SHOPPROD1")],
+        "stops": [(OWN, "us-east-1", "d-SHOPPROD1")],
     },
     "eventbridge-alarm-state-change.json": {
         "actions": {"d-CHECKOUT1": "stopped"},
-        "stops": [("us-east-1", "d-CHECKOUT1")],
+        "stops": [(OWN, "us-east-1", "d-CHECKOUT1")],
     },
     "eventbridge-alarm-deployment-dimension.json": {
         "actions": {"d-SEARCHEU1": "stopped"},
-        "stops": [("eu-west-1", "d-SEARCHEU1")],
+        "stops": [(OWN, "eu-west-1", "d-SEARCHEU1")],
     },
     "eventbridge-alarm-back-to-ok.json": {
         "ignored": "state is OK, not ALARM",
@@ -213,15 +229,15 @@ EXPECTED = {
     },
     "sns-alarm.json": {
         "actions": {"d-PAYMENTS1": "stopped", "d-PAYROLLB1": "skipped"},
-        "stops": [("us-east-1", "d-PAYMENTS1")],
+        "stops": [(OWN, "us-east-1", "d-PAYMENTS1")],
     },
     "sns-alarm-composite.json": {
         "actions": {"d-SHOPCANA1": "stopped"},
-        "stops": [("us-east-1", "d-SHOPCANA1")],
+        "stops": [(OWN, "us-east-1", "d-SHOPCANA1")],
     },
     "sns-codedeploy-instance-failure.json": {
         "actions": {"d-BILLING01": "stopped"},
-        "stops": [("us-east-1", "d-BILLING01")],
+        "stops": [(OWN, "us-east-1", "d-BILLING01")],
     },
     "sns-codedeploy-trigger-setup.json": {
         "ignored": "plain-text message",
@@ -233,15 +249,19 @@ EXPECTED = {
     },
     "sqs-batch.json": {
         "batchItemFailures": ["b7c1a8e0-3f4d-4a5b-9c6d-7e8f9a0b1c2d"],
-        "stops": [("us-east-1", "d-BILLING01"), ("us-east-1", "d-CHECKOUT1")],
+        "stops": [(OWN, "us-east-1", "d-BILLING01"), (OWN, "us-east-1", "d-CHECKOUT1")],
     },
     "kill-switch.json": {
         "actions": {"d-SHOPPROD1": "stopped"},
-        "stops": [("us-east-1", "d-SHOPPROD1")],
+        "stops": [(OWN, "us-east-1", "d-SHOPPROD1")],
+    },
+    "eventbridge-alarm-other-account.json": {
+        "actions": {"d-TEAMB0001": "stopped"},
+        "stops": [(TEAM_B, "us-east-1", "d-TEAMB0001")],
     },
     "kill-switch-application.json": {
         "actions": {"d-SHOPCANA1": "stopped", "d-SHOPPROD1": "stopped"},
-        "stops": [("us-east-1", "d-SHOPCANA1"), ("us-east-1", "d-SHOPPROD1")],
+        "stops": [(OWN, "us-east-1", "d-SHOPCANA1"), (OWN, "us-east-1", "d-SHOPPROD1")],
     },
 }
 
@@ -284,7 +304,7 @@ def check(name, ok, output, stops):
             reasons = [i["reason"] for i in result.get("ignored", [])]
             if not any(r.startswith(expected["ignored"]) for r in reasons):
                 problems.append(f"ignored {reasons}, expected one starting {expected['ignored']!r}")
-    got = sorted((s["region"], s["deploymentId"]) for s in stops)
+    got = sorted((s["account"], s["region"], s["deploymentId"]) for s in stops)
     if got != sorted(expected["stops"]):
         problems.append(f"StopDeployment calls {got}, expected {expected['stops']}")
     if any(s.get("autoRollbackEnabled") is not True for s in stops):
@@ -306,6 +326,8 @@ def e2e(logs):
             stack.fake("POST", "reset")
             ok, output = stack.invoke_event(EVENTS / name)
             problems = check(name, ok, output, stack.fake("GET", "stops"))
+            if name == "eventbridge-alarm-other-account.json":
+                assumed_roles = stack.fake("GET", "assumed")
             status = "ok" if not problems else "FAILED"
             print(f"e2e events/{name} ... {status}")
             failures += [f"events/{name}: {problem}" for problem in problems]
@@ -329,6 +351,52 @@ def e2e(logs):
         failed += not stale_ok
         if not stale_ok:
             failures.append(f"an old event was not ignored as stale: {output.strip()}")
+
+        def unlisted_account(event):
+            event["account"] = "333344445555"
+            event["resources"] = ["arn:aws:cloudwatch:us-east-1:333344445555:alarm:orders-5xx-rate"]
+
+        stack.fake("POST", "reset")
+        ok, output = stack.invoke_event(EVENTS / "eventbridge-alarm-other-account.json",
+                                        change=unlisted_account)
+        foreign_ok = (ok and '"foreign account 333344445555' in output
+                      and not stack.fake("GET", "calls"))
+        print(f"e2e an alarm from an account not in TARGET_ACCOUNTS is ignored ... "
+              f"{'ok' if foreign_ok else 'FAILED'}")
+        passed += foreign_ok
+        failed += not foreign_ok
+        if not foreign_ok:
+            failures.append(f"an unlisted account's alarm: {output.strip()}")
+
+        stack.fake("POST", "reset")
+        ok, output = stack.invoke_event(EVENTS / "eventbridge-alarm-other-account.json")
+        events = stack.fake("GET", "events")
+        told = ok and len(events) == 1 and events[0]["detailType"] == "Deployment Stopped" and \
+            events[0]["detail"]["action"]["account"] == TEAM_B and \
+            events[0]["detail"]["signal"]["name"] == "orders-5xx-rate"
+        # Only a session of team B's role acts in team B's account (the role was assumed when the
+        # sample ran above; its credentials are still cached).
+        accounts = {call["account"] for call in stack.fake("GET", "calls")
+                    if call["service"] == "codedeploy"}
+        through_role = accounts == {TEAM_B} and [a["roleArn"] for a in assumed_roles] == [TARGET_ROLE]
+        print(f"e2e team B's alarm acts through its role, and the stop is put on the bus ... "
+              f"{'ok' if told and through_role else 'FAILED'}")
+        passed += told and through_role
+        failed += not (told and through_role)
+        if not (told and through_role):
+            failures.append(f"other account: assumed {assumed_roles}, in {accounts}, events {events}, "
+                            f"{output.strip()}")
+
+        emf = [json.loads(line) for line in stack.function_log().splitlines()
+               if line.startswith("{") and '"_aws"' in line]
+        emf_ok = any(doc.get("Stopped") == 1 and doc.get("Account") == TEAM_B
+                     and doc["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "DeploymentCircuitBreaker"
+                     and isinstance(doc.get("SignalToStop"), int) for doc in emf)
+        print(f"e2e metrics in embedded metric format on stdout ... {'ok' if emf_ok else 'FAILED'}")
+        passed += emf_ok
+        failed += not emf_ok
+        if not emf_ok:
+            failures.append(f"no EMF line for team B's stop: {emf}")
 
         def unreadable_times(event):
             event["time"] = "when it happened"
@@ -419,7 +487,14 @@ def try_event(logs, event):
         print(json.dumps(json.loads(output), indent=2) if ok else output.strip())
         print(f"== StopDeployment calls the fake CodeDeploy received: {len(stops)}")
         for stop in stops:
-            print(f"   {stop['region']} {stop['deploymentId']} autoRollbackEnabled={stop['autoRollbackEnabled']}")
+            print(f"   account {stop['account']} {stop['region']} {stop['deploymentId']} "
+                  f"autoRollbackEnabled={stop['autoRollbackEnabled']}")
+        for assumed in stack.fake("GET", "assumed"):
+            print(f"== assumed {assumed['roleArn']} as session {assumed['sessionName']}")
+        events = stack.fake("GET", "events")
+        print(f"== events put on the bus (NOTIFY): {len(events)}")
+        for event in events:
+            print(f"   {event['detailType']}: {json.dumps(event['detail'])}")
         print("== the function's log lines:")
         for line in stack.function_log().splitlines():
             if line.startswith("{"):

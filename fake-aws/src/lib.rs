@@ -617,7 +617,7 @@ impl State {
             .collect();
         self.groups = self.seed.groups.iter().cloned().collect();
         self.roles = self.seed.roles.clone();
-        self.sessions.clear();
+        // Credentials STS issued stay valid until they expire, whatever else is restored.
         self.faults.clear();
         self.calls.clear();
         self.served.clear();
