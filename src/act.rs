@@ -27,8 +27,9 @@ pub async fn describe(candidates: &[Candidate], deadline: Deadline, aws: &Aws) -
     let read = join_all(places.iter().map(|((account, region), indexes)| {
         let ids: Vec<String> = indexes.iter().map(|&i| candidates[i].id.clone()).collect();
         async move {
-            let deployments = aws.codedeploy.deployments(deadline, account, region, &ids);
-            deployments.await
+            aws.codedeploy
+                .deployments(deadline, account, region, &ids)
+                .await
         }
     }))
     .await;

@@ -6,6 +6,7 @@ use std::fmt;
 use serde::Deserialize;
 
 use crate::glob::matches;
+use crate::signal::is_region;
 
 /// The CodeDeploy events that may trigger a stop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -214,7 +215,8 @@ impl Config {
                 .transpose()?
                 .unwrap_or_default(),
             target_role_name: get("TARGET_ROLE_NAME")
-                .map(|v| v.trim().to_string())
+                .map(|v| parse_role_name(&v))
+                .transpose()?
                 .unwrap_or_else(|| "deployment-circuit-breaker-target".into()),
             notify: get("NOTIFY")
                 .map(|v| parse_bool("NOTIFY", &v))
@@ -288,6 +290,20 @@ fn parse_account(variable: &'static str, value: &str) -> Result<String, ConfigEr
     }
 }
 
+/// An IAM role name: 1 to 64 of letters, digits and `+=,.@_-`.
+fn parse_role_name(value: &str) -> Result<String, ConfigError> {
+    let name = value.trim();
+    let valid = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
+    if (1..=64).contains(&name.len()) && name.chars().all(valid) {
+        Ok(name.to_string())
+    } else {
+        Err(ConfigError {
+            variable: "TARGET_ROLE_NAME",
+            problem: format!("`{value}` is not an IAM role name"),
+        })
+    }
+}
+
 /// A list, never `*`: a foreign account must not be able to ask for a stop.
 fn parse_targets(value: &str) -> Result<BTreeSet<String>, ConfigError> {
     comma_list(value)
@@ -332,6 +348,16 @@ fn parse_rules(value: &str) -> Result<Vec<AlarmRule>, ConfigError> {
         if let Some(account) = rule.account.as_deref().filter(|a| !is_account(a)) {
             return Err(error(format!(
                 "rule {index}: \"account\" `{account}` is not an AWS account ID (12 digits)"
+            )));
+        }
+        if let Some(region) = rule.region.as_deref().filter(|r| !is_region(r)) {
+            return Err(error(format!(
+                "rule {index}: \"region\" `{region}` is not an AWS region code"
+            )));
+        }
+        if rule.deployment_group.as_deref() == Some("") {
+            return Err(error(format!(
+                "rule {index}: \"deploymentGroup\" is empty (leave it out for every group)"
             )));
         }
     }
@@ -502,6 +528,21 @@ mod tests {
                 "ALLOWED_DEPLOYMENT_GROUPS",
                 "team:shop/prod",
                 "names no account before its `:`",
+            ),
+            (
+                "TARGET_ROLE_NAME",
+                "a role/b",
+                "`a role/b` is not an IAM role name",
+            ),
+            (
+                "ALARM_RULES",
+                r#"[{"alarm":"a","application":"b","region":"Ireland"}]"#,
+                "rule 0: \"region\" `Ireland`",
+            ),
+            (
+                "ALARM_RULES",
+                r#"[{"alarm":"a","application":"b","deploymentGroup":""}]"#,
+                "\"deploymentGroup\" is empty",
             ),
             (
                 "ALLOWED_DEPLOYMENT_GROUPS",

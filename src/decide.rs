@@ -102,7 +102,7 @@ pub fn decide(
 mod tests {
     use super::*;
     use crate::config::AllowedGroups;
-    use crate::resolve::SignalSummary;
+    use crate::resolve::{SignalKind, SignalSummary};
     use crate::time::Time;
     use std::collections::BTreeSet;
 
@@ -157,7 +157,7 @@ mod tests {
             named: false,
             reason: "alarm a entered ALARM".into(),
             signal: SignalSummary {
-                kind: "alarm",
+                kind: SignalKind::Alarm,
                 name: "a".into(),
                 time: signal_time(),
             },

@@ -157,10 +157,8 @@ async fn run(
 
     let found = join_all(asked.iter().map(|(_, request)| {
         let (account, region) = (&request.account, &request.region);
-        let ids = aws
-            .codedeploy
-            .deployment_ids(deadline, account, region, &request.target);
-        ids
+        aws.codedeploy
+            .deployment_ids(deadline, account, region, &request.target)
     }))
     .await;
     let gathered = gather(
@@ -218,8 +216,9 @@ fn ignore(report: &mut Report, ignored: Ignored) {
     report.ignored.push(ignored);
 }
 
-/// Puts an event on the bus for each decision that matters (`NOTIFY`), after the stops, so a
-/// failure here never fails or delays one: it is logged, counted in the report, and returned.
+/// Puts an event on the bus for each decision that matters and each failed lookup (`NOTIFY`),
+/// after the stops, so a failure here never fails or delays one: it is logged, counted in the
+/// report, and returned.
 async fn tell(
     decided: &[Decided],
     report: &mut Report,
@@ -227,7 +226,8 @@ async fn tell(
     config: &Config,
     aws: &Aws,
 ) -> usize {
-    let notifications = notify::notifications(decided);
+    let mut notifications = notify::notifications(decided);
+    notifications.extend(notify::lookup_failures(&report.errors));
     if !config.notify || notifications.is_empty() {
         return 0;
     }

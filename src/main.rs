@@ -19,8 +19,7 @@ async fn main() -> Result<(), Error> {
     let aws = Aws::new(sdk_config_loader().load().await, &config);
     if config.warm_up {
         // Init is off the path from alarm to stop, and Lambda gives it more CPU than an invoke.
-        let region = &config.default_region;
-        aws.codedeploy.warm_up(region, Duration::from_secs(2)).await;
+        aws.warm_up(&config, Duration::from_secs(2)).await;
     }
     let (config, aws) = (&config, &aws);
     let payloads = Payloads::default();

@@ -99,7 +99,7 @@ pub fn failures(lookups: usize, notifications: usize, now: Time) -> Option<Strin
 mod tests {
     use super::*;
     use crate::report::Action;
-    use crate::resolve::SignalSummary;
+    use crate::resolve::{SignalKind, SignalSummary};
 
     /// The units CloudWatch accepts (StandardUnit).
     const UNITS: [&str; 27] = [
@@ -231,7 +231,7 @@ mod tests {
                 error_code: None,
             },
             signal: SignalSummary {
-                kind: "alarm",
+                kind: SignalKind::Alarm,
                 name: "a".into(),
                 time: signal_time,
             },

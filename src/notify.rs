@@ -1,11 +1,12 @@
 //! Decisions that matter → events for people: one EventBridge event per stopped, would-be
-//! stopped and failed action, with the action and the signal it acted on, for ordinary rules to
-//! route to chat or paging.
+//! stopped and failed action, with the action and the signal it acted on, and one per failed
+//! lookup (a signal that called for a stop the function could not look for), for ordinary rules
+//! to route to chat or paging.
 
 use serde_json::json;
 
 use crate::aws::accounts::partition;
-use crate::report::{Decided, Outcome};
+use crate::report::{Decided, LookupError, Outcome};
 
 /// The `source` of every event.
 pub const SOURCE: &str = "deployment-circuit-breaker";
@@ -23,6 +24,18 @@ pub struct Notification {
 /// The event of each action that stopped, would have stopped, or failed to stop a deployment.
 pub fn notifications(decided: &[Decided]) -> Vec<Notification> {
     decided.iter().filter_map(notification).collect()
+}
+
+/// The event of each failed lookup.
+pub fn lookup_failures(errors: &[LookupError]) -> Vec<Notification> {
+    errors
+        .iter()
+        .map(|error| Notification {
+            detail_type: "Deployment Lookup Failed",
+            detail: json!({ "lookup": error }).to_string(),
+            resources: Vec::new(),
+        })
+        .collect()
 }
 
 fn notification(decided: &Decided) -> Option<Notification> {
@@ -54,7 +67,7 @@ fn notification(decided: &Decided) -> Option<Notification> {
 mod tests {
     use super::*;
     use crate::report::Action;
-    use crate::resolve::SignalSummary;
+    use crate::resolve::{SignalKind, SignalSummary};
     use crate::time::Time;
     use serde_json::Value;
 
@@ -72,7 +85,7 @@ mod tests {
                 error_code: None,
             },
             signal: SignalSummary {
-                kind: "alarm",
+                kind: SignalKind::Alarm,
                 name: "a".into(),
                 time: Time::parse("2026-11-30T10:00:00Z").unwrap(),
             },
@@ -98,6 +111,24 @@ mod tests {
                 "Deployment Stop Failed"
             ]
         );
+    }
+
+    #[test]
+    fn a_failed_lookup_is_told_with_its_signal_and_error() {
+        let error = LookupError {
+            signal: "alarm a entered ALARM (orders (every group) in us-east-1)".into(),
+            error_code: "AssumeRoleFailed".into(),
+            message: "could not assume …".into(),
+        };
+        let told = lookup_failures(&[error]);
+        assert_eq!(told.len(), 1);
+        assert_eq!(told[0].detail_type, "Deployment Lookup Failed");
+        let detail: Value = serde_json::from_str(&told[0].detail).unwrap();
+        assert_eq!(detail["lookup"]["errorCode"], "AssumeRoleFailed");
+        assert!(detail["lookup"]["signal"]
+            .as_str()
+            .unwrap()
+            .starts_with("alarm a"));
     }
 
     #[test]

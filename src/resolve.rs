@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::aws::{Account, AwsError};
 use crate::config::Config;
+use crate::decide::CLOCK_SKEW_SECS;
 use crate::glob::matches;
 use crate::report::LookupError;
 use crate::signal::{Alarm, Ignored, Scope, Signal, Target, What};
@@ -25,11 +26,21 @@ pub struct Context<'a> {
     pub account: &'a str,
 }
 
+/// The kind of a signal, as notifications name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum SignalKind {
+    #[serde(rename = "alarm")]
+    Alarm,
+    #[serde(rename = "codedeploy")]
+    CodeDeploy,
+    #[serde(rename = "kill_switch")]
+    KillSwitch,
+}
+
 /// What a signal was, for reports, notifications and metrics.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SignalSummary {
-    /// `alarm`, `codedeploy` or `kill_switch`.
-    pub kind: &'static str,
+    pub kind: SignalKind,
     /// The alarm's name, the CodeDeploy event (`instance Failed event for d-…`), or the kill
     /// switch's reason.
     pub name: String,
@@ -40,16 +51,16 @@ pub struct SignalSummary {
 impl SignalSummary {
     fn of(signal: &Signal, time: Time) -> SignalSummary {
         let (kind, name) = match &signal.what {
-            What::Alarm(alarm) => ("alarm", alarm.name.clone()),
+            What::Alarm(alarm) => (SignalKind::Alarm, alarm.name.clone()),
             What::CodeDeploy(event) => {
                 let scope = match event.scope {
                     Scope::Deployment => "deployment",
                     Scope::Instance => "instance",
                 };
                 let name = format!("{scope} {} event for {}", event.state, event.deployment_id);
-                ("codedeploy", name)
+                (SignalKind::CodeDeploy, name)
             }
-            What::KillSwitch(kill) => ("kill_switch", kill.reason.clone()),
+            What::KillSwitch(kill) => (SignalKind::KillSwitch, kill.reason.clone()),
         };
         SignalSummary { kind, name, time }
     }
@@ -57,9 +68,9 @@ impl SignalSummary {
     /// A short name for reports and logs, as [`Signal::label`] gives it.
     pub fn label(&self) -> String {
         match self.kind {
-            "alarm" => format!("alarm {}", self.name),
-            "codedeploy" => format!("CodeDeploy {}", self.name),
-            _ => "kill switch".into(),
+            SignalKind::Alarm => format!("alarm {}", self.name),
+            SignalKind::CodeDeploy => format!("CodeDeploy {}", self.name),
+            SignalKind::KillSwitch => "kill switch".into(),
         }
     }
 }
@@ -76,14 +87,11 @@ pub struct StopRequest {
 }
 
 /// When a signal counts as having happened, and a note for the log when that is not what the
-/// payload says: a time that cannot be read, or one in the future, counts as `now`.
+/// payload says: a time that cannot be read counts as `now`, and so does one a little ahead of
+/// this function's clock (see [`requests`] for one further ahead).
 pub fn signal_time(signal: &Signal, now: Time) -> (Time, Option<&'static str>) {
     match signal.time {
-        Some(time) if time <= now => (time, None),
-        Some(_) => (
-            now,
-            Some("the signal's time is in the future: taken as now"),
-        ),
+        Some(time) => (time.min(now), None),
         None if matches!(signal.what, What::KillSwitch(_)) => (now, None),
         None => (now, Some("no readable time in the payload: taken as now")),
     }
@@ -121,8 +129,8 @@ fn origin(signal: &Signal, context: &Context, config: &Config) -> Result<Account
 }
 
 /// What a signal asks to stop, or why it asks for nothing: a signal from an account the
-/// function may not act for, one older than `MAX_SIGNAL_AGE`, or one whose content calls for
-/// nothing.
+/// function may not act for, one older than `MAX_SIGNAL_AGE` or dated further ahead than clocks
+/// drift apart, or one whose content calls for nothing.
 pub fn requests(
     signal: &Signal,
     context: &Context,
@@ -133,6 +141,15 @@ pub fn requests(
         reason,
     };
     let origin = origin(signal, context, config).map_err(ignored)?;
+    if let Some(future) = signal.time {
+        let ahead = future.secs_since(context.now);
+        if ahead > CLOCK_SKEW_SECS {
+            return Err(ignored(format!(
+                "dated in the future: happened at {future}, {ahead} s ahead of this function's \
+                 clock (more than the {CLOCK_SKEW_SECS} s clocks may drift apart)"
+            )));
+        }
+    }
     let (time, _) = signal_time(signal, context.now);
     let age = context.now.secs_since(time);
     if let Some(max) = config.max_signal_age.filter(|max| age > *max) {
@@ -153,7 +170,8 @@ pub fn requests(
         What::Alarm(alarm) => {
             let reason = format!("alarm {} entered ALARM", alarm.name);
             let mut requests = Vec::new();
-            for (target, region, rule_account) in alarm_targets(alarm, config).map_err(ignored)? {
+            let targets = alarm_targets(alarm, &origin, config).map_err(ignored)?;
+            for (target, region, rule_account) in targets {
                 let account = match rule_account {
                     None => origin.clone(),
                     Some(id) => account(id, context, config)
@@ -190,21 +208,26 @@ pub fn requests(
 /// A target, with the region and account a rule names (else the alarm's).
 type AlarmTarget<'a> = (Target, Option<&'a str>, Option<&'a str>);
 
-/// An alarm acts only on entering ALARM with its actions not suppressed, and maps to targets by
-/// the first source that applies: a `DeploymentId` dimension, the alarm's tags, then
-/// `ALARM_RULES`.
-fn alarm_targets<'a>(alarm: &'a Alarm, config: &'a Config) -> Result<Vec<AlarmTarget<'a>>, String> {
+/// An alarm acts only on entering ALARM with its actions not suppressed (or on its actions
+/// running at last, when a composite alarm's suppression ends), and maps to targets by the
+/// first source that applies: a `DeploymentId` dimension, the alarm's tags, then `ALARM_RULES`
+/// (a rule that names an account only for alarms of that account or the function's own).
+fn alarm_targets<'a>(
+    alarm: &'a Alarm,
+    origin: &Account,
+    config: &'a Config,
+) -> Result<Vec<AlarmTarget<'a>>, String> {
     if !alarm.state.eq_ignore_ascii_case("ALARM") {
         return Err(format!("state is {}, not ALARM", alarm.state));
     }
     if let Some(by) = &alarm.actions_suppressed_by {
         return Err(format!("actions suppressed ({by})"));
     }
-    if alarm
+    let was_in_alarm = alarm
         .previous_state
         .as_deref()
-        .is_some_and(|previous| previous.eq_ignore_ascii_case("ALARM"))
-    {
+        .is_some_and(|previous| previous.eq_ignore_ascii_case("ALARM"));
+    if was_in_alarm && alarm.previous_actions_suppressed_by.is_none() {
         return Err("was already in ALARM (not a transition into ALARM)".into());
     }
     let own = alarm.region.as_deref();
@@ -231,6 +254,10 @@ fn alarm_targets<'a>(alarm: &'a Alarm, config: &'a Config) -> Result<Vec<AlarmTa
         .alarm_rules
         .iter()
         .filter(|rule| matches(&rule.alarm, &alarm.name))
+        .filter(|rule| match (&rule.account, origin) {
+            (None, _) | (Some(_), Account::Own(_)) => true,
+            (Some(account), Account::Target(from)) => account == from,
+        })
         .map(|rule| {
             let target = Target::Group {
                 application: rule.application.clone(),
@@ -442,6 +469,7 @@ mod tests {
             tags: BTreeMap::new(),
             deployment_ids: vec![],
             actions_suppressed_by: None,
+            previous_actions_suppressed_by: None,
         }
     }
 
@@ -525,6 +553,15 @@ mod tests {
         assert_eq!(reqs.len(), 1);
         assert_eq!(reqs[0].account, Account::Target(TARGET.into()));
         assert_eq!(reqs[0].target, group("orders", None));
+        let mut third = signal(What::Alarm(alarm("team-b-latency", "ALARM", Some("OK"))));
+        third.accounts = vec!["333344445555".into()];
+        let mut listed = config();
+        listed.target_accounts.insert("333344445555".into());
+        let ignored = requests(&third, &context(), &listed).unwrap_err();
+        assert_eq!(
+            ignored.reason, "unmapped alarm team-b-latency",
+            "a rule naming team B serves its alarms and central ones, not a third account's"
+        );
         let mut unlisted = config();
         unlisted.target_accounts.clear();
         let s = signal(What::Alarm(alarm("team-b-latency", "ALARM", Some("OK"))));
@@ -557,16 +594,14 @@ mod tests {
     }
 
     #[test]
-    fn unreadable_and_future_times_count_as_now() {
+    fn unreadable_times_and_times_a_little_ahead_count_as_now() {
         let mut s = signal(What::Alarm(alarm("checkout-5xx", "ALARM", Some("OK"))));
         s.time = None;
         let (time, note) = signal_time(&s, now());
         assert_eq!(time, now());
         assert!(note.unwrap().contains("no readable time"));
-        s.time = Some(now().plus_secs(3600));
-        let (time, note) = signal_time(&s, now());
-        assert_eq!(time, now());
-        assert!(note.unwrap().contains("future"));
+        s.time = Some(now().plus_secs(CLOCK_SKEW_SECS));
+        assert_eq!(signal_time(&s, now()), (now(), None));
         let requests = requests(&s, &context(), &config()).unwrap();
         assert_eq!(requests[0].signal.time, now());
         let kill = Signal {
@@ -579,6 +614,30 @@ mod tests {
             accounts: vec![],
         };
         assert_eq!(signal_time(&kill, now()), (now(), None));
+    }
+
+    #[test]
+    fn a_signal_dated_further_ahead_than_clocks_drift_is_held() {
+        let mut s = signal(What::Alarm(alarm("checkout-5xx", "ALARM", Some("OK"))));
+        s.time = Some(now().plus_secs(CLOCK_SKEW_SECS + 1));
+        let reason = targets(s).unwrap_err();
+        assert_eq!(
+            reason,
+            "dated in the future: happened at 2026-11-30T10:21:01.000Z, 61 s ahead of this \
+             function's clock (more than the 60 s clocks may drift apart)"
+        );
+    }
+
+    #[test]
+    fn a_composite_alarm_acts_when_its_suppression_ends() {
+        let mut a = alarm("checkout-5xx", "ALARM", Some("ALARM"));
+        a.previous_actions_suppressed_by = Some("WaitPeriod".into());
+        assert!(alarm_targets(a.clone()).is_ok());
+        a.actions_suppressed_by = Some("ExtensionPeriod".into());
+        assert_eq!(
+            alarm_targets(a).unwrap_err(),
+            "actions suppressed (ExtensionPeriod)"
+        );
     }
 
     #[test]
@@ -694,7 +753,7 @@ mod tests {
             region: "us-east-1".into(),
             reason: reason.into(),
             signal: SignalSummary {
-                kind: "alarm",
+                kind: SignalKind::Alarm,
                 name: reason.into(),
                 time,
             },

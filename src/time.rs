@@ -183,7 +183,7 @@ fn java_date(text: &str) -> Option<Time> {
     let [_weekday, month, day, clock, zone, year] = parts.as_slice() else {
         return None;
     };
-    if !matches!(*zone, "UTC" | "GMT") {
+    if !matches!(*zone, "UTC" | "GMT") || year.len() != 4 {
         return None;
     }
     let month = MONTHS.iter().position(|m| m == month)? as i64 + 1;
@@ -270,6 +270,7 @@ mod tests {
             "2024-02-17T11:53:08.Z",
             "2024-02-17T11:53:08+1",
             "Wed Aug 10 18:39:05 PDT 2016",
+            "Wed Aug 10 18:39:05 UTC 99999999999999999",
             "-5",
             "1.2.3",
         ] {

@@ -461,3 +461,12 @@ async fn warming_up_calls_nothing_and_leaves_a_connection_the_first_call_reuses(
         "the first real calls reuse the warmed connection"
     );
 }
+
+#[tokio::test]
+async fn with_notifications_on_the_event_bus_is_warmed_up_too() {
+    let w = World::new(&[("NOTIFY", "true")]).await;
+    w.aws.warm_up(&w.config, Duration::from_secs(2)).await;
+    assert_eq!(w.fake.unsigned(), 2, "CodeDeploy's and EventBridge's");
+    assert!(w.fake.calls().is_empty());
+    assert!(w.fake.events().is_empty());
+}

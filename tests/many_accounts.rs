@@ -164,7 +164,7 @@ async fn an_unlisted_account_s_signals_stay_foreign() {
 
 #[tokio::test]
 async fn a_failed_assume_role_fails_only_that_account_and_says_which_role_to_create() {
-    let w = World::new(&[("TARGET_ACCOUNTS", TEAM_B)]).await;
+    let w = World::new(&[("TARGET_ACCOUNTS", TEAM_B), ("NOTIFY", "true")]).await;
     w.fake.set_policy(Some(function_policy("default")));
     // No role in team B's account.
     w.fake
@@ -182,6 +182,22 @@ async fn a_failed_assume_role_fails_only_that_account_and_says_which_role_to_cre
     assert_eq!(
         stops(&w),
         vec![(ACCOUNT.into(), HOME.into(), "d-OWNPROD01".into())]
+    );
+
+    let failed_lookups: Vec<_> = w
+        .fake
+        .events()
+        .into_iter()
+        .filter(|e| e.detail_type == "Deployment Lookup Failed")
+        .collect();
+    assert_eq!(
+        failed_lookups.len(),
+        1,
+        "people hear of the stop that could not happen"
+    );
+    assert_eq!(
+        failed_lookups[0].detail["lookup"]["errorCode"],
+        "AssumeRoleFailed"
     );
 
     let failure = w.failure(&alarm_from(TEAM_B, HOME)).await;
@@ -260,6 +276,42 @@ async fn the_kill_switch_rules_and_scope_may_name_an_account() {
         outcomes(&central),
         vec![("d-TEAMB0002".into(), Outcome::Stopped)],
         "a central alarm, mapped by a rule naming team B's account"
+    );
+}
+
+#[tokio::test]
+async fn a_rule_naming_an_account_serves_only_that_account_s_alarms_and_the_central_ones() {
+    let rules = format!(
+        r#"[{{"alarm": "orders-*", "application": "orders", "deploymentGroup": "prod",
+            "account": "{TEAM_B}"}}]"#
+    );
+    let targets = format!("{TEAM_B},{UNLISTED}");
+    let w = world(&[
+        ("ALARM_RULES", rules.as_str()),
+        ("TARGET_ACCOUNTS", targets.as_str()),
+    ])
+    .await;
+    w.fake
+        .add(Deployment::new(HOME, "d-UNLISTED1", "orders", "prod").account(UNLISTED));
+    let untagged = |account: &str| {
+        let mut alarm = alarm_from(account, HOME);
+        alarm["detail"]["alarmTags"] = json!({});
+        alarm
+    };
+
+    // Account C's alarm of the same name: the rule is team B's, so it maps to nothing.
+    let third = w.report(&untagged(UNLISTED)).await;
+    assert!(third.actions.is_empty());
+    assert_eq!(third.ignored[0].reason, "unmapped alarm orders-5xx");
+
+    let central = w.report(&untagged(ACCOUNT)).await;
+    assert_eq!(
+        outcomes(&central),
+        vec![("d-TEAMB0001".into(), Outcome::Stopped)]
+    );
+    assert_eq!(
+        stops(&w),
+        vec![(TEAM_B.into(), HOME.into(), "d-TEAMB0001".into())]
     );
 }
 

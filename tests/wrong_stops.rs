@@ -197,22 +197,84 @@ async fn a_signal_without_a_readable_time_counts_as_now() {
 }
 
 #[tokio::test]
-async fn a_signal_from_the_future_counts_as_now() {
+async fn a_signal_a_little_ahead_counts_as_now_and_one_far_ahead_is_held() {
     let w = World::new(&[]).await;
+    // Created 5 minutes from now by CodeDeploy's clock: after any signal this invocation believes.
+    let later = SystemTime::now() + Duration::from_secs(300);
     w.fake
-        .add(Deployment::new(HOME, "d-NEWER0001", "shop", "prod").created(SystemTime::now()));
-    // A sender whose clock runs a day ahead cannot reach deployments made after it.
+        .add(Deployment::new(HOME, "d-NEWER0001", "shop", "prod").created(later));
     w.fake
         .add(Deployment::new(HOME, "d-OLDER0001", "shop", "prod").created(minutes_ago(10)));
-    let tomorrow = Time::now().plus_secs(86_400);
-    let event = alarm_event_at("checkout-5xx", HOME, tagged("shop", "prod"), tomorrow);
-    let report = w.report(&event).await;
+
+    // A sender whose clock runs 30 s ahead: taken as now, so the newer deployment is safe.
+    let ahead = Time::now().plus_secs(30);
+    let report = w
+        .report(&alarm_event_at(
+            "checkout-5xx",
+            HOME,
+            tagged("shop", "prod"),
+            ahead,
+        ))
+        .await;
     assert_eq!(
         outcomes(&report),
         vec![
-            ("d-NEWER0001".into(), Outcome::Stopped),
+            ("d-NEWER0001".into(), Outcome::Skipped),
             ("d-OLDER0001".into(), Outcome::Stopped),
         ]
+    );
+
+    // A day ahead: a broken or forged clock; its time is in doubt, so nothing is done.
+    let tomorrow = Time::now().plus_secs(86_400);
+    let report = w
+        .report(&alarm_event_at(
+            "checkout-5xx",
+            HOME,
+            tagged("shop", "prod"),
+            tomorrow,
+        ))
+        .await;
+    assert!(report.actions.is_empty());
+    assert!(report.ignored[0].reason.starts_with("dated in the future"));
+    assert_eq!(w.stopped(), vec!["d-OLDER0001"]);
+}
+
+#[tokio::test]
+async fn events_that_name_no_account_are_invalid() {
+    let w = World::new(&[]).await;
+    w.fake
+        .add(Deployment::new(HOME, "d-AAAAAAAA1", "shop", "prod"));
+    let mut eventbridge = alarm_event("checkout-5xx", HOME, tagged("shop", "prod"));
+    eventbridge.as_object_mut().unwrap().remove("account");
+    let mut action = here_and_now(fixture("aws-docs-lambda-alarm-action-metric-alarm.json"));
+    action["alarmArn"] = json!("arn:aws:cloudwatch:us-east-1::alarm:checkout-5xx");
+    action.as_object_mut().unwrap().remove("accountId");
+    for event in [eventbridge, action] {
+        let failure = w.failure(&event).await;
+        assert_eq!(failure.kind, FailureKind::InvalidPayload);
+        assert!(
+            failure.message.contains("origin is in doubt"),
+            "{}",
+            failure.message
+        );
+    }
+    assert!(w.fake.calls().is_empty());
+}
+
+#[tokio::test]
+async fn a_suppressed_composite_alarm_acts_when_its_suppression_ends() {
+    let w = World::new(&[]).await;
+    w.fake
+        .add(Deployment::new(HOME, "d-AAAAAAAA1", "shop", "prod"));
+    // As CloudWatch invokes the function when the wait period ends: ALARM → ALARM, the previous
+    // state's actions suppressed by WaitPeriod.
+    let mut event = here_and_now(fixture("aws-docs-lambda-alarm-action-composite-alarm.json"));
+    event["region"] = json!(HOME);
+    event["alarmData"]["alarmTags"] = tagged("shop", "prod");
+    let report = w.report(&event).await;
+    assert_eq!(
+        outcomes(&report),
+        vec![("d-AAAAAAAA1".into(), Outcome::Stopped)]
     );
 }
 

@@ -1,7 +1,10 @@
 """The baseline: the same work as the Rust function, the way teams write it today with boto3.
 
-EventBridge alarm with tags -> ListDeployments -> BatchGetDeployments -> StopDeployment.
+EventBridge alarm with tags -> ListDeployments -> BatchGetDeployments -> StopDeployment ->
+PutEvents (the notification).
 """
+
+import json
 
 import boto3
 
@@ -9,6 +12,7 @@ ACTIVE = ["Created", "Queued", "InProgress", "Baking", "Ready"]
 ROLLBACK_CREATORS = ("codeDeployRollback", "CloudFormationRollback")
 
 codedeploy = boto3.client("codedeploy")
+events = boto3.client("events")
 
 
 def handler(event, context):
@@ -33,4 +37,10 @@ def handler(event, context):
             stopped = codedeploy.stop_deployment(deploymentId=deployment["deploymentId"], autoRollbackEnabled=True)
             actions.append({"deploymentId": deployment["deploymentId"], "outcome": "stopped",
                             "stopStatus": stopped["status"]})
+    if actions:
+        events.put_events(Entries=[
+            {"Source": "deployment-circuit-breaker", "DetailType": "Deployment Stopped",
+             "Detail": json.dumps({"action": action, "signal": {"kind": "alarm",
+                                                                "name": detail["alarmName"]}})}
+            for action in actions])
     return {"actions": actions}

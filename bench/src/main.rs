@@ -71,6 +71,8 @@ impl Contestant {
             .env("AWS_REGION", REGION)
             .env("AWS_DEFAULT_REGION", REGION)
             .env("AWS_ENDPOINT_URL_CODEDEPLOY", mode.fake.endpoint())
+            .env("AWS_ENDPOINT_URL_EVENTBRIDGE", mode.fake.endpoint())
+            .env("AWS_ENDPOINT_URL_STS", mode.fake.endpoint())
             .env("AWS_ACCESS_KEY_ID", "AKIDBENCH")
             .env("AWS_SECRET_ACCESS_KEY", "bench-secret")
             .env("AWS_LAMBDA_FUNCTION_NAME", "bench")

@@ -533,6 +533,19 @@ async fn serve(state: &Mutex<State>, request: Request<Incoming>) -> Option<Respo
     };
     let (caller, fault) = {
         let mut state = lock(state);
+        if scope.access_key.starts_with("ASIA") && !state.sessions.contains_key(&scope.access_key) {
+            // A session key STS never issued, as AWS answers it.
+            let code = if xml {
+                "InvalidClientTokenId"
+            } else {
+                "UnrecognizedClientException"
+            };
+            let message = "The security token included in the request is invalid.";
+            return Some(error_response(
+                ApiError(403, code.into(), message.into()),
+                xml,
+            ));
+        }
         let caller = state.caller(&scope.access_key);
         if state.verbose {
             println!(

@@ -8,8 +8,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
-use aws_sdk_codedeploy::config::interceptors::BeforeTransmitInterceptorContextMut;
-use aws_sdk_codedeploy::config::{ConfigBag, Intercept, Region, RuntimeComponents};
+use aws_sdk_codedeploy::config::Region;
 use aws_sdk_codedeploy::error::SdkError;
 use aws_sdk_codedeploy::operation::stop_deployment::StopDeploymentError;
 use aws_sdk_codedeploy::types::DeploymentStatus;
@@ -17,7 +16,7 @@ use aws_sdk_codedeploy::Client;
 use futures_util::future::join_all;
 
 use super::accounts::{Account, Credentials};
-use super::{aws_error, AwsError, Calls, Deadline};
+use super::{aws_error, AwsError, Calls, Deadline, Unsigned};
 use crate::signal::Target;
 use crate::time::Time;
 
@@ -92,12 +91,7 @@ impl CodeDeploy {
     }
 
     /// Readies the client of `region` in the function's own account for the first real call,
-    /// within `limit`: builds it (which loads the CA bundle), and sends one request through it
-    /// with its signature removed. CodeDeploy rejects that request
-    /// (`MissingAuthenticationTokenException`) before any authorization, so it needs no
-    /// permission and does nothing; on its way it resolves the endpoint and the credentials,
-    /// signs, and opens the TLS connection the first real call reuses. A failure only means the
-    /// first call does this work itself.
+    /// within `limit` (see [`Unsigned`]).
     pub async fn warm_up(&self, region: &str, limit: Duration) {
         // The function's own account, whatever its ID (the first invocation tells it).
         let client = self.client(&Account::Own(String::new()), region).await;
@@ -305,28 +299,6 @@ impl CodeDeploy {
             }
         };
         self.call(deadline, account, "StopDeployment", work).await
-    }
-}
-
-/// Removes a request's signature just before it is sent (see [`CodeDeploy::warm_up`]).
-#[derive(Debug)]
-struct Unsigned;
-
-impl Intercept for Unsigned {
-    fn name(&self) -> &'static str {
-        "Unsigned"
-    }
-
-    fn modify_before_transmit(
-        &self,
-        context: &mut BeforeTransmitInterceptorContextMut<'_>,
-        _: &RuntimeComponents,
-        _: &mut ConfigBag,
-    ) -> Result<(), aws_sdk_codedeploy::error::BoxError> {
-        let headers = context.request_mut().headers_mut();
-        headers.remove("authorization");
-        headers.remove("x-amz-security-token");
-        Ok(())
     }
 }
 

@@ -1,12 +1,14 @@
 //! EventBridge: the notifications the function puts on a bus of its own account and region
 //! (`PutEvents`, at most 10 entries a call).
 
+use std::time::Duration;
+
 use aws_config::SdkConfig;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use aws_sdk_eventbridge::Client;
 use futures_util::future::join_all;
 
-use super::{aws_error, Calls, Deadline};
+use super::{aws_error, Calls, Deadline, Unsigned};
 use crate::notify::{Notification, SOURCE};
 
 /// PutEvents takes at most this many entries.
@@ -36,6 +38,30 @@ impl EventBus {
             client: Client::new(base),
             bus: bus.into(),
             calls: Calls::default(),
+        }
+    }
+
+    /// Readies the client for the first notification, within `limit` (see [`Unsigned`]).
+    pub async fn warm_up(&self, limit: Duration) {
+        let entry = PutEventsRequestEntry::builder()
+            .event_bus_name(&self.bus)
+            .source(SOURCE)
+            .detail_type("Warm-up")
+            .detail("{}")
+            .build();
+        let request = self
+            .client
+            .put_events()
+            .entries(entry)
+            .customize()
+            .interceptor(Unsigned)
+            .send();
+        match tokio::time::timeout(limit, request).await {
+            Ok(answer) => {
+                let answer = answer.map_err(|e| aws_error("PutEvents", e));
+                tracing::debug!(?answer, "warmed up the connection to EventBridge");
+            }
+            Err(_) => tracing::debug!("warming up the connection to EventBridge took too long"),
         }
     }
 

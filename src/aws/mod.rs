@@ -20,7 +20,9 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
 use aws_credential_types::provider::error::CredentialsError;
-use aws_sdk_codedeploy::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_codedeploy::config::interceptors::BeforeTransmitInterceptorContextMut;
+use aws_sdk_codedeploy::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_codedeploy::error::{BoxError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_smithy_http_client::tls;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
@@ -44,9 +46,21 @@ impl Aws {
         let codedeploy = CodeDeploy::new(base, &config.target_role_name, &config.function_name);
         Aws { codedeploy, events }
     }
+
+    /// Readies, within `limit`, the connections the first invocation will use: CodeDeploy in
+    /// the function's region, and EventBridge when it notifies (see [`Unsigned`]).
+    pub async fn warm_up(&self, config: &Config, limit: Duration) {
+        let codedeploy = self.codedeploy.warm_up(&config.default_region, limit);
+        if config.notify {
+            tokio::join!(codedeploy, self.events.warm_up(limit));
+        } else {
+            codedeploy.await;
+        }
+    }
 }
 
-/// At most this many calls to AWS are in flight at once, across all accounts and regions.
+/// At most this many calls to CodeDeploy are in flight at once, across all accounts and regions
+/// (and as many to EventBridge).
 pub const MAX_CALLS_IN_FLIGHT: usize = 8;
 
 /// The error code of work cut short by the invocation's deadline.
@@ -103,19 +117,9 @@ impl AwsError {
 
     /// What to fix, for errors that retrying cannot.
     pub fn hint(&self) -> Option<String> {
-        let denied = |policy: &str, role: &str| {
-            format!(
-                "{role} may not make this call here: its policy ({policy}) must allow \
-                 StopDeployment on \"*\" (it has no resource type) and the other calls on this \
-                 application or deployment group, and list this region in its Regions parameter"
-            )
-        };
         let hint = match (self.code.as_str(), &self.via_role) {
-            ("AccessDeniedException" | "AccessDenied" | "UnauthorizedOperation", None) => {
-                denied("template.yaml", "the function's IAM role")
-            }
-            ("AccessDeniedException" | "AccessDenied" | "UnauthorizedOperation", Some(role)) => {
-                denied("templates/target-role.yaml", role)
+            ("AccessDeniedException" | "AccessDenied" | "UnauthorizedOperation", role) => {
+                self.denied(role.as_deref())
             }
             (
                 "DeploymentDoesNotExistException"
@@ -129,6 +133,33 @@ impl AwsError {
             _ => return None,
         };
         Some(hint)
+    }
+}
+
+impl AwsError {
+    /// What the role that was denied this call must be granted, and where.
+    fn denied(&self, role: Option<&str>) -> String {
+        let (who, policy) = match role {
+            None => ("the function's IAM role", "template.yaml"),
+            Some(role) => (role, "templates/target-role.yaml"),
+        };
+        let grant = match self.operation {
+            "StopDeployment" => "StopDeployment on \"*\" (it has no resource type)",
+            "ListDeploymentGroups" => "ListDeploymentGroups on this application",
+            "ListDeployments" => "ListDeployments on this deployment group",
+            "BatchGetDeployments" => "BatchGetDeployments on this deployment group",
+            "PutEvents" => {
+                return format!(
+                    "{who} may not put events on this bus: template.yaml grants PutEvents on the \
+                     NotifyEventBus of its own account and region only"
+                )
+            }
+            _ => "this call",
+        };
+        format!(
+            "{who} may not make this call here: its policy ({policy}) must allow {grant}, in a \
+             region its Regions parameter lists"
+        )
     }
 }
 
@@ -235,6 +266,32 @@ impl Deadline {
         tokio::time::timeout_at(self.0, work)
             .await
             .unwrap_or_else(|_| Err(late()))
+    }
+}
+
+/// Removes a request's signature just before it is sent: how a client is warmed up at start.
+/// AWS rejects an unsigned request (`MissingAuthenticationTokenException`) before any
+/// authorization, so it needs no permission and does nothing; on its way the client resolves
+/// the endpoint and the credentials, signs, and opens the TLS connection the first real call
+/// reuses. A failure only means the first call does this work itself.
+#[derive(Debug)]
+pub(crate) struct Unsigned;
+
+impl Intercept for Unsigned {
+    fn name(&self) -> &'static str {
+        "Unsigned"
+    }
+
+    fn modify_before_transmit(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let headers = context.request_mut().headers_mut();
+        headers.remove("authorization");
+        headers.remove("x-amz-security-token");
+        Ok(())
     }
 }
 

@@ -5,7 +5,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::fields::{
-    accounts, arn_account, arn_region, check_deployment_id, decode, loose_time, pairs, valid_region,
+    accounts, arn_account, arn_region, check_deployment_id, decode, error, loose_time, pairs,
+    valid_region,
 };
 use super::{Alarm, Around, Item, ParseError, Signal, What};
 use crate::time::Time;
@@ -56,6 +57,12 @@ pub(super) fn action(value: &Value) -> Result<Item, ParseError> {
     let region = valid_region(action.region.as_deref()).or_else(|| arn_region(&action.alarm_arn));
     let arn_account = arn_account(&action.alarm_arn);
     let accounts = accounts([arn_account.as_deref(), action.account_id.as_deref()]);
+    if accounts.is_empty() {
+        return Err(error(format!(
+            "{what}: names no account (`alarmArn` has none, and there is no `accountId`), as \
+             CloudWatch always does: its origin is in doubt"
+        )));
+    }
     let signal = signal(
         action.alarm_data,
         action.alarm_tags.as_ref(),
@@ -82,11 +89,15 @@ pub(super) fn signal(
         Some(configuration) => deployment_dimensions(configuration, what)?,
         None => Vec::new(),
     };
-    let suppressed_by = match data.state.actions_suppressed_by {
+    let suppressed_by = |by: Option<Value>| match by {
         None | Some(Value::Null) => None,
         Some(Value::String(by)) => Some(by),
         Some(other) => Some(other.to_string()),
     };
+    let previous_suppressed_by = data
+        .previous_state
+        .as_ref()
+        .and_then(|s| suppressed_by(s.actions_suppressed_by.clone()));
     Ok(Signal {
         what: What::Alarm(Alarm {
             name: data.alarm_name,
@@ -95,7 +106,8 @@ pub(super) fn signal(
             region,
             tags: tags.into_iter().collect(),
             deployment_ids,
-            actions_suppressed_by: suppressed_by,
+            actions_suppressed_by: suppressed_by(data.state.actions_suppressed_by),
+            previous_actions_suppressed_by: previous_suppressed_by,
         }),
         time: data.state.timestamp.or(time),
         accounts,
@@ -154,6 +166,7 @@ pub(super) fn sns_message(value: &Value, what: &str, around: &Around) -> Result<
                 .collect(),
             deployment_ids,
             actions_suppressed_by: None,
+            previous_actions_suppressed_by: None,
         }),
         time: message.state_change_time.or(around.time),
         accounts: accounts([arn_account.as_deref(), message.account_id.as_deref()]),

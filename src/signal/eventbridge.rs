@@ -67,6 +67,11 @@ pub(super) fn event(value: &Value, what: &str) -> Result<Item, ParseError> {
             event.detail_type
         )));
     }
+    if event.account.as_deref().is_none_or(|a| a.trim().is_empty()) {
+        return Err(error(format!(
+            "{what}: no `account`, which EventBridge always gives: its origin is in doubt"
+        )));
+    }
     let region = valid_region(event.region.as_deref())
         .or_else(|| event.resources.first().and_then(|arn| arn_region(arn)));
     let detail_what = format!("{what} `detail`");

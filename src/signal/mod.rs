@@ -75,6 +75,9 @@ pub struct Alarm {
     pub deployment_ids: Vec<String>,
     /// What suppressed the alarm's actions (`Alarm`, `WaitPeriod`, `ExtensionPeriod`), if anything.
     pub actions_suppressed_by: Option<String>,
+    /// What had suppressed them in the previous state: an ALARM → ALARM change from a
+    /// suppressed state is the moment CloudWatch runs the actions at last.
+    pub previous_actions_suppressed_by: Option<String>,
 }
 
 /// Whether a CodeDeploy event is about a deployment or one of its instances.

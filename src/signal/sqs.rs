@@ -1,7 +1,7 @@
 //! SQS: the Lambda SQS event, each record's `body` (an SNS envelope, or a message delivered
 //! raw), and batches that cannot be decoded whole.
 
-use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+use aws_lambda_events::sqs::SqsMessage;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -18,15 +18,17 @@ pub(super) fn event_source(record: &Value) -> Option<&str> {
         .and_then(Value::as_str)
 }
 
+/// An SQS batch, each record decoded on its own: a record with a field of the wrong type fails
+/// alone; only one without a `messageId` (which cannot be named) fails the batch.
 pub(super) fn parse(event: &Value) -> Result<Payload, ParseError> {
-    let sqs: SqsEvent = decode(event, "SQS event")?;
-    let records = sqs
-        .records
+    let records: Vec<Value> = decode(&event["Records"], "SQS event `Records`")?;
+    let records = records
         .iter()
         .enumerate()
         .map(|(index, record)| {
-            let message_id = message_id(index, record.message_id.as_deref())?;
-            let item = item(record, &format!("SQS message {message_id}"));
+            let message_id = message_id(index, record.get("messageId").and_then(Value::as_str))?;
+            let what = format!("SQS message {message_id}");
+            let item = decode::<SqsMessage>(record, &what).and_then(|record| item(&record, &what));
             Ok(SqsRecord { message_id, item })
         })
         .collect::<Result<_, ParseError>>()?;

@@ -1,0 +1,201 @@
+"""The local stack: the fake AWS (CodeDeploy, STS and EventBridge, seeded from scripts/seed.json
+with the function's account and team B's, enforcing the IAM policies template.yaml and
+templates/target-role.yaml grant, as scripts/policy.py extracts them) and the function under
+`cargo lambda watch` (environment from scripts/local.env); and the sample events made fresh.
+"""
+
+import contextlib
+import datetime
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS = ROOT / "events"
+FUNCTION = "deployment-circuit-breaker"
+# The template parameters the local runs deploy with: the regions and the second account
+# scripts/seed.json uses; and the role the fake says the function runs as.
+TEMPLATE_PARAMETERS = ["Regions=us-east-1,eu-west-1", "TargetAccounts=222233334444"]
+TEAM_B = "222233334444"
+TARGET_ROLE = f"arn:aws:iam::{TEAM_B}:role/deployment-circuit-breaker-target"
+FUNCTION_ROLE = "arn:aws:iam::123456789012:role/deployment-circuit-breaker-FunctionRole"
+TARGET_ROLE_PARAMETERS = [f"CentralRoleArn={FUNCTION_ROLE}", "Regions=us-east-1,eu-west-1"]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, process, what, seconds=120):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {process.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"{what} did not listen on port {port} within {seconds} s")
+
+
+def stop(process):
+    """Stops a process and everything it started (it leads its own process group)."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, 15)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+            process.wait()
+
+
+def function_env(fake_port):
+    """The function's environment from scripts/local.env, pointed at the fake on `fake_port`."""
+    env = {}
+    for line in (ROOT / "scripts/local.env").read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, value = line.split("=", 1)
+            env[name] = value.strip("'").replace("127.0.0.1:4599", f"127.0.0.1:{fake_port}")
+    return env
+
+
+class Stack:
+    """The fake AWS, enforcing the templates' policies, and the function under
+    `cargo lambda watch` (or, with `watch=False`, the fake alone)."""
+
+    def __init__(self, logs, watch=True):
+        self.fake_port = free_port()
+        self.runtime_port = free_port()
+        self.logs = Path(logs)
+        self.watch = watch
+        self.processes = []
+
+    def __enter__(self):
+        try:
+            return self.start()
+        except BaseException:
+            # What started must not outlive a start that failed.
+            self.__exit__()
+            raise
+
+    def start(self):
+        subprocess.run(
+            ["cargo", "build", "--quiet", "--workspace", "--bins"],
+            cwd=ROOT,
+            check=True,
+        )
+        policy = self.extract("template.yaml", TEMPLATE_PARAMETERS, "policy.json")
+        target_policy = self.extract("templates/target-role.yaml", TARGET_ROLE_PARAMETERS,
+                                     "target-policy.json", "--account", TEAM_B)
+        fake = self.spawn(
+            [str(ROOT / "target/debug/fake-aws"), "--listen", f"127.0.0.1:{self.fake_port}",
+             "--seed", str(ROOT / "scripts/seed.json"), "--policy", str(policy),
+             "--role-policy", f"{TARGET_ROLE}={target_policy}"],
+            "fake.log",
+        )
+        wait_for_port(self.fake_port, fake, "fake-aws")
+        if not self.watch:
+            return self
+        env_file = self.logs / "function.env"
+        env = (ROOT / "scripts/local.env").read_text()
+        env_file.write_text(env.replace("127.0.0.1:4599", f"127.0.0.1:{self.fake_port}"))
+        watch = self.spawn(
+            ["cargo", "lambda", "watch", "--ignore-changes", "--invoke-port", str(self.runtime_port),
+             "--env-file", str(env_file)],
+            "function.log",
+        )
+        wait_for_port(self.runtime_port, watch, "cargo lambda watch")
+        return self
+
+    def extract(self, template, parameters, name, *options):
+        """Writes the IAM policy `template` gives its role, for the fake to enforce."""
+        path = self.logs / name
+        arguments = [arg for p in parameters for arg in ("--parameter", p)]
+        subprocess.run(
+            [sys.executable, str(ROOT / "scripts/policy.py"), "extract", str(ROOT / template),
+             *arguments, *options, "-o", str(path)],
+            cwd=ROOT, check=True, stderr=subprocess.DEVNULL,
+        )
+        return path
+
+    def __exit__(self, *_):
+        for process in reversed(self.processes):
+            stop(process)
+
+    def spawn(self, command, log, env=None):
+        out = open(self.logs / log, "w")
+        process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True, env=env)
+        self.processes.append(process)
+        return process
+
+    def fake(self, method, command):
+        request = urllib.request.Request(f"http://127.0.0.1:{self.fake_port}/_fake/{command}",
+                                         method=method)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)
+
+    def invoke_event(self, path, fresh=True, change=None):
+        """Invokes the function on an event file, its times set to now unless `fresh` is false,
+        and then changed by `change` (a function of the event), if given."""
+        if not fresh:
+            return self.invoke("--data-file", str(path))
+        event = here_and_now(json.loads(Path(path).read_text()))
+        if change:
+            change(event)
+        fresh_file = self.logs / f"fresh-{Path(path).name}"
+        fresh_file.write_text(json.dumps(event))
+        return self.invoke("--data-file", str(fresh_file))
+
+    def invoke(self, *data):
+        """Invokes the function with `cargo lambda invoke`; returns (ok, output)."""
+        result = subprocess.run(
+            ["cargo", "lambda", "invoke", "--invoke-port", str(self.runtime_port), *data, FUNCTION],
+            cwd=ROOT, capture_output=True, text=True, timeout=120,
+        )
+        return result.returncode == 0, (result.stdout if result.returncode == 0 else result.stderr)
+
+    def post(self, body):
+        """Sends raw bytes to the runtime emulator as an invocation; returns (HTTP status, body)."""
+        url = f"http://127.0.0.1:{self.runtime_port}/2015-03-31/functions/{FUNCTION}/invocations"
+        request = urllib.request.Request(url, data=body, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=120) as response:
+                return response.status, response.read().decode(errors="replace")
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode(errors="replace")
+
+    def function_log(self):
+        return (self.logs / "function.log").read_text(errors="replace")
+
+
+# Fields that hold when a payload's signal happened (see src/signal/).
+TIME_FIELDS = {"time", "timestamp", "Timestamp", "StateChangeTime", "lastUpdatedAt", "completeTime",
+               "createTime"}
+
+
+def here_and_now(value, now=None):
+    """The payload with every time field set to now, also inside messages nested as JSON text
+    (SNS `Message`, SQS `body`): the sample events' times are fixed, and the function ignores
+    signals older than MAX_SIGNAL_AGE."""
+    now = now or datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+    if isinstance(value, dict):
+        return {key: now if key in TIME_FIELDS and isinstance(field, str) else here_and_now(field, now)
+                for key, field in value.items()}
+    if isinstance(value, list):
+        return [here_and_now(item, now) for item in value]
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        try:
+            nested = json.loads(value)
+        except ValueError:
+            return value
+        return json.dumps(here_and_now(nested, now)) if isinstance(nested, dict) else value
+    return value
