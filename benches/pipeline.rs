@@ -5,9 +5,10 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use deployment_circuit_breaker::aws::DeploymentInfo;
+use deployment_circuit_breaker::candidates::Ask;
 use deployment_circuit_breaker::config::Config;
 use deployment_circuit_breaker::decide::decide;
-use deployment_circuit_breaker::resolve::{requests, Ask, Context};
+use deployment_circuit_breaker::resolve::{requests, Context};
 use deployment_circuit_breaker::signal::{parse_bytes, Item, Payload};
 use deployment_circuit_breaker::time::Time;
 

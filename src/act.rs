@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use futures_util::future::join_all;
 
 use crate::aws::{Account, Aws, AwsError, Deadline, DeploymentInfo, Stopped};
+use crate::candidates::Candidate;
 use crate::config::Config;
 use crate::decide::{decide, Decision};
 use crate::report::{Action, Decided, Outcome};
-use crate::resolve::Candidate;
 use crate::time::Time;
 
 /// What CodeDeploy said of one candidate: nothing (unknown there), or why it could not be read.

@@ -1,9 +1,9 @@
 //! The safety rails: whether a deployment, as CodeDeploy describes it, may be stopped.
 
 use crate::aws::{Account, DeploymentInfo};
+use crate::candidates::Ask;
 use crate::config::Config;
 use crate::report::Outcome;
-use crate::resolve::Ask;
 
 /// Creators of rollback deployments, which must never be stopped.
 const ROLLBACK_CREATORS: [&str; 2] = ["codeDeployRollback", "CloudFormationRollback"];

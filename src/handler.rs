@@ -11,9 +11,10 @@ use tracing::{debug, error, info, warn};
 
 use crate::act::{act, describe};
 use crate::aws::{Aws, Deadline};
+use crate::candidates::gather;
 use crate::config::{is_account, Config};
 use crate::report::{Decided, Failure, FailureKind, Notifications, Outcome, Report};
-use crate::resolve::{gather, requests, signal_time, Context};
+use crate::resolve::{requests, signal_time, Context};
 use crate::signal::{parse_bytes, Ignored, Item, Payload};
 use crate::time::Time;
 use crate::{metrics, notify};

@@ -3,12 +3,13 @@
 //!
 //! The pipeline, one module per step:
 //! [`payload`] (the bytes) → [`signal`] (payload → normalised signals) → [`resolve`] (signals →
-//! deployments to stop) → [`decide`] (the safety rails) → [`act`] (reads and stops, through
+//! deployments to stop) → [`candidates`] (one per deployment) → [`decide`] (the safety rails) → [`act`] (reads and stops, through
 //! [`aws`], the one seam around AWS) → [`report`] (the result), [`notify`] (events for people) and [`metrics`] (EMF lines), wired
 //! together for one invocation by [`handler`], configured by [`config`].
 
 pub mod act;
 pub mod aws;
+pub mod candidates;
 pub mod config;
 pub mod decide;
 mod glob;
