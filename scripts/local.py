@@ -113,9 +113,9 @@ def bootstrap(logs, path):
         print(f"no such file: {path} (run `sam build` first)", file=sys.stderr)
         return 2
     name = "alarm-lambda-action.json"
-    event = here_and_now(json.loads((EVENTS / name).read_text()))
     with Stack(logs, watch=False) as stack:
-        api = RuntimeApi(event)
+        # Dated once the fake's deployments exist: an alarm older than them would rightly be held.
+        api = RuntimeApi(here_and_now(json.loads((EVENTS / name).read_text())))
         threading.Thread(target=api.serve_forever, daemon=True).start()
         env = function_env(stack.fake_port)
         env.pop("LOCAL_ACCOUNT")  # the Runtime API gives a real function ARN
