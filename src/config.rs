@@ -290,11 +290,16 @@ fn parse_account(variable: &'static str, value: &str) -> Result<String, ConfigEr
     }
 }
 
+/// Whether `c` may be part of an IAM name (a role's, a role session's): a letter, a digit or
+/// one of `+=,.@_-`.
+pub fn is_iam_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)
+}
+
 /// An IAM role name: 1 to 64 of letters, digits and `+=,.@_-`.
 fn parse_role_name(value: &str) -> Result<String, ConfigError> {
     let name = value.trim();
-    let valid = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
-    if (1..=64).contains(&name.len()) && name.chars().all(valid) {
+    if (1..=64).contains(&name.len()) && name.chars().all(is_iam_name_char) {
         Ok(name.to_string())
     } else {
         Err(ConfigError {
@@ -309,21 +314,15 @@ fn parse_targets(value: &str) -> Result<BTreeSet<String>, ConfigError> {
     comma_list(value)
         .into_iter()
         .map(|account| {
-            if is_account(&account) {
-                Ok(account)
-            } else {
-                let why = if account.contains('*') {
-                    "`*` is refused: list the accounts (a list is what keeps a foreign account \
-                     from asking for a stop)"
-                        .to_string()
-                } else {
-                    format!("`{account}` is not an AWS account ID (12 digits)")
-                };
-                Err(ConfigError {
+            if account.contains('*') {
+                return Err(ConfigError {
                     variable: "TARGET_ACCOUNTS",
-                    problem: why,
-                })
+                    problem: "`*` is refused: list the accounts (a list is what keeps a foreign \
+                              account from asking for a stop)"
+                        .into(),
+                });
             }
+            parse_account("TARGET_ACCOUNTS", &account)
         })
         .collect()
 }

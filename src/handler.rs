@@ -227,9 +227,12 @@ async fn tell(
     config: &Config,
     aws: &Aws,
 ) -> usize {
+    if !config.notify {
+        return 0;
+    }
     let mut notifications = notify::notifications(decided);
     notifications.extend(notify::lookup_failures(&report.errors));
-    if !config.notify || notifications.is_empty() {
+    if notifications.is_empty() {
         return 0;
     }
     let delivery = aws.events.put(deadline, &notifications).await;

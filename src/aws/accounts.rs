@@ -12,6 +12,7 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use tokio::sync::Mutex;
 
 use super::{AwsError, CREDENTIALS_ERROR};
+use crate::config::is_iam_name_char;
 
 /// Where a call goes: the function's own account, or a target account reached through a role.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -53,7 +54,7 @@ impl Credentials {
     pub(crate) fn new(base: SdkConfig, role_name: &str, function_name: &str) -> Self {
         let session_name: String = function_name
             .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(*c))
+            .filter(|&c| is_iam_name_char(c))
             .take(64)
             .collect();
         Credentials {

@@ -100,13 +100,8 @@ impl CodeDeploy {
             .customize()
             .interceptor(Unsigned)
             .send();
-        match tokio::time::timeout(limit, request).await {
-            Ok(answer) => {
-                let answer = answer.map_err(|e| aws_error("ListApplications", e));
-                tracing::debug!(region, ?answer, "warmed up the connection to CodeDeploy");
-            }
-            Err(_) => tracing::debug!(region, "warming up the connection took too long"),
-        }
+        let service = format!("CodeDeploy in {region}");
+        super::warm_up(&service, "ListApplications", limit, request).await;
     }
 
     async fn client(&self, account: &Account, region: &str) -> Client {

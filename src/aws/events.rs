@@ -56,13 +56,7 @@ impl EventBus {
             .customize()
             .interceptor(Unsigned)
             .send();
-        match tokio::time::timeout(limit, request).await {
-            Ok(answer) => {
-                let answer = answer.map_err(|e| aws_error("PutEvents", e));
-                tracing::debug!(?answer, "warmed up the connection to EventBridge");
-            }
-            Err(_) => tracing::debug!("warming up the connection to EventBridge took too long"),
-        }
+        super::warm_up("EventBridge", "PutEvents", limit, request).await;
     }
 
     /// Puts `notifications` on the bus, ten a call, the calls together.

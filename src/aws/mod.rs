@@ -295,6 +295,27 @@ impl Intercept for Unsigned {
     }
 }
 
+/// Waits up to `limit` for a warm-up request (see [`Unsigned`]) to `service`, and logs how it
+/// ended; any answer will do, a refusal included.
+pub(crate) async fn warm_up<T, E, R>(
+    service: &str,
+    operation: &'static str,
+    limit: Duration,
+    request: impl Future<Output = Result<T, SdkError<E, R>>>,
+) where
+    T: fmt::Debug,
+    E: ProvideErrorMetadata + Error + 'static,
+    R: fmt::Debug + 'static,
+{
+    match tokio::time::timeout(limit, request).await {
+        Ok(answer) => {
+            let answer = answer.map_err(|e| aws_error(operation, e));
+            tracing::debug!(service, ?answer, "warmed up the connection");
+        }
+        Err(_) => tracing::debug!(service, "warming up the connection took too long"),
+    }
+}
+
 /// Runs calls to AWS within the invocation's deadline, a bounded number at a time.
 #[derive(Debug)]
 pub(crate) struct Calls {
