@@ -91,9 +91,7 @@ impl State {
                 let groups: BTreeSet<String> = self
                     .deployments
                     .iter()
-                    .filter(|d| {
-                        d.account == account && d.region == region && ids.contains(&d.id.as_str())
-                    })
+                    .filter(|d| d.is_in(account, region) && ids.contains(&d.id.as_str()))
                     .map(|d| arn("deploymentgroup", &format!("{}/{}", d.application, d.group)))
                     .collect();
                 groups.into_iter().collect()
@@ -139,25 +137,27 @@ impl State {
         Ok((items[start..end].to_vec(), next))
     }
 
+    /// The application the call names, with its deployment groups.
     fn require_application(
         &self,
         account: &str,
         region: &str,
         body: &Value,
-    ) -> Result<String, ApiError> {
+    ) -> Result<(String, Vec<String>), ApiError> {
         let application = string_field(body, "applicationName").ok_or_else(|| {
             client_error(
                 "ApplicationNameRequiredException",
                 "The minimum number of required application names was not specified.",
             )
         })?;
-        if self.group_names(account, region, application).is_empty() {
+        let groups = self.group_names(account, region, application);
+        if groups.is_empty() {
             return Err(client_error(
                 "ApplicationDoesNotExistException",
                 format!("No application found for name: {application}"),
             ));
         }
-        Ok(application.to_string())
+        Ok((application.to_string(), groups))
     }
 
     fn list_deployment_groups(
@@ -166,8 +166,7 @@ impl State {
         region: &str,
         body: &Value,
     ) -> Result<Value, ApiError> {
-        let application = self.require_application(account, region, body)?;
-        let groups = self.group_names(account, region, &application);
+        let (application, groups) = self.require_application(account, region, body)?;
         let (page, next) = self.page(&groups, body)?;
         Ok(json!({ "applicationName": application, "deploymentGroups": page, "nextToken": next }))
     }
@@ -178,18 +177,14 @@ impl State {
         region: &str,
         body: &Value,
     ) -> Result<Value, ApiError> {
-        let application = self.require_application(account, region, body)?;
+        let (application, groups) = self.require_application(account, region, body)?;
         let group = string_field(body, "deploymentGroupName").ok_or_else(|| {
             client_error(
                 "DeploymentGroupNameRequiredException",
                 "The deployment group name was not specified.",
             )
         })?;
-        if !self
-            .group_names(account, region, &application)
-            .iter()
-            .any(|g| g == group)
-        {
+        if !groups.iter().any(|g| g == group) {
             return Err(client_error(
                 "DeploymentGroupDoesNotExistException",
                 format!("No deployment group found for name: {group}"),
@@ -215,8 +210,7 @@ impl State {
             .deployments
             .iter()
             .filter(|d| {
-                d.account == account
-                    && d.region == region
+                d.is_in(account, region)
                     && d.application == application
                     && d.group == group
                     && statuses.contains(&d.status.as_str())
@@ -263,7 +257,7 @@ impl State {
             let found = self
                 .deployments
                 .iter()
-                .find(|d| d.account == account && d.region == region && d.id == id);
+                .find(|d| d.is_in(account, region) && d.id == id);
             if let Some(d) = found {
                 let mut info = json!({
                     "deploymentId": d.id,
@@ -302,7 +296,7 @@ impl State {
         let deployment = self
             .deployments
             .iter_mut()
-            .find(|d| d.account == account && d.region == region && d.id == id)
+            .find(|d| d.is_in(account, region) && d.id == id)
             .ok_or_else(|| {
                 client_error(
                     "DeploymentDoesNotExistException",

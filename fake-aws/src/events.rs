@@ -38,7 +38,7 @@ impl State {
                 format!("the fake does not serve operation `{operation}`"),
             ));
         }
-        let entries = body["Entries"].as_array().cloned().unwrap_or_default();
+        let entries = body["Entries"].as_array().map_or(&[][..], Vec::as_slice);
         if entries.is_empty() || entries.len() > ENTRIES_LIMIT {
             return Err(client_error(
                 "ValidationException",
@@ -56,23 +56,19 @@ impl State {
                 name.unwrap_or("default")
             ),
         };
-        for entry in &entries {
-            let bus = bus_arn(entry);
-            self.authorize(caller, "events:PutEvents", &bus, &account, region)?;
+        let buses: Vec<String> = entries.iter().map(bus_arn).collect();
+        for bus in &buses {
+            self.authorize(caller, "events:PutEvents", bus, &account, region)?;
         }
         let mut results = Vec::new();
         let mut failed = 0;
-        for entry in &entries {
+        for (entry, bus) in entries.iter().zip(buses) {
             let detail = string_field(entry, "Detail")
                 .and_then(|d| serde_json::from_str::<Value>(d).ok())
                 .filter(Value::is_object);
             let source = string_field(entry, "Source").filter(|s| !s.is_empty());
             let detail_type = string_field(entry, "DetailType").filter(|s| !s.is_empty());
-            let rejected = if self.rejections.is_empty() {
-                None
-            } else {
-                Some(self.rejections.remove(0))
-            };
+            let rejected = self.rejections.pop_front();
             match (source, detail_type, detail, rejected) {
                 (_, _, _, Some(code)) => {
                     failed += 1;
@@ -89,7 +85,7 @@ impl State {
                         })
                         .unwrap_or_default();
                     self.events.push(Event {
-                        bus: bus_arn(entry),
+                        bus,
                         source: source.into(),
                         detail_type: detail_type.into(),
                         detail,

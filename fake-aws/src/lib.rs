@@ -22,7 +22,7 @@ mod server;
 pub mod sts;
 pub mod tls;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -61,6 +61,13 @@ pub struct Deployment {
     /// added (or the seed restored).
     #[serde(default, rename = "createTime")]
     pub create_time: Option<f64>,
+}
+
+impl Deployment {
+    /// Whether the deployment lives in `account` and `region`.
+    fn is_in(&self, account: &str, region: &str) -> bool {
+        self.account == account && self.region == region
+    }
 }
 
 fn own_account() -> String {
@@ -199,6 +206,15 @@ pub enum FaultKind {
     Delay(Duration),
 }
 
+impl FaultKind {
+    fn error(status: u16, error_type: &str) -> FaultKind {
+        FaultKind::Error {
+            status,
+            error_type: error_type.into(),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 struct Fault {
     operation: String,
@@ -236,7 +252,7 @@ pub(crate) struct State {
     assumed: Vec<sts::Assumed>,
     events: Vec<events::Event>,
     /// Error codes for the next PutEvents entries to reject.
-    rejections: Vec<String>,
+    rejections: VecDeque<String>,
     in_flight: usize,
     max_in_flight: usize,
     /// The function's policy; `None`: every call is allowed.
@@ -337,11 +353,7 @@ impl FakeAws {
 
     /// Answers the next `times` calls of `operation` with an error of HTTP `status` and code.
     pub fn fail(&self, operation: &str, times: usize, status: u16, error_type: &str) {
-        let kind = FaultKind::Error {
-            status,
-            error_type: error_type.into(),
-        };
-        self.inject(operation, None, times, kind);
+        self.inject(operation, None, times, FaultKind::error(status, error_type));
     }
 
     /// Like [`FakeAws::fail`], only for calls naming `deployment_id`.
@@ -353,10 +365,7 @@ impl FakeAws {
         status: u16,
         error_type: &str,
     ) {
-        let kind = FaultKind::Error {
-            status,
-            error_type: error_type.into(),
-        };
+        let kind = FaultKind::error(status, error_type);
         self.inject(operation, Some(deployment_id), times, kind);
     }
 
@@ -444,7 +453,7 @@ impl FakeAws {
         self.lock()
             .deployments
             .iter()
-            .find(|d| d.account == account && d.region == region && d.id == id)
+            .find(|d| d.is_in(account, region) && d.id == id)
             .map(|d| d.status.clone())
     }
 

@@ -8,11 +8,12 @@ use std::net::SocketAddr;
 
 use fake_aws::iam::Policy;
 use fake_aws::{FakeAws, Seed};
+use serde::de::DeserializeOwned;
 
 const USAGE: &str = "usage: fake-aws [--listen 127.0.0.1:4599] [--seed seed.json] \
                      [--policy policy.json] [--role-policy ROLE_ARN=policy.json ...] [--quiet]";
 
-fn policy(path: &str) -> Result<Policy, String> {
+fn read_json<T: DeserializeOwned>(path: &str) -> Result<T, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
     serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))
 }
@@ -34,15 +35,13 @@ async fn main() -> Result<(), String> {
                     .map_err(|e| format!("--listen {value}: {e}"))?;
             }
             "--seed" => {
-                let path = args.next().ok_or(USAGE)?;
-                let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
-                seed = serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
+                seed = read_json(&args.next().ok_or(USAGE)?)?;
             }
-            "--policy" => function_policy = Some(policy(&args.next().ok_or(USAGE)?)?),
+            "--policy" => function_policy = Some(read_json(&args.next().ok_or(USAGE)?)?),
             "--role-policy" => {
                 let value = args.next().ok_or(USAGE)?;
                 let (arn, path) = value.split_once('=').ok_or(USAGE)?;
-                role_policies.push((arn.to_string(), policy(path)?));
+                role_policies.push((arn.to_string(), read_json::<Policy>(path)?));
             }
             "--quiet" => verbose = false,
             _ => return Err(USAGE.into()),

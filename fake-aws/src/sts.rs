@@ -22,33 +22,8 @@ pub struct Assumed {
 
 /// An `application/x-www-form-urlencoded` body as a JSON object of its parameters.
 pub(crate) fn form(body: &[u8]) -> Value {
-    let decode = |text: &str| {
-        let text = text.replace('+', " ");
-        let mut bytes = Vec::with_capacity(text.len());
-        let mut rest = text.as_bytes();
-        while let Some((&byte, tail)) = rest.split_first() {
-            let hex = tail.get(..2).and_then(|h| std::str::from_utf8(h).ok());
-            match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                Some(decoded) if byte == b'%' => {
-                    bytes.push(decoded);
-                    rest = &tail[2..];
-                }
-                _ => {
-                    bytes.push(byte);
-                    rest = tail;
-                }
-            }
-        }
-        String::from_utf8_lossy(&bytes).into_owned()
-    };
-    let text = String::from_utf8_lossy(body);
-    let pairs: Map<String, Value> = text
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode(name), Value::String(decode(value)))
-        })
+    let pairs: Map<String, Value> = form_urlencoded::parse(body)
+        .map(|(name, value)| (name.into_owned(), Value::String(value.into_owned())))
         .collect();
     Value::Object(pairs)
 }
