@@ -6,12 +6,11 @@ Run with `python3 scripts/local.py e2e`.
 
 import json
 
-from stack import EVENTS, TARGET_ROLE, TEAM_B, Stack, here_and_now
+from stack import EVENTS, OWN, TARGET_ROLE, TEAM_B, Stack, here_and_now
 
 # What each sample event must do against scripts/seed.json (with scripts/local.env):
 # outcome per deployment, the StopDeployment calls as (account, region, id) in any order, and, for
 # events that call for no action, the start of the ignore reason.
-OWN = "123456789012"
 EXPECTED = {
     "alarm-lambda-action.json": {
         "actions": {"d-SHOPPROD1": "stopped"},

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import e2e
-from stack import EVENTS, FUNCTION, Stack, function_env, here_and_now, stop
+from stack import EVENTS, FUNCTION, OWN, Stack, function_env, here_and_now, stop
 
 
 def try_event(logs, event):
@@ -57,7 +57,7 @@ class RuntimeApi(http.server.ThreadingHTTPServer):
     keeps its answer; later polls wait until it is closed."""
 
     daemon_threads = True
-    FUNCTION_ARN = f"arn:aws:lambda:us-east-1:123456789012:function:{FUNCTION}"
+    FUNCTION_ARN = f"arn:aws:lambda:us-east-1:{OWN}:function:{FUNCTION}"
 
     def __init__(self, event):
         super().__init__(("127.0.0.1", 0), RuntimeApiHandler)

@@ -22,9 +22,10 @@ FUNCTION = "deployment-circuit-breaker"
 # The template parameters the local runs deploy with: the regions and the second account
 # scripts/seed.json uses; and the role the fake says the function runs as.
 TEMPLATE_PARAMETERS = ["Regions=us-east-1,eu-west-1", "TargetAccounts=222233334444"]
+OWN = "123456789012"  # the function's account: LOCAL_ACCOUNT in scripts/local.env
 TEAM_B = "222233334444"
 TARGET_ROLE = f"arn:aws:iam::{TEAM_B}:role/deployment-circuit-breaker-target"
-FUNCTION_ROLE = "arn:aws:iam::123456789012:role/deployment-circuit-breaker-FunctionRole"
+FUNCTION_ROLE = f"arn:aws:iam::{OWN}:role/deployment-circuit-breaker-FunctionRole"
 TARGET_ROLE_PARAMETERS = [f"CentralRoleArn={FUNCTION_ROLE}", "Regions=us-east-1,eu-west-1"]
 
 
@@ -57,13 +58,19 @@ def stop(process):
             process.wait()
 
 
+def local_env(fake_port):
+    """The text of scripts/local.env, pointed at the fake on `fake_port`."""
+    text = (ROOT / "scripts/local.env").read_text()
+    return text.replace("127.0.0.1:4599", f"127.0.0.1:{fake_port}")
+
+
 def function_env(fake_port):
     """The function's environment from scripts/local.env, pointed at the fake on `fake_port`."""
     env = {}
-    for line in (ROOT / "scripts/local.env").read_text().splitlines():
+    for line in local_env(fake_port).splitlines():
         if line.strip() and not line.lstrip().startswith("#"):
             name, value = line.split("=", 1)
-            env[name] = value.strip("'").replace("127.0.0.1:4599", f"127.0.0.1:{fake_port}")
+            env[name] = value.strip("'")
     return env
 
 
@@ -105,8 +112,7 @@ class Stack:
         if not self.watch:
             return self
         env_file = self.logs / "function.env"
-        env = (ROOT / "scripts/local.env").read_text()
-        env_file.write_text(env.replace("127.0.0.1:4599", f"127.0.0.1:{self.fake_port}"))
+        env_file.write_text(local_env(self.fake_port))
         watch = self.spawn(
             ["cargo", "lambda", "watch", "--ignore-changes", "--invoke-port", str(self.runtime_port),
              "--env-file", str(env_file)],

@@ -433,7 +433,13 @@ fn args() -> Args {
         cold,
         warm,
         event,
-        modes: modes.split(',').map(str::to_string).collect(),
+        modes: modes
+            .split(',')
+            .map(|mode| {
+                assert!(MODES.contains(&mode), "unknown mode `{mode}`: {usage}");
+                mode.to_string()
+            })
+            .collect(),
         rust_env,
     }
 }
@@ -451,11 +457,15 @@ fn ca_bundle(tls: &Tls) -> PathBuf {
     path
 }
 
+/// The modes, in the order they run.
+const MODES: [&str; 4] = ["http", "tls", "tls-128mb-strict", "tls-128mb"];
+
 async fn mode(name: &'static str, tls: &Tls) -> Option<Mode> {
     let (https, quota) = match name {
         "http" => (false, None),
         "tls" => (true, None),
-        "tls-128mb" | "tls-128mb-strict" => match CpuQuota::create(name) {
+        // The two tls-128mb modes (`args` lets no other name through).
+        _ => match CpuQuota::create(name) {
             Ok(quota) => (true, Some(quota)),
             Err(why) => {
                 println!("Mode {name} skipped: {why}.");
@@ -463,7 +473,6 @@ async fn mode(name: &'static str, tls: &Tls) -> Option<Mode> {
                 return None;
             }
         },
-        other => panic!("unknown mode {other} (http, tls, tls-128mb-strict, tls-128mb)"),
     };
     let fake = if https {
         FakeAws::start_tls(tls).await
@@ -521,7 +530,7 @@ async fn main() {
     ];
     let tls = Tls::throwaway().expect("a throw-away CA");
     let mut last = None;
-    for name in ["http", "tls", "tls-128mb-strict", "tls-128mb"] {
+    for name in MODES {
         if !args.modes.iter().any(|m| m == name) {
             continue;
         }
