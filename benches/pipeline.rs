@@ -4,31 +4,38 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use deployment_circuit_breaker::aws::DeploymentInfo;
 use deployment_circuit_breaker::candidates::Ask;
 use deployment_circuit_breaker::config::Config;
 use deployment_circuit_breaker::decide::decide;
-use deployment_circuit_breaker::resolve::{requests, Context};
-use deployment_circuit_breaker::signal::{parse_bytes, Item, Payload};
+use deployment_circuit_breaker::resolve::{requests, signal_time, Invoked};
+use deployment_circuit_breaker::signal::{parse_bytes, Item, Parsed};
 use deployment_circuit_breaker::time::Time;
+use deployment_circuit_breaker::types::DeploymentInfo;
 
 fn pipeline(bytes: &[u8], config: &Config, deployment: &DeploymentInfo) -> usize {
-    let context = Context {
+    let invoked = Invoked {
         now: Time::now(),
         account: "123456789012",
     };
     let items = match parse_bytes(bytes) {
-        Ok(Payload::Direct(items)) => items,
-        Ok(Payload::Sqs(records)) => records.into_iter().filter_map(|r| r.item.ok()).collect(),
+        Ok(Parsed::Direct(items)) => items,
+        Ok(Parsed::Sqs(records)) => records.into_iter().filter_map(|r| r.item.ok()).collect(),
         Err(_) => return 0,
     };
     let mut decisions = 0;
     for item in items {
         let Item::Signal(signal) = item else { continue };
-        for request in requests(&signal, &context, config).unwrap_or_default() {
+        for request in requests(
+            &signal,
+            signal_time(&signal, invoked.now).0,
+            &invoked,
+            config,
+        )
+        .unwrap_or_default()
+        {
             let ask = Ask {
-                origin: 0,
-                named: false,
+                record: 0,
+                by_id: false,
                 reason: request.reason,
                 signal: request.signal,
             };

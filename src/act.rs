@@ -5,12 +5,42 @@ use std::collections::HashMap;
 
 use futures_util::future::join_all;
 
-use crate::aws::{Account, Aws, AwsError, Deadline, DeploymentInfo, Stopped};
+use serde::Serialize;
+
+use crate::aws::{Aws, Deadline, Stopped};
 use crate::candidates::Candidate;
 use crate::config::Config;
 use crate::decide::{decide, Decision};
-use crate::report::{Action, Decided, Outcome};
 use crate::time::Time;
+use crate::types::{Account, AwsError, DeploymentInfo, Outcome, SignalSummary};
+
+/// One deployment and what was done with it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Action {
+    pub deployment_id: String,
+    /// From CodeDeploy; absent when CodeDeploy could not be read.
+    pub application_name: Option<String>,
+    pub deployment_group_name: Option<String>,
+    pub account: String,
+    pub region: String,
+    pub outcome: Outcome,
+    /// CodeDeploy's stop status (`Pending`, `Succeeded`) when stopped.
+    pub stop_status: Option<String>,
+    /// The signal that caused it, and why it was held or failed.
+    pub reason: String,
+    /// The AWS error code when it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+}
+
+/// An action, with the signal it acted on and, for a stop, when CodeDeploy accepted it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Acted {
+    pub action: Action,
+    pub signal: SignalSummary,
+    pub stopped_at: Option<Time>,
+}
 
 /// What CodeDeploy said of one candidate: nothing (unknown there), or why it could not be read.
 pub type Described = Result<Option<DeploymentInfo>, AwsError>;
@@ -52,7 +82,7 @@ pub async fn act(
     deadline: Deadline,
     config: &Config,
     aws: &Aws,
-) -> Decided {
+) -> Acted {
     let basis = candidate.basis();
     let mut action = Action {
         deployment_id: candidate.id.clone(),
@@ -65,8 +95,8 @@ pub async fn act(
         reason: basis.reason.clone(),
         error_code: None,
     };
-    let mut stopped_at = None;
     let held = |why: &str| format!("{why}; {}", basis.reason);
+    let mut stopped_at = None;
     match described {
         Ok(Some(info)) => {
             action.application_name = Some(info.application.clone());
@@ -77,28 +107,7 @@ pub async fn act(
                     action.reason = held(&reason);
                 }
                 Decision::Stop => {
-                    let stop = aws.codedeploy.stop(
-                        deadline,
-                        &candidate.account,
-                        &candidate.region,
-                        &candidate.id,
-                        config.auto_rollback,
-                    );
-                    match stop.await {
-                        Ok(Stopped::Now(status)) => {
-                            action.outcome = Outcome::Stopped;
-                            action.stop_status = Some(status);
-                            stopped_at = Some(Time::now());
-                        }
-                        Ok(Stopped::AlreadyCompleted) => {
-                            action.outcome = Outcome::AlreadyCompleted;
-                            action.reason = held("completed before it could be stopped");
-                        }
-                        Err(e) => {
-                            action.reason = held(&e.to_string());
-                            action.error_code = Some(e.code);
-                        }
-                    }
+                    stopped_at = stop(candidate, &mut action, deadline, config, aws).await
                 }
             }
         }
@@ -114,9 +123,45 @@ pub async fn act(
             action.error_code = Some(e.code);
         }
     }
-    Decided {
+    Acted {
         action,
         signal: basis.signal.clone(),
         stopped_at,
     }
+}
+
+/// Stops a candidate the rails allowed, recording how it went in `action`; returns when
+/// CodeDeploy accepted the stop.
+async fn stop(
+    candidate: &Candidate,
+    action: &mut Action,
+    deadline: Deadline,
+    config: &Config,
+    aws: &Aws,
+) -> Option<Time> {
+    let (account, region) = (&candidate.account, &candidate.region);
+    let stop = aws.codedeploy.stop(
+        deadline,
+        account,
+        region,
+        &candidate.id,
+        config.auto_rollback,
+    );
+    let held = |why: &str| format!("{why}; {}", action.reason);
+    match stop.await {
+        Ok(Stopped::Now(status)) => {
+            action.outcome = Outcome::Stopped;
+            action.stop_status = Some(status);
+            return Some(Time::now());
+        }
+        Ok(Stopped::AlreadyCompleted) => {
+            action.outcome = Outcome::AlreadyCompleted;
+            action.reason = held("completed before it could be stopped");
+        }
+        Err(e) => {
+            action.reason = held(&e.to_string());
+            action.error_code = Some(e.code);
+        }
+    }
+    None
 }

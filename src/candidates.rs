@@ -3,18 +3,17 @@
 
 use std::collections::BTreeSet;
 
-use crate::aws::{Account, AwsError};
-use crate::report::LookupError;
-use crate::resolve::{SignalSummary, StopRequest};
-use crate::signal::{Ignored, Target};
+use crate::resolve::StopRequest;
+use crate::signal::Target;
+use crate::types::{Account, AwsError, Ignored, LookupError, SignalSummary};
 
 /// One signal's request for a deployment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ask {
-    /// Where the signal came from (the SQS record's index; 0 otherwise).
-    pub origin: usize,
+    /// The SQS record the signal came in (its index; 0 for any other payload).
+    pub record: usize,
     /// Whether the signal named the deployment by ID (rather than its application or group).
-    pub named: bool,
+    pub by_id: bool,
     pub reason: String,
     pub signal: SignalSummary,
 }
@@ -32,7 +31,7 @@ impl Candidate {
     /// The ask to act on: the first that names the deployment, else the latest signal (the
     /// one that can justify the most).
     pub fn basis(&self) -> &Ask {
-        let named = self.asks.iter().find(|ask| ask.named);
+        let by_id = self.asks.iter().find(|ask| ask.by_id);
         let latest = self.asks.iter().reduce(|latest, ask| {
             if ask.signal.time > latest.signal.time {
                 ask
@@ -40,12 +39,12 @@ impl Candidate {
                 latest
             }
         });
-        named.or(latest).expect("a candidate has at least one ask")
+        by_id.or(latest).expect("a candidate has at least one ask")
     }
 
-    /// Every origin that asked for it.
-    pub fn origins(&self) -> BTreeSet<usize> {
-        self.asks.iter().map(|ask| ask.origin).collect()
+    /// Every SQS record that asked for it.
+    pub fn records(&self) -> BTreeSet<usize> {
+        self.asks.iter().map(|ask| ask.record).collect()
     }
 }
 
@@ -54,7 +53,7 @@ impl Candidate {
 pub struct Gathered {
     pub candidates: Vec<Candidate>,
     pub ignored: Vec<Ignored>,
-    /// Each failed lookup with the origin whose signal it was.
+    /// Each failed lookup with the SQS record whose signal it was.
     pub errors: Vec<(usize, LookupError)>,
 }
 
@@ -64,7 +63,7 @@ pub fn gather(
     found: impl IntoIterator<Item = (usize, StopRequest, Vec<Result<Vec<String>, AwsError>>)>,
 ) -> Gathered {
     let mut gathered = Gathered::default();
-    for (origin, request, lookups) in found {
+    for (record, request, lookups) in found {
         let what = match &request.account {
             Account::Own(_) => format!("{} in {}", request.target, request.region),
             Account::Target(id) => {
@@ -76,11 +75,11 @@ pub fn gather(
             .all(|ids| ids.as_ref().is_ok_and(Vec::is_empty))
         {
             gathered.ignored.push(Ignored {
-                signal: request.signal.label(),
+                signal: request.signal.label.clone(),
                 reason: format!("no active deployment of {what}"),
             });
         }
-        let named = matches!(request.target, Target::Deployment(_));
+        let by_id = matches!(request.target, Target::Deployment(_));
         for lookup in lookups {
             let ids = match lookup {
                 Ok(ids) => ids,
@@ -90,14 +89,14 @@ pub fn gather(
                         error_code: e.code.clone(),
                         message: e.to_string(),
                     };
-                    gathered.errors.push((origin, error));
+                    gathered.errors.push((record, error));
                     continue;
                 }
             };
             for id in ids {
                 let ask = Ask {
-                    origin,
-                    named,
+                    record,
+                    by_id,
                     reason: request.reason.clone(),
                     signal: request.signal.clone(),
                 };
@@ -122,7 +121,6 @@ pub fn gather(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resolve::SignalKind;
     use crate::time::Time;
 
     const OWN: &str = "123456789012";
@@ -144,11 +142,7 @@ mod tests {
             account: Account::Own(OWN.into()),
             region: "us-east-1".into(),
             reason: reason.into(),
-            signal: SignalSummary {
-                kind: SignalKind::Alarm,
-                name: reason.into(),
-                time,
-            },
+            signal: SignalSummary::alarm(reason, time),
         }
     }
 
@@ -183,7 +177,7 @@ mod tests {
         let ids: Vec<&str> = gathered.candidates.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, vec!["d-AAAAAAAA1", "d-AAAAAAAA2"]);
         let first = &gathered.candidates[0];
-        assert_eq!(first.origins(), BTreeSet::from([0, 1]));
+        assert_eq!(first.records(), BTreeSet::from([0, 1]));
         assert_eq!(first.basis().reason, "late alarm", "the latest signal");
         assert_eq!(gathered.errors.len(), 1);
         assert_eq!(gathered.errors[0].0, 1);
@@ -215,7 +209,7 @@ mod tests {
         let gathered = gather(found);
         assert_eq!(gathered.candidates.len(), 1);
         let basis = gathered.candidates[0].basis();
-        assert!(basis.named);
+        assert!(basis.by_id);
         assert_eq!(basis.reason, "kill switch");
     }
 }

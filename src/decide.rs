@@ -1,9 +1,8 @@
 //! The safety rails: whether a deployment, as CodeDeploy describes it, may be stopped.
 
-use crate::aws::{Account, DeploymentInfo};
 use crate::candidates::Ask;
 use crate::config::Config;
-use crate::report::Outcome;
+use crate::types::{Account, DeploymentInfo, GroupName, Outcome, CLOCK_SKEW_SECS};
 
 /// Creators of rollback deployments, which must never be stopped.
 const ROLLBACK_CREATORS: [&str; 2] = ["codeDeployRollback", "CloudFormationRollback"];
@@ -11,10 +10,6 @@ const ROLLBACK_CREATORS: [&str; 2] = ["codeDeployRollback", "CloudFormationRollb
 /// Creators of the deployments Auto Scaling makes to put the last good revision on new
 /// instances; stopping one gets those instances terminated.
 const AUTO_SCALING_CREATORS: [&str; 2] = ["autoscaling", "autoscalingTermination"];
-
-/// How much later than the signal a deployment found through its group may have been created
-/// and still be stopped: the clocks of CloudWatch, CodeDeploy and the sender may differ.
-pub const CLOCK_SKEW_SECS: i64 = 60;
 
 /// What to do with one candidate deployment.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,9 +31,10 @@ pub fn decide(
     let hold = |outcome, reason: String| Decision::Hold { outcome, reason };
     let (application, group) = (&deployment.application, &deployment.group);
     if !config.in_scope(account.id(), application, group) {
-        let name = match account {
-            Account::Own(_) => format!("{application}/{group}"),
-            Account::Target(id) => format!("{id}:{application}/{group}"),
+        let name = GroupName {
+            account,
+            application,
+            group,
         };
         return hold(
             Outcome::Skipped,
@@ -61,29 +57,9 @@ pub fn decide(
             ),
         );
     }
-    if !basis.named {
-        let signal = basis.signal.time;
-        match deployment.create_time {
-            Some(created) if created <= signal.plus_secs(CLOCK_SKEW_SECS) => {}
-            Some(created) => {
-                return hold(
-                    Outcome::Skipped,
-                    format!(
-                        "created at {created}, after the signal at {signal} (more than \
-                         {CLOCK_SKEW_SECS} s later): a late signal does not stop a newer \
-                         deployment"
-                    ),
-                )
-            }
-            None => {
-                return hold(
-                    Outcome::Skipped,
-                    format!(
-                        "CodeDeploy gave no creation time, so it cannot be shown to predate \
-                         the signal at {signal}"
-                    ),
-                )
-            }
+    if !basis.by_id {
+        if let Err(reason) = predates(deployment, basis) {
+            return hold(Outcome::Skipped, reason);
         }
     }
     if !deployment.is_active() {
@@ -98,17 +74,32 @@ pub fn decide(
     Decision::Stop
 }
 
+/// Whether a deployment found through its group was created before the signal that found it
+/// (within [`CLOCK_SKEW_SECS`]): a late signal does not stop a newer deployment.
+fn predates(deployment: &DeploymentInfo, basis: &Ask) -> Result<(), String> {
+    let signal = basis.signal.time;
+    match deployment.create_time {
+        Some(created) if created <= signal.plus_secs(CLOCK_SKEW_SECS) => Ok(()),
+        Some(created) => Err(format!(
+            "created at {created}, after the signal at {signal} (more than {CLOCK_SKEW_SECS} s \
+             later): a late signal does not stop a newer deployment"
+        )),
+        None => Err(format!(
+            "CodeDeploy gave no creation time, so it cannot be shown to predate the signal at \
+             {signal}"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::AllowedGroups;
-    use crate::resolve::{SignalKind, SignalSummary};
     use crate::time::Time;
-    use std::collections::BTreeSet;
+    use crate::types::SignalSummary;
 
     fn config(allowed: &[(&str, &str)], dry_run: bool) -> Config {
         Config {
-            default_region: "us-east-1".into(),
             allowed_groups: allowed
                 .iter()
                 .map(|(application, group)| AllowedGroups {
@@ -117,20 +108,8 @@ mod tests {
                     group: group.to_string(),
                 })
                 .collect(),
-            alarm_rules: vec![],
-            application_tag: "codedeploy-application".into(),
-            group_tag: "codedeploy-deployment-group".into(),
-            stop_on: BTreeSet::new(),
             dry_run,
-            auto_rollback: true,
-            max_signal_age: Some(3600),
-            local_account: None,
-            warm_up: false,
-            target_accounts: BTreeSet::new(),
-            target_role_name: "deployment-circuit-breaker-target".into(),
-            notify: false,
-            notify_event_bus: "default".into(),
-            function_name: "breaker".into(),
+            ..Config::for_tests()
         }
     }
 
@@ -153,14 +132,10 @@ mod tests {
 
     fn by_group() -> Ask {
         Ask {
-            origin: 0,
-            named: false,
+            record: 0,
+            by_id: false,
             reason: "alarm a entered ALARM".into(),
-            signal: SignalSummary {
-                kind: SignalKind::Alarm,
-                name: "a".into(),
-                time: signal_time(),
-            },
+            signal: SignalSummary::alarm("a", signal_time()),
         }
     }
 
@@ -170,7 +145,7 @@ mod tests {
 
     fn by_id() -> Ask {
         Ask {
-            named: true,
+            by_id: true,
             ..by_group()
         }
     }

@@ -9,14 +9,15 @@ use futures_util::future::join_all;
 use serde::Serialize;
 use tracing::{debug, error, info, warn};
 
-use crate::act::{act, describe};
+use crate::act::{act, describe, Acted};
 use crate::aws::{Aws, Deadline};
-use crate::candidates::gather;
-use crate::config::{is_account, Config};
-use crate::report::{Decided, Failure, FailureKind, Notifications, Outcome, Report};
-use crate::resolve::{requests, signal_time, Context};
-use crate::signal::{parse_bytes, Ignored, Item, Payload};
+use crate::candidates::{gather, Candidate};
+use crate::config::Config;
+use crate::report::{Failure, FailureKind, Notifications, Report};
+use crate::resolve::{requests, signal_time, Invoked, StopRequest};
+use crate::signal::{parse_bytes, Item, Parsed};
 use crate::time::Time;
+use crate::types::{is_account, Ignored, Outcome};
 use crate::{metrics, notify};
 
 /// What the function returns: a report, or for SQS the partial-batch response.
@@ -86,7 +87,7 @@ pub async fn handle(
         }
     })?;
     match payload {
-        Payload::Direct(items) => {
+        Parsed::Direct(items) => {
             let items = items.into_iter().map(|item| (0, item)).collect();
             let (report, _) = run(items, invocation, config, aws, metrics).await;
             // The runtime logs the failure it returns.
@@ -95,7 +96,7 @@ pub async fn handle(
                 None => Ok(Response::Report(report)),
             }
         }
-        Payload::Sqs(records) => {
+        Parsed::Sqs(records) => {
             let mut items = Vec::new();
             let mut failed = BTreeSet::new();
             for (index, record) in records.iter().enumerate() {
@@ -119,10 +120,10 @@ pub async fn handle(
     }
 }
 
-/// Runs parsed items (each tagged with its origin) through resolution, the rails and the stops,
-/// then tells of the decisions that matter and writes the metrics. Lookups, reads and stops run
-/// concurrently (the seam bounds the calls in flight). Returns the report and the origins whose
-/// signals failed.
+/// Runs parsed items (each tagged with its SQS record) through resolution, the rails and the
+/// stops, then tells of the decisions that matter and writes the metrics. Lookups, reads and
+/// stops run concurrently (the seam bounds the calls in flight). Returns the report and the
+/// records whose signals failed.
 async fn run(
     items: Vec<(usize, Item)>,
     invocation: &Invocation,
@@ -131,31 +132,87 @@ async fn run(
     metrics: &mut dyn Write,
 ) -> (Report, BTreeSet<usize>) {
     let deadline = invocation.deadline;
-    let context = Context {
-        now: invocation.now,
-        account: &invocation.account,
-    };
     let mut report = Report::default();
     let mut failed = BTreeSet::new();
 
+    let asked = resolve_all(items, invocation, config, &mut report);
+    let candidates = find(asked, deadline, aws, &mut report, &mut failed).await;
+    let described = describe(&candidates, deadline, aws).await;
+    let acted = join_all(
+        candidates
+            .iter()
+            .zip(described)
+            .map(|(candidate, info)| act(candidate, info, deadline, config, aws)),
+    )
+    .await;
+    for (candidate, acted) in candidates.iter().zip(&acted) {
+        let action = &acted.action;
+        info!(
+            deployment_id = %action.deployment_id,
+            account = %action.account,
+            region = %action.region,
+            outcome = %action.outcome,
+            reason = %action.reason,
+            "decision"
+        );
+        if action.outcome == Outcome::Failed {
+            failed.extend(candidate.records());
+        }
+        report.actions.push(action.clone());
+    }
+    let notifications_failed = tell(&acted, &mut report, deadline, config, aws).await;
+    let now = Time::now();
+    let lines = acted.iter().map(|a| metrics::decision(a, now));
+    let failures = metrics::failures(report.errors.len(), notifications_failed, now);
+    for line in lines.chain(failures) {
+        // A metric that cannot be written must not cost the stop's answer.
+        let _ = writeln!(metrics, "{line}");
+    }
+    (report, failed)
+}
+
+/// The stop requests of every signal, each with its SQS record; what asks for nothing goes to
+/// the report as ignored.
+fn resolve_all(
+    items: Vec<(usize, Item)>,
+    invocation: &Invocation,
+    config: &Config,
+    report: &mut Report,
+) -> Vec<(usize, StopRequest)> {
+    let invoked = Invoked {
+        now: invocation.now,
+        account: &invocation.account,
+    };
     let mut asked = Vec::new();
-    for (origin, item) in items {
-        match item {
-            Item::Ignored(ignored) => ignore(&mut report, ignored),
-            Item::Signal(signal) => {
-                if let (time, Some(note)) = signal_time(&signal, context.now) {
-                    warn!(signal = %signal.label(), time = %time, "{note}");
-                }
-                match requests(&signal, &context, config) {
-                    Ok(stop_requests) => {
-                        asked.extend(stop_requests.into_iter().map(|request| (origin, request)))
-                    }
-                    Err(ignored) => ignore(&mut report, ignored),
-                }
+    for (record, item) in items {
+        let signal = match item {
+            Item::Ignored(ignored) => {
+                ignore(report, ignored);
+                continue;
             }
+            Item::Signal(signal) => signal,
+        };
+        let (time, note) = signal_time(&signal, invoked.now);
+        if let Some(note) = note {
+            warn!(signal = %signal.summary(time).label, time = %time, "{note}");
+        }
+        match requests(&signal, time, &invoked, config) {
+            Ok(found) => asked.extend(found.into_iter().map(|request| (record, request))),
+            Err(ignored) => ignore(report, ignored),
         }
     }
+    asked
+}
 
+/// Looks up the deployments each request stands for and merges them into candidates; what
+/// found nothing is ignored, and a failed lookup fails its record.
+async fn find(
+    asked: Vec<(usize, StopRequest)>,
+    deadline: Deadline,
+    aws: &Aws,
+    report: &mut Report,
+    failed: &mut BTreeSet<usize>,
+) -> Vec<Candidate> {
     let found = join_all(asked.iter().map(|(_, request)| {
         let (account, region) = (&request.account, &request.region);
         aws.codedeploy
@@ -166,50 +223,17 @@ async fn run(
         asked
             .into_iter()
             .zip(found)
-            .map(|((origin, request), lookups)| (origin, request, lookups)),
+            .map(|((record, request), lookups)| (record, request, lookups)),
     );
     for ignored in gathered.ignored {
-        ignore(&mut report, ignored);
+        ignore(report, ignored);
     }
-    for (origin, lookup) in gathered.errors {
+    for (record, lookup) in gathered.errors {
         error!(signal = %lookup.signal, error = %lookup.message, "lookup failed");
         report.errors.push(lookup);
-        failed.insert(origin);
+        failed.insert(record);
     }
-
-    let candidates = gathered.candidates;
-    let described = describe(&candidates, deadline, aws).await;
-    let decided = join_all(
-        candidates
-            .iter()
-            .zip(described)
-            .map(|(candidate, info)| act(candidate, info, deadline, config, aws)),
-    )
-    .await;
-    for (candidate, decided) in candidates.iter().zip(&decided) {
-        let action = &decided.action;
-        info!(
-            deployment_id = %action.deployment_id,
-            account = %action.account,
-            region = %action.region,
-            outcome = %action.outcome,
-            reason = %action.reason,
-            "decision"
-        );
-        if action.outcome == Outcome::Failed {
-            failed.extend(candidate.origins());
-        }
-        report.actions.push(action.clone());
-    }
-    let notifications_failed = tell(&decided, &mut report, deadline, config, aws).await;
-    let now = Time::now();
-    let lines = decided.iter().map(|d| metrics::decision(d, now));
-    let failures = metrics::failures(report.errors.len(), notifications_failed, now);
-    for line in lines.chain(failures) {
-        // A metric that cannot be written must not cost the stop's answer.
-        let _ = writeln!(metrics, "{line}");
-    }
-    (report, failed)
+    gathered.candidates
 }
 
 fn ignore(report: &mut Report, ignored: Ignored) {
@@ -221,7 +245,7 @@ fn ignore(report: &mut Report, ignored: Ignored) {
 /// after the stops, so a failure here never fails or delays one: it is logged, counted in the
 /// report, and returned.
 async fn tell(
-    decided: &[Decided],
+    acted: &[Acted],
     report: &mut Report,
     deadline: Deadline,
     config: &Config,
@@ -230,7 +254,7 @@ async fn tell(
     if !config.notify {
         return 0;
     }
-    let mut notifications = notify::notifications(decided);
+    let mut notifications = notify::notifications(acted);
     notifications.extend(notify::lookup_failures(&report.errors));
     if notifications.is_empty() {
         return 0;

@@ -5,7 +5,9 @@
 //! [`payload`] (the bytes) → [`signal`] (payload → normalised signals) → [`resolve`] (signals →
 //! deployments to stop) → [`candidates`] (one per deployment) → [`decide`] (the safety rails) → [`act`] (reads and stops, through
 //! [`aws`], the one seam around AWS) → [`report`] (the result), [`notify`] (events for people) and [`metrics`] (EMF lines), wired
-//! together for one invocation by [`handler`], configured by [`config`].
+//! together for one invocation by [`handler`], configured by [`config`]. The vocabulary the steps
+//! share lives below them all, in [`types`]; imports point only down the pipeline (see
+//! `tests/layers.rs`).
 
 pub mod act;
 pub mod aws;
@@ -21,3 +23,4 @@ pub mod report;
 pub mod resolve;
 pub mod signal;
 pub mod time;
+pub mod types;

@@ -8,22 +8,12 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::report::{Decided, Outcome};
+use crate::act::Acted;
 use crate::time::Time;
+use crate::types::Outcome;
 
 /// The CloudWatch namespace of every metric.
 pub const NAMESPACE: &str = "DeploymentCircuitBreaker";
-
-/// The metric counting decisions with this outcome.
-pub fn metric_name(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Stopped => "Stopped",
-        Outcome::WouldStop => "WouldStop",
-        Outcome::Failed => "StopFailed",
-        Outcome::Skipped => "Skipped",
-        Outcome::AlreadyCompleted => "AlreadyCompleted",
-    }
-}
 
 /// The document `root` (its values and properties) with the metadata that declares `metrics`
 /// (name and unit) under `dimensions`, at `now`.
@@ -52,14 +42,14 @@ fn document(
 }
 
 /// The document of one decision.
-pub fn decision(decided: &Decided, now: Time) -> String {
-    let action = &decided.action;
-    let name = metric_name(action.outcome);
+pub fn decision(acted: &Acted, now: Time) -> String {
+    let action = &acted.action;
+    let name = action.outcome.metric();
     let mut root = Map::new();
     root.insert(name.into(), json!(1));
     let mut metrics = vec![(name, "Count")];
-    if let (Outcome::Stopped, Some(stopped)) = (action.outcome, decided.stopped_at) {
-        let millis = (stopped.millis() - decided.signal.time.millis()).max(0);
+    if let (Outcome::Stopped, Some(stopped)) = (action.outcome, acted.stopped_at) {
+        let millis = (stopped.millis() - acted.signal.time.millis()).max(0);
         root.insert("SignalToStop".into(), json!(millis));
         metrics.push(("SignalToStop", "Milliseconds"));
     }
@@ -98,8 +88,8 @@ pub fn failures(lookups: usize, notifications: usize, now: Time) -> Option<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::Action;
-    use crate::resolve::{SignalKind, SignalSummary};
+    use crate::act::Action;
+    use crate::types::SignalSummary;
 
     /// The units CloudWatch accepts (StandardUnit).
     const UNITS: [&str; 27] = [
@@ -216,9 +206,9 @@ mod tests {
         Time::parse("2026-11-30T10:00:05Z").unwrap()
     }
 
-    fn decided(outcome: Outcome, group: Option<&str>) -> Decided {
+    fn acted(outcome: Outcome, group: Option<&str>) -> Acted {
         let signal_time = Time::parse("2026-11-30T10:00:00Z").unwrap();
-        Decided {
+        Acted {
             action: Action {
                 deployment_id: "d-AAAAAAAA1".into(),
                 application_name: group.map(|_| "shop".into()),
@@ -230,11 +220,7 @@ mod tests {
                 reason: "r".into(),
                 error_code: None,
             },
-            signal: SignalSummary {
-                kind: SignalKind::Alarm,
-                name: "a".into(),
-                time: signal_time,
-            },
+            signal: SignalSummary::alarm("a", signal_time),
             stopped_at: (outcome == Outcome::Stopped).then(|| signal_time.plus_secs(2)),
         }
     }
@@ -250,7 +236,7 @@ mod tests {
         ];
         for outcome in outcomes {
             for group in [Some("prod"), None] {
-                let line = decision(&decided(outcome, group), now());
+                let line = decision(&acted(outcome, group), now());
                 assert_eq!(check(&line, now()), Ok(()), "{line}");
                 assert!(!line.contains('\n'));
             }
@@ -262,7 +248,7 @@ mod tests {
 
     #[test]
     fn a_stop_counts_once_and_times_signal_to_stop_by_group() {
-        let line = decision(&decided(Outcome::Stopped, Some("prod")), now());
+        let line = decision(&acted(Outcome::Stopped, Some("prod")), now());
         let doc: Value = serde_json::from_str(&line).unwrap();
         assert_eq!(doc["Stopped"], 1);
         assert_eq!(doc["SignalToStop"], 2000);
@@ -280,7 +266,7 @@ mod tests {
             json!([{"Name": "Stopped", "Unit": "Count"},
                    {"Name": "SignalToStop", "Unit": "Milliseconds"}])
         );
-        let failed = decision(&decided(Outcome::Failed, None), now());
+        let failed = decision(&acted(Outcome::Failed, None), now());
         let doc: Value = serde_json::from_str(&failed).unwrap();
         assert_eq!(doc["StopFailed"], 1);
         assert_eq!(
@@ -292,8 +278,7 @@ mod tests {
     #[test]
     fn the_check_refuses_what_the_specification_does() {
         let good: Value =
-            serde_json::from_str(&decision(&decided(Outcome::Stopped, Some("prod")), now()))
-                .unwrap();
+            serde_json::from_str(&decision(&acted(Outcome::Stopped, Some("prod")), now())).unwrap();
         let broken = |change: fn(&mut Value)| {
             let mut doc = good.clone();
             change(&mut doc);

@@ -5,25 +5,12 @@
 
 use serde_json::json;
 
-use crate::aws::accounts::partition;
-use crate::report::{Decided, LookupError, Outcome};
-
-/// The `source` of every event.
-pub const SOURCE: &str = "deployment-circuit-breaker";
-
-/// One event to put on the bus.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Notification {
-    pub detail_type: &'static str,
-    /// JSON: `{"action": …, "signal": …}`.
-    pub detail: String,
-    /// The deployment group's ARN, when CodeDeploy named the group.
-    pub resources: Vec<String>,
-}
+use crate::act::Acted;
+use crate::types::{partition, LookupError, Notification};
 
 /// The event of each action that stopped, would have stopped, or failed to stop a deployment.
-pub fn notifications(decided: &[Decided]) -> Vec<Notification> {
-    decided.iter().filter_map(notification).collect()
+pub fn notifications(acted: &[Acted]) -> Vec<Notification> {
+    acted.iter().filter_map(notification).collect()
 }
 
 /// The event of each failed lookup.
@@ -38,14 +25,9 @@ pub fn lookup_failures(errors: &[LookupError]) -> Vec<Notification> {
         .collect()
 }
 
-fn notification(decided: &Decided) -> Option<Notification> {
-    let action = &decided.action;
-    let detail_type = match action.outcome {
-        Outcome::Stopped => "Deployment Stopped",
-        Outcome::WouldStop => "Deployment Would Stop",
-        Outcome::Failed => "Deployment Stop Failed",
-        Outcome::Skipped | Outcome::AlreadyCompleted => return None,
-    };
+fn notification(acted: &Acted) -> Option<Notification> {
+    let action = &acted.action;
+    let detail_type = action.outcome.detail_type()?;
     let resources = match (&action.application_name, &action.deployment_group_name) {
         (Some(application), Some(group)) => vec![format!(
             "arn:{}:codedeploy:{}:{}:deploymentgroup:{application}/{group}",
@@ -55,7 +37,7 @@ fn notification(decided: &Decided) -> Option<Notification> {
         )],
         _ => Vec::new(),
     };
-    let detail = json!({ "action": action, "signal": decided.signal });
+    let detail = json!({ "action": action, "signal": acted.signal });
     Some(Notification {
         detail_type,
         detail: detail.to_string(),
@@ -66,13 +48,13 @@ fn notification(decided: &Decided) -> Option<Notification> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::Action;
-    use crate::resolve::{SignalKind, SignalSummary};
+    use crate::act::Action;
     use crate::time::Time;
+    use crate::types::{Outcome, SignalSummary};
     use serde_json::Value;
 
-    fn decided(outcome: Outcome, group: Option<&str>) -> Decided {
-        Decided {
+    fn acted(outcome: Outcome, group: Option<&str>) -> Acted {
+        Acted {
             action: Action {
                 deployment_id: "d-AAAAAAAA1".into(),
                 application_name: group.map(|_| "shop".into()),
@@ -84,11 +66,7 @@ mod tests {
                 reason: "alarm a entered ALARM".into(),
                 error_code: None,
             },
-            signal: SignalSummary {
-                kind: SignalKind::Alarm,
-                name: "a".into(),
-                time: Time::parse("2026-11-30T10:00:00Z").unwrap(),
-            },
+            signal: SignalSummary::alarm("a", Time::parse("2026-11-30T10:00:00Z").unwrap()),
             stopped_at: None,
         }
     }
@@ -96,11 +74,11 @@ mod tests {
     #[test]
     fn only_stops_would_be_stops_and_failures_are_told() {
         let all = [
-            decided(Outcome::Stopped, Some("prod")),
-            decided(Outcome::WouldStop, Some("prod")),
-            decided(Outcome::Failed, None),
-            decided(Outcome::Skipped, Some("prod")),
-            decided(Outcome::AlreadyCompleted, Some("prod")),
+            acted(Outcome::Stopped, Some("prod")),
+            acted(Outcome::WouldStop, Some("prod")),
+            acted(Outcome::Failed, None),
+            acted(Outcome::Skipped, Some("prod")),
+            acted(Outcome::AlreadyCompleted, Some("prod")),
         ];
         let kinds: Vec<&str> = notifications(&all).iter().map(|n| n.detail_type).collect();
         assert_eq!(
@@ -133,7 +111,7 @@ mod tests {
 
     #[test]
     fn an_event_carries_the_action_the_signal_and_the_group() {
-        let event = notification(&decided(Outcome::Stopped, Some("prod"))).unwrap();
+        let event = notification(&acted(Outcome::Stopped, Some("prod"))).unwrap();
         assert_eq!(
             event.resources,
             vec!["arn:aws:codedeploy:eu-west-1:222233334444:deploymentgroup:shop/prod"]
@@ -145,7 +123,7 @@ mod tests {
         assert_eq!(detail["signal"]["kind"], "alarm");
         assert_eq!(detail["signal"]["name"], "a");
         assert_eq!(detail["signal"]["time"], "2026-11-30T10:00:00.000Z");
-        let unread = notification(&decided(Outcome::Failed, None)).unwrap();
+        let unread = notification(&acted(Outcome::Failed, None)).unwrap();
         assert!(unread.resources.is_empty());
     }
 }

@@ -5,76 +5,14 @@ use std::fmt;
 use lambda_runtime::Diagnostic;
 use serde::Serialize;
 
-use crate::resolve::SignalSummary;
-use crate::signal::Ignored;
-use crate::time::Time;
-
-/// What happened to one deployment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Stopped,
-    AlreadyCompleted,
-    WouldStop,
-    Skipped,
-    Failed,
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match self {
-            Outcome::Stopped => "stopped",
-            Outcome::AlreadyCompleted => "already_completed",
-            Outcome::WouldStop => "would_stop",
-            Outcome::Skipped => "skipped",
-            Outcome::Failed => "failed",
-        };
-        f.write_str(name)
-    }
-}
-
-/// One deployment and what was done with it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Action {
-    pub deployment_id: String,
-    /// From CodeDeploy; absent when CodeDeploy could not be read.
-    pub application_name: Option<String>,
-    pub deployment_group_name: Option<String>,
-    pub account: String,
-    pub region: String,
-    pub outcome: Outcome,
-    /// CodeDeploy's stop status (`Pending`, `Succeeded`) when stopped.
-    pub stop_status: Option<String>,
-    /// The signal that caused it, and why it was held or failed.
-    pub reason: String,
-    /// The AWS error code when it failed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error_code: Option<String>,
-}
-
-/// An action, with the signal it acted on and, for a stop, when CodeDeploy accepted it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Decided {
-    pub action: Action,
-    pub signal: SignalSummary,
-    pub stopped_at: Option<Time>,
-}
+use crate::act::Action;
+use crate::types::{Ignored, LookupError, Outcome};
 
 /// What became of the notifications of an invocation's actions.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Notifications {
     pub sent: usize,
     pub failed: usize,
-}
-
-/// A lookup (ListDeploymentGroups, ListDeployments) that failed for a signal.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LookupError {
-    pub signal: String,
-    pub error_code: String,
-    pub message: String,
 }
 
 /// The result of an invocation.

@@ -4,7 +4,8 @@
 mod common;
 
 use common::*;
-use deployment_circuit_breaker::report::{FailureKind, Outcome};
+use deployment_circuit_breaker::report::FailureKind;
+use deployment_circuit_breaker::types::Outcome;
 use fake_aws::codedeploy::Stop;
 use fake_aws::Deployment;
 use lambda_runtime::Diagnostic;

@@ -11,7 +11,8 @@ use aws_config::ConfigLoader;
 use common::*;
 use deployment_circuit_breaker::aws::{sdk_config_loader, MAX_CALLS_IN_FLIGHT};
 use deployment_circuit_breaker::handler::Response;
-use deployment_circuit_breaker::report::{FailureKind, Outcome};
+use deployment_circuit_breaker::report::FailureKind;
+use deployment_circuit_breaker::types::Outcome;
 use fake_aws::{Deployment, FaultKind};
 use serde_json::json;
 

@@ -9,7 +9,8 @@ use std::time::{Duration, SystemTime};
 
 use common::*;
 use deployment_circuit_breaker::handler::Response;
-use deployment_circuit_breaker::report::{FailureKind, Outcome};
+use deployment_circuit_breaker::report::FailureKind;
+use deployment_circuit_breaker::types::Outcome;
 use fake_aws::iam::Policy;
 use fake_aws::{Deployment, Role, FUNCTION_ROLE};
 use serde_json::{json, Value};

@@ -7,12 +7,12 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::{fixture, sqs};
-use deployment_circuit_breaker::config::EventKind;
 use deployment_circuit_breaker::signal::{
-    parse, parse_bytes, Alarm, CodeDeployEvent, Ignored, Item, KillSwitch, Payload, Scope, Signal,
-    Target, What,
+    parse, parse_bytes, Alarm, CodeDeployEvent, Item, KillSwitch, Parsed, Scope, Signal, Target,
+    What,
 };
 use deployment_circuit_breaker::time::Time;
+use deployment_circuit_breaker::types::{EventKind, Ignored};
 use serde_json::{json, Value};
 
 fn fixture_text(name: &str) -> String {
@@ -21,7 +21,7 @@ fn fixture_text(name: &str) -> String {
 
 fn direct(event: &Value) -> Vec<Item> {
     match parse(event) {
-        Ok(Payload::Direct(items)) => items,
+        Ok(Parsed::Direct(items)) => items,
         other => panic!("expected a direct payload, got {other:?}"),
     }
 }
@@ -145,7 +145,7 @@ fn sns_envelope(message: &str, region: &str) -> String {
 
 fn sqs_records(event: &Value) -> Vec<(String, Result<Item, String>)> {
     match parse(event) {
-        Ok(Payload::Sqs(records)) => records
+        Ok(Parsed::Sqs(records)) => records
             .into_iter()
             .map(|r| (r.message_id, r.item.map_err(|e| e.0)))
             .collect(),
@@ -1041,7 +1041,7 @@ fn an_undecodable_sqs_record_fails_alone() {
     bytes.splice(at..at + 11, [b'b', 0xff, 0xfe]);
     assert!(serde_json::from_slice::<Value>(&bytes).is_err());
 
-    let Ok(Payload::Sqs(records)) = parse_bytes(&bytes) else {
+    let Ok(Parsed::Sqs(records)) = parse_bytes(&bytes) else {
         panic!("an SQS batch")
     };
     let ids: Vec<&str> = records.iter().map(|r| r.message_id.as_str()).collect();
@@ -1064,7 +1064,7 @@ fn an_sqs_record_nested_too_deep_fails_alone() {
     let bytes = event.to_string().replace("\"PLACEHOLDER\"", &deep);
     assert!(serde_json::from_str::<Value>(&bytes).is_err());
 
-    let Ok(Payload::Sqs(records)) = parse_bytes(bytes.as_bytes()) else {
+    let Ok(Parsed::Sqs(records)) = parse_bytes(bytes.as_bytes()) else {
         panic!("an SQS batch")
     };
     assert!(records[0].item.is_ok());

@@ -6,9 +6,8 @@ mod common;
 
 use common::*;
 use deployment_circuit_breaker::handler::Response;
-use deployment_circuit_breaker::signal::{
-    is_deployment_id, parse, parse_bytes, Item, Payload, Signal, What,
-};
+use deployment_circuit_breaker::signal::{parse, parse_bytes, Item, Parsed, Signal, What};
+use deployment_circuit_breaker::types::is_deployment_id;
 use fake_aws::Deployment;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as RunnerConfig, TestRunner};
@@ -133,8 +132,8 @@ fn sqs(body: &str) -> Value {
 /// errors say something.
 fn check(event: &Value) {
     let items = match parse(event) {
-        Ok(Payload::Direct(items)) => items,
-        Ok(Payload::Sqs(records)) => records
+        Ok(Parsed::Direct(items)) => items,
+        Ok(Parsed::Sqs(records)) => records
             .into_iter()
             .filter_map(|record| match record.item {
                 Ok(item) => Some(item),
@@ -227,7 +226,7 @@ proptest! {
             .collect();
         let offset = places[at.index(places.len())];
         bytes.splice(offset..offset, bad);
-        let Ok(Payload::Sqs(records)) = parse_bytes(&bytes) else {
+        let Ok(Parsed::Sqs(records)) = parse_bytes(&bytes) else {
             panic!("still an SQS batch")
         };
         prop_assert!(records[0].item.is_ok());
@@ -336,14 +335,14 @@ fn hostile_sizes_and_depths_are_clear_errors() {
     for event in [sns(&deep), sqs(&deep)] {
         let text = match parse(&event) {
             Err(e) => e.0,
-            Ok(Payload::Sqs(records)) => records[0].item.as_ref().unwrap_err().0.clone(),
+            Ok(Parsed::Sqs(records)) => records[0].item.as_ref().unwrap_err().0.clone(),
             other => panic!("{other:?}"),
         };
         assert!(text.contains("recursion limit exceeded"), "{text}");
     }
 
     let megabyte_text = "x".repeat(1 << 20);
-    let Ok(Payload::Direct(items)) = parse(&sns(&megabyte_text)) else {
+    let Ok(Parsed::Direct(items)) = parse(&sns(&megabyte_text)) else {
         panic!("plain text is ignored")
     };
     assert!(matches!(&items[0], Item::Ignored(_)));
@@ -357,7 +356,7 @@ fn hostile_sizes_and_depths_are_clear_errors() {
     )
     .unwrap();
     alarm["NewStateReason"] = json!("y".repeat(1 << 20));
-    let Ok(Payload::Direct(items)) = parse(&sns(&alarm.to_string())) else {
+    let Ok(Parsed::Direct(items)) = parse(&sns(&alarm.to_string())) else {
         panic!("a 1 MiB alarm parses")
     };
     assert!(
@@ -367,7 +366,7 @@ fn hostile_sizes_and_depths_are_clear_errors() {
     // A lone surrogate cannot become a Rust string: that record, and only it, fails to decode.
     let surrogate = br#"{"Records":[{"eventSource":"aws:sqs","messageId":"m-1","body":"\udc80"},
         {"eventSource":"aws:sqs","messageId":"m-2","body":"{\"Type\":\"Notification\",\"Message\":\"hello\"}"}]}"#;
-    let Ok(Payload::Sqs(records)) = parse_bytes(surrogate) else {
+    let Ok(Parsed::Sqs(records)) = parse_bytes(surrogate) else {
         panic!("an SQS batch")
     };
     let error = records[0].item.as_ref().unwrap_err();

@@ -9,8 +9,9 @@ use std::time::{Duration, SystemTime};
 
 use common::*;
 use deployment_circuit_breaker::handler::Response;
-use deployment_circuit_breaker::report::{FailureKind, Outcome};
+use deployment_circuit_breaker::report::FailureKind;
 use deployment_circuit_breaker::time::Time;
+use deployment_circuit_breaker::types::Outcome;
 use fake_aws::Deployment;
 use serde_json::{json, Value};
 

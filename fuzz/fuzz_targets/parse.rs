@@ -5,9 +5,9 @@
 #![no_main]
 
 use deployment_circuit_breaker::config::Config;
-use deployment_circuit_breaker::resolve::{requests, Context};
+use deployment_circuit_breaker::resolve::{requests, signal_time, Invoked};
 use deployment_circuit_breaker::signal::{
-    is_deployment_id, parse, parse_bytes, Item, Payload, Target,
+    is_deployment_id, parse, parse_bytes, Item, Parsed, Target,
 };
 use deployment_circuit_breaker::time::Time;
 use libfuzzer_sys::fuzz_target;
@@ -42,20 +42,20 @@ fuzz_target!(|data: &[u8]| {
         parse(&event)
     };
     let items = match parsed {
-        Ok(Payload::Direct(items)) => items,
-        Ok(Payload::Sqs(records)) => records.into_iter().filter_map(|r| r.item.ok()).collect(),
+        Ok(Parsed::Direct(items)) => items,
+        Ok(Parsed::Sqs(records)) => records.into_iter().filter_map(|r| r.item.ok()).collect(),
         Err(e) => {
             assert!(!e.0.is_empty());
             return;
         }
     };
-    let context = Context {
+    let invoked = Invoked {
         now: Time::now(),
         account: "123456789012",
     };
     for item in items {
         let Item::Signal(signal) = item else { continue };
-        for request in requests(&signal, &context, &config).unwrap_or_default() {
+        for request in requests(&signal, signal_time(&signal, invoked.now).0, &invoked, &config).unwrap_or_default() {
             assert!(!request.region.is_empty());
             if let Target::Deployment(id) = &request.target {
                 assert!(is_deployment_id(id), "{id}");

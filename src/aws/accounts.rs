@@ -4,40 +4,15 @@
 //! credentials cached and refreshed by the SDK's identity cache.
 
 use std::collections::HashMap;
-use std::fmt;
 
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::SdkConfig;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use tokio::sync::Mutex;
 
-use super::{AwsError, CREDENTIALS_ERROR};
-use crate::config::is_iam_name_char;
-
-/// Where a call goes: the function's own account, or a target account reached through a role.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Account {
-    Own(String),
-    Target(String),
-}
-
-impl Account {
-    /// The account ID.
-    pub fn id(&self) -> &str {
-        match self {
-            Account::Own(id) | Account::Target(id) => id,
-        }
-    }
-}
-
-impl fmt::Display for Account {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.id())
-    }
-}
-
-/// The error code of a target account whose role could not be assumed.
-pub const ASSUME_ROLE_FAILED: &str = "AssumeRoleFailed";
+use crate::types::{
+    is_iam_name_char, partition, Account, AwsError, ASSUME_ROLE_FAILED, CREDENTIALS_ERROR,
+};
 
 /// Credentials for each account.
 #[derive(Debug)]
@@ -114,17 +89,6 @@ impl Credentials {
         }
         error.via_role = Some(role);
         error
-    }
-}
-
-/// The partition of a region: `aws-cn`, `aws-us-gov`, or `aws`.
-pub fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
     }
 }
 

@@ -15,38 +15,16 @@ use aws_sdk_codedeploy::types::DeploymentStatus;
 use aws_sdk_codedeploy::Client;
 use futures_util::future::join_all;
 
-use super::accounts::{Account, Credentials};
-use super::{aws_error, AwsError, Calls, Deadline, Unsigned};
+use super::accounts::Credentials;
+use super::calls::{Calls, Deadline};
+use super::errors::aws_error;
+use super::sdk::{warm_up, Unsigned};
 use crate::signal::Target;
 use crate::time::Time;
-
-/// Deployment statuses in which a deployment can still be stopped.
-pub const ACTIVE_STATUSES: [&str; 5] = ["Created", "Queued", "InProgress", "Baking", "Ready"];
+use crate::types::{Account, AwsError, DeploymentInfo, ACTIVE_STATUSES};
 
 /// BatchGetDeployments takes at most this many IDs per call.
 const BATCH_LIMIT: usize = 25;
-
-/// What CodeDeploy says about one deployment.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DeploymentInfo {
-    pub id: String,
-    pub application: String,
-    pub group: String,
-    /// `InProgress`, `Succeeded`, … as CodeDeploy spells it.
-    pub status: String,
-    /// `user`, `codeDeployRollback`, `autoscaling`, … as CodeDeploy spells it; `user` when
-    /// CodeDeploy does not say.
-    pub creator: String,
-    /// When it was created (`createTime`), when CodeDeploy says.
-    pub create_time: Option<Time>,
-}
-
-impl DeploymentInfo {
-    /// Whether the deployment can still be stopped.
-    pub fn is_active(&self) -> bool {
-        ACTIVE_STATUSES.contains(&self.status.as_str())
-    }
-}
 
 /// How a StopDeployment call ended, when it did not fail.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,7 +79,7 @@ impl CodeDeploy {
             .interceptor(Unsigned)
             .send();
         let service = format!("CodeDeploy in {region}");
-        super::warm_up(&service, "ListApplications", limit, request).await;
+        warm_up(&service, "ListApplications", limit, request).await;
     }
 
     async fn client(&self, account: &Account, region: &str) -> Client {

@@ -8,8 +8,10 @@ use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use aws_sdk_eventbridge::Client;
 use futures_util::future::join_all;
 
-use super::{aws_error, Calls, Deadline, Unsigned};
-use crate::notify::{Notification, SOURCE};
+use super::calls::{Calls, Deadline};
+use super::errors::aws_error;
+use super::sdk::{warm_up, Unsigned};
+use crate::types::{Notification, SOURCE};
 
 /// PutEvents takes at most this many entries.
 const ENTRIES_LIMIT: usize = 10;
@@ -56,7 +58,7 @@ impl EventBus {
             .customize()
             .interceptor(Unsigned)
             .send();
-        super::warm_up("EventBridge", "PutEvents", limit, request).await;
+        warm_up("EventBridge", "PutEvents", limit, request).await;
     }
 
     /// Puts `notifications` on the bus, ten a call, the calls together.

@@ -8,7 +8,7 @@ use super::fields::{
     accounts, arn_account, arn_region, check_deployment_id, decode, error, loose_time, pairs,
     valid_region,
 };
-use super::{Alarm, Around, Item, ParseError, Signal, What};
+use super::model::{Alarm, Around, Item, ParseError, Signal, What};
 use crate::time::Time;
 
 /// The alarm part shared by EventBridge `detail` and the Lambda alarm action's `alarmData`.

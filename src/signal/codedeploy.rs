@@ -5,9 +5,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::fields::{accounts, check_deployment_id, decode, error, loose_time, valid_region};
-use super::{Around, CodeDeployEvent, Item, ParseError, Scope, Signal, What};
-use crate::config::EventKind;
+use super::model::{Around, CodeDeployEvent, Item, ParseError, Scope, Signal, What};
 use crate::time::Time;
+use crate::types::EventKind;
 
 /// A state change, as read from either form.
 pub(super) struct Change {

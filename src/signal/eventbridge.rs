@@ -7,8 +7,10 @@ use serde_json::Value;
 use super::fields::{
     accounts, arn_account, arn_region, decode, error, loose_time, nullable, valid_region,
 };
-use super::{alarm, codedeploy, Ignored, Item, ParseError, Scope};
+use super::model::{Item, ParseError, Scope};
+use super::{alarm, codedeploy};
 use crate::time::Time;
+use crate::types::Ignored;
 
 const ALARM_STATE_CHANGE: &str = "CloudWatch Alarm State Change";
 const ALARM_CONFIGURATION_CHANGE: &str = "CloudWatch Alarm Configuration Change";

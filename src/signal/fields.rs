@@ -4,8 +4,9 @@
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
-use super::ParseError;
+use super::model::ParseError;
 use crate::time::Time;
+use crate::types::{is_deployment_id, is_region};
 
 pub fn error(message: impl Into<String>) -> ParseError {
     ParseError(message.into())
@@ -71,17 +72,6 @@ pub fn loose_time<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<T
     })
 }
 
-/// Whether `region` is a region code such as `us-east-1` or `us-gov-west-1`.
-pub fn is_region(region: &str) -> bool {
-    let parts: Vec<&str> = region.split('-').collect();
-    parts.len() >= 3
-        && parts.iter().all(|p| !p.is_empty())
-        && parts[..parts.len() - 1]
-            .iter()
-            .all(|p| p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
-}
-
 /// `Some(region)` when `region` is a region code.
 pub fn valid_region(region: Option<&str>) -> Option<String> {
     let region = region?.trim();
@@ -140,16 +130,6 @@ pub fn pairs(value: &Value) -> Vec<(String, String)> {
             .collect(),
         _ => Vec::new(),
     }
-}
-
-/// Whether `id` has the shape of a CodeDeploy deployment ID: `d-` and 9 upper-case letters or digits.
-pub fn is_deployment_id(id: &str) -> bool {
-    id.strip_prefix("d-").is_some_and(|rest| {
-        rest.len() == 9
-            && rest
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-    })
 }
 
 pub fn check_deployment_id(id: &str, what: &str, field: &str) -> Result<(), ParseError> {

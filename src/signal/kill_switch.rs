@@ -5,12 +5,12 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::fields::{check_deployment_id, decode, error, valid_region};
-use super::{Item, KillSwitch, ParseError, Signal, Target, What};
-use crate::config::is_account;
+use super::model::{Item, KillSwitch, ParseError, Signal, Target, What};
+use crate::types::is_account;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Payload {
+struct Body {
     #[serde(default)]
     deployment_id: Option<String>,
     #[serde(default)]
@@ -28,7 +28,7 @@ struct Payload {
 /// A kill switch happens when it is invoked, so it carries no time of its own.
 pub(super) fn parse(value: &Value) -> Result<Item, ParseError> {
     let what = "kill switch";
-    let payload: Payload = decode(value, what)?;
+    let payload: Body = decode(value, what)?;
     let target =
         match (
             payload.deployment_id,

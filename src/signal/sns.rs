@@ -4,8 +4,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::fields::{arn_region, decode, error, loose_time};
-use super::{message, Around, Ignored, Item, ParseError, Payload};
+use super::message::message;
+use super::model::{Around, Item, ParseError, Parsed};
 use crate::time::Time;
+use crate::types::Ignored;
 
 #[derive(Deserialize)]
 struct SnsEvent {
@@ -34,7 +36,7 @@ pub(super) struct Notification {
     message: String,
 }
 
-pub(super) fn parse(event: &Value) -> Result<Payload, ParseError> {
+pub(super) fn parse(event: &Value) -> Result<Parsed, ParseError> {
     let sns: SnsEvent = decode(event, "SNS event")?;
     let mut items = Vec::new();
     for (index, record) in sns.records.iter().enumerate() {
@@ -43,7 +45,7 @@ pub(super) fn parse(event: &Value) -> Result<Payload, ParseError> {
             &format!("SNS record {index} `Sns.Message`"),
         )?);
     }
-    Ok(Payload::Direct(items))
+    Ok(Parsed::Direct(items))
 }
 
 /// The message inside a notification; the topic's region and the notification's time stand in

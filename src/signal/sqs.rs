@@ -7,8 +7,9 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::fields::{as_object, decode, error};
+use super::message::message;
+use super::model::{Around, Item, ParseError, Parsed, SqsRecord};
 use super::sns::{self, Notification};
-use super::{message, Around, Item, ParseError, Payload, SqsRecord};
 
 /// The `eventSource` (or SNS's `EventSource`) of a record.
 pub(super) fn event_source(record: &Value) -> Option<&str> {
@@ -20,7 +21,7 @@ pub(super) fn event_source(record: &Value) -> Option<&str> {
 
 /// An SQS batch, each record decoded on its own: a record with a field of the wrong type fails
 /// alone; only one without a `messageId` (which cannot be named) fails the batch.
-pub(super) fn parse(event: &Value) -> Result<Payload, ParseError> {
+pub(super) fn parse(event: &Value) -> Result<Parsed, ParseError> {
     let records: Vec<Value> = decode(&event["Records"], "SQS event `Records`")?;
     let records = records
         .iter()
@@ -32,7 +33,7 @@ pub(super) fn parse(event: &Value) -> Result<Payload, ParseError> {
             Ok(SqsRecord { message_id, item })
         })
         .collect::<Result<_, ParseError>>()?;
-    Ok(Payload::Sqs(records))
+    Ok(Parsed::Sqs(records))
 }
 
 fn message_id(index: usize, id: Option<&str>) -> Result<String, ParseError> {
@@ -81,7 +82,7 @@ struct Header {
 /// An SQS batch that does not decode as a whole (invalid UTF-8, nesting past the decoder's
 /// limit), read record by record: each record that cannot be decoded fails on its own, the
 /// others are parsed as usual. `None` when the bytes are not an SQS batch.
-pub(super) fn parse_undecodable(bytes: &[u8]) -> Option<Result<Payload, ParseError>> {
+pub(super) fn parse_undecodable(bytes: &[u8]) -> Option<Result<Parsed, ParseError>> {
     let (text, invalid) = sanitized(bytes)?;
     let batch: Batch = serde_json::from_str(&text).ok()?;
     let headers: Vec<Header> = batch
@@ -116,7 +117,7 @@ pub(super) fn parse_undecodable(bytes: &[u8]) -> Option<Result<Payload, ParseErr
         };
         records.push(SqsRecord { message_id, item });
     }
-    Some(Ok(Payload::Sqs(records)))
+    Some(Ok(Parsed::Sqs(records)))
 }
 
 /// The bytes as text, every byte of an invalid UTF-8 sequence replaced by `b` (so offsets are

@@ -10,8 +10,9 @@ use aws_sdk_codedeploy::config::{Credentials, Region};
 use deployment_circuit_breaker::aws::{sdk_config_loader, Aws, Deadline};
 use deployment_circuit_breaker::config::Config;
 use deployment_circuit_breaker::handler::{handle, Invocation, Response};
-use deployment_circuit_breaker::report::{Failure, Outcome, Report};
+use deployment_circuit_breaker::report::{Failure, Report};
 use deployment_circuit_breaker::time::Time;
+use deployment_circuit_breaker::types::Outcome;
 use fake_aws::FakeAws;
 use serde_json::{json, Value};
 

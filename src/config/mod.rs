@@ -1,0 +1,152 @@
+//! Configuration, read once at start from the environment into typed values.
+
+mod parse;
+mod rules;
+
+use std::collections::BTreeSet;
+
+use crate::types::EventKind;
+use parse::{
+    parse_account, parse_age, parse_allowed_groups, parse_bool, parse_kinds, parse_role_name,
+    parse_rules, parse_targets,
+};
+
+pub use parse::ConfigError;
+pub use rules::{AlarmRule, AllowedGroups};
+
+/// The function's configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// `AWS_REGION`: the region of signals that do not carry one.
+    pub default_region: String,
+    /// `ALLOWED_DEPLOYMENT_GROUPS`: the deployment groups it may stop.
+    pub allowed_groups: Vec<AllowedGroups>,
+    /// `ALARM_RULES`.
+    pub alarm_rules: Vec<AlarmRule>,
+    /// `ALARM_TAG_APPLICATION`.
+    pub application_tag: String,
+    /// `ALARM_TAG_DEPLOYMENT_GROUP`.
+    pub group_tag: String,
+    /// `STOP_ON_CODEDEPLOY_EVENTS`.
+    pub stop_on: BTreeSet<EventKind>,
+    /// `DRY_RUN`.
+    pub dry_run: bool,
+    /// `AUTO_ROLLBACK`.
+    pub auto_rollback: bool,
+    /// `MAX_SIGNAL_AGE`, in seconds: older signals are ignored as stale; `None`: no limit.
+    pub max_signal_age: Option<i64>,
+    /// `LOCAL_ACCOUNT`: the account to act for when the runtime's function ARN names none (as
+    /// under `cargo lambda watch`, which sends `function-arn`); Lambda always names it.
+    pub local_account: Option<String>,
+    /// `WARM_UP`: ready the CodeDeploy connection of the function's region at start.
+    pub warm_up: bool,
+    /// `TARGET_ACCOUNTS`: the accounts it may act in besides its own.
+    pub target_accounts: BTreeSet<String>,
+    /// `TARGET_ROLE_NAME`: the role it assumes in a target account.
+    pub target_role_name: String,
+    /// `NOTIFY`: put an event on a bus for every stop, would-be stop and failed stop.
+    pub notify: bool,
+    /// `NOTIFY_EVENT_BUS`: the bus, by name or ARN.
+    pub notify_event_bus: String,
+    /// `AWS_LAMBDA_FUNCTION_NAME` (set by Lambda): names its sessions in target accounts.
+    pub function_name: String,
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup` (variable name → value).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let default_region = get("AWS_REGION")
+            .or_else(|| get("AWS_DEFAULT_REGION"))
+            .ok_or(ConfigError {
+                variable: "AWS_REGION",
+                problem: "not set (Lambda sets it; set it when running elsewhere)".into(),
+            })?;
+        Ok(Config {
+            default_region: default_region.trim().to_string(),
+            allowed_groups: parse_allowed_groups(get("ALLOWED_DEPLOYMENT_GROUPS"))?,
+            alarm_rules: get("ALARM_RULES")
+                .map(|v| parse_rules(&v))
+                .transpose()?
+                .unwrap_or_default(),
+            application_tag: get("ALARM_TAG_APPLICATION")
+                .unwrap_or_else(|| "codedeploy-application".into()),
+            group_tag: get("ALARM_TAG_DEPLOYMENT_GROUP")
+                .unwrap_or_else(|| "codedeploy-deployment-group".into()),
+            stop_on: get("STOP_ON_CODEDEPLOY_EVENTS")
+                .map(|v| parse_kinds(&v))
+                .transpose()?
+                .unwrap_or_else(|| BTreeSet::from([EventKind::InstanceFailure])),
+            dry_run: get("DRY_RUN")
+                .map(|v| parse_bool("DRY_RUN", &v))
+                .transpose()?
+                .unwrap_or(false),
+            auto_rollback: get("AUTO_ROLLBACK")
+                .map(|v| parse_bool("AUTO_ROLLBACK", &v))
+                .transpose()?
+                .unwrap_or(true),
+            max_signal_age: match get("MAX_SIGNAL_AGE") {
+                None => Some(3600),
+                Some(value) => parse_age(&value)?,
+            },
+            local_account: get("LOCAL_ACCOUNT")
+                .map(|v| parse_account("LOCAL_ACCOUNT", &v))
+                .transpose()?,
+            warm_up: get("WARM_UP")
+                .map(|v| parse_bool("WARM_UP", &v))
+                .transpose()?
+                .unwrap_or(true),
+            target_accounts: get("TARGET_ACCOUNTS")
+                .map(|v| parse_targets(&v))
+                .transpose()?
+                .unwrap_or_default(),
+            target_role_name: get("TARGET_ROLE_NAME")
+                .map(|v| parse_role_name(&v))
+                .transpose()?
+                .unwrap_or_else(|| "deployment-circuit-breaker-target".into()),
+            notify: get("NOTIFY")
+                .map(|v| parse_bool("NOTIFY", &v))
+                .transpose()?
+                .unwrap_or(true),
+            notify_event_bus: get("NOTIFY_EVENT_BUS")
+                .map(|v| v.trim().to_string())
+                .unwrap_or_else(|| "default".into()),
+            function_name: get("AWS_LAMBDA_FUNCTION_NAME")
+                .unwrap_or_else(|| "deployment-circuit-breaker".into()),
+        })
+    }
+
+    /// Whether `application/group` of `account` is inside `ALLOWED_DEPLOYMENT_GROUPS`.
+    pub fn in_scope(&self, account: &str, application: &str, group: &str) -> bool {
+        self.allowed_groups
+            .iter()
+            .any(|entry| entry.allows(account, application, group))
+    }
+}
+
+#[cfg(test)]
+mod tests;
+
+#[cfg(test)]
+impl Config {
+    /// The configuration unit tests start from: every group in scope, in `us-east-1`, no
+    /// warm-up, no notifications; a test sets the fields it is about.
+    pub(crate) fn for_tests() -> Config {
+        Config::from_lookup(|name| {
+            let value = match name {
+                "AWS_REGION" => "us-east-1",
+                "ALLOWED_DEPLOYMENT_GROUPS" => "*/*",
+                "WARM_UP" | "NOTIFY" => "false",
+                "AWS_LAMBDA_FUNCTION_NAME" => "breaker",
+                _ => return None,
+            };
+            Some(value.to_string())
+        })
+        .expect("the test configuration is valid")
+    }
+}

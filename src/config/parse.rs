@@ -1,0 +1,198 @@
+//! Each variable's value, read and checked: a value that cannot be used is named with what is
+//! wrong with it.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use super::rules::{AlarmRule, AllowedGroups};
+use crate::types::{is_account, is_iam_name_char, is_region, EventKind};
+
+/// A configuration variable that could not be used.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "configuration variable {}: {}",
+            self.variable, self.problem
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl AllowedGroups {
+    pub(super) fn parse(entry: &str) -> Result<AllowedGroups, ConfigError> {
+        let error = |why: &str| ConfigError {
+            variable: "ALLOWED_DEPLOYMENT_GROUPS",
+            problem: format!("`{entry}` {why}"),
+        };
+        let (account, rest) = match entry.split_once(':') {
+            Some((account, rest)) if is_account(account) => (Some(account.to_string()), rest),
+            Some(_) => return Err(error("names no account before its `:` (12 digits)")),
+            None => (None, entry),
+        };
+        match rest.split_once('/') {
+            Some((application, group))
+                if !application.is_empty() && !group.is_empty() && !group.contains('/') =>
+            {
+                Ok(AllowedGroups {
+                    account,
+                    application: application.into(),
+                    group: group.into(),
+                })
+            }
+            _ => Err(error(
+                "is not `application/group` (globs allowed on each side, as in `shop/prod-*` \
+                 or `*/*`; an account may come first: `111122223333:shop/prod`)",
+            )),
+        }
+    }
+}
+
+fn comma_list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The scope has no default: a function that may stop anything must say so (`*/*`).
+pub(super) fn parse_allowed_groups(
+    value: Option<String>,
+) -> Result<Vec<AllowedGroups>, ConfigError> {
+    let entries = value.map(|v| comma_list(&v)).unwrap_or_default();
+    if entries.is_empty() {
+        return Err(ConfigError {
+            variable: "ALLOWED_DEPLOYMENT_GROUPS",
+            problem: "not set: list the deployment groups the function may stop, as \
+                      comma-separated `application/group` globs (for example \
+                      `shop/prod,billing/*`), or `*/*` to allow every group"
+                .into(),
+        });
+    }
+    entries.iter().map(|e| AllowedGroups::parse(e)).collect()
+}
+
+pub(super) fn parse_age(value: &str) -> Result<Option<i64>, ConfigError> {
+    match value.trim().parse::<i64>() {
+        Ok(0) => Ok(None),
+        Ok(seconds) if seconds > 0 => Ok(Some(seconds)),
+        _ => Err(ConfigError {
+            variable: "MAX_SIGNAL_AGE",
+            problem: format!("`{value}` is not a number of seconds (0 for no limit)"),
+        }),
+    }
+}
+
+pub(super) fn parse_account(variable: &'static str, value: &str) -> Result<String, ConfigError> {
+    let account = value.trim();
+    if is_account(account) {
+        Ok(account.to_string())
+    } else {
+        Err(ConfigError {
+            variable,
+            problem: format!("`{value}` is not an AWS account ID (12 digits)"),
+        })
+    }
+}
+
+/// An IAM role name: 1 to 64 of letters, digits and `+=,.@_-`.
+pub(super) fn parse_role_name(value: &str) -> Result<String, ConfigError> {
+    let name = value.trim();
+    if (1..=64).contains(&name.len()) && name.chars().all(is_iam_name_char) {
+        Ok(name.to_string())
+    } else {
+        Err(ConfigError {
+            variable: "TARGET_ROLE_NAME",
+            problem: format!("`{value}` is not an IAM role name"),
+        })
+    }
+}
+
+/// A list, never `*`: a foreign account must not be able to ask for a stop.
+pub(super) fn parse_targets(value: &str) -> Result<BTreeSet<String>, ConfigError> {
+    comma_list(value)
+        .into_iter()
+        .map(|account| {
+            if account.contains('*') {
+                return Err(ConfigError {
+                    variable: "TARGET_ACCOUNTS",
+                    problem: "`*` is refused: list the accounts (a list is what keeps a foreign \
+                              account from asking for a stop)"
+                        .into(),
+                });
+            }
+            parse_account("TARGET_ACCOUNTS", &account)
+        })
+        .collect()
+}
+
+pub(super) fn parse_rules(value: &str) -> Result<Vec<AlarmRule>, ConfigError> {
+    let error = |problem: String| ConfigError {
+        variable: "ALARM_RULES",
+        problem,
+    };
+    let rules: Vec<AlarmRule> = serde_json::from_str(value).map_err(|e| {
+        error(format!(
+            "not a JSON array of {{\"alarm\", \"application\", \"deploymentGroup\"?, \"region\"?, \
+             \"account\"?}}: {e}"
+        ))
+    })?;
+    for (index, rule) in rules.iter().enumerate() {
+        if rule.alarm.is_empty() || rule.application.is_empty() {
+            return Err(error(format!(
+                "rule {index}: \"alarm\" and \"application\" must not be empty"
+            )));
+        }
+        if let Some(account) = rule.account.as_deref().filter(|a| !is_account(a)) {
+            return Err(error(format!(
+                "rule {index}: \"account\" `{account}` is not an AWS account ID (12 digits)"
+            )));
+        }
+        if let Some(region) = rule.region.as_deref().filter(|r| !is_region(r)) {
+            return Err(error(format!(
+                "rule {index}: \"region\" `{region}` is not an AWS region code"
+            )));
+        }
+        if rule.deployment_group.as_deref() == Some("") {
+            return Err(error(format!(
+                "rule {index}: \"deploymentGroup\" is empty (leave it out for every group)"
+            )));
+        }
+    }
+    Ok(rules)
+}
+
+pub(super) fn parse_kinds(value: &str) -> Result<BTreeSet<EventKind>, ConfigError> {
+    comma_list(value)
+        .iter()
+        .map(|name| {
+            EventKind::parse(name).ok_or_else(|| ConfigError {
+                variable: "STOP_ON_CODEDEPLOY_EVENTS",
+                problem: format!(
+                    "unknown event kind `{name}` (known: {})",
+                    EventKind::ALL.map(|k| k.to_string()).join(", ")
+                ),
+            })
+        })
+        .collect()
+}
+
+pub(super) fn parse_bool(variable: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        _ => Err(ConfigError {
+            variable,
+            problem: format!("`{value}` is not a boolean (use true or false)"),
+        }),
+    }
+}

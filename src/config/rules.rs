@@ -1,0 +1,39 @@
+//! The rules of configuration that map alarms to groups and scope the stops.
+
+use serde::Deserialize;
+
+use crate::glob::matches;
+
+/// One `ALARM_RULES` entry: alarms whose name matches `alarm` map to a deployment group.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AlarmRule {
+    /// A glob over the alarm name (`*` matches any run of characters).
+    pub alarm: String,
+    pub application: String,
+    /// Absent: every deployment group of the application.
+    pub deployment_group: Option<String>,
+    /// Absent: the alarm's own region.
+    pub region: Option<String>,
+    /// Absent: the alarm's own account.
+    pub account: Option<String>,
+}
+
+/// One `ALLOWED_DEPLOYMENT_GROUPS` entry: `[account:]application/group`, the application and
+/// group globs each matched on its own (a `*` never reaches across the `/`); without an account,
+/// it applies in every account the function acts in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AllowedGroups {
+    pub account: Option<String>,
+    pub application: String,
+    pub group: String,
+}
+
+impl AllowedGroups {
+    /// Whether `application/group` of `account` is allowed by this entry.
+    pub fn allows(&self, account: &str, application: &str, group: &str) -> bool {
+        self.account.as_deref().is_none_or(|a| a == account)
+            && matches(&self.application, application)
+            && matches(&self.group, group)
+    }
+}

@@ -1,0 +1,18 @@
+//! The vocabulary every step shares, at the bottom of the pipeline: names and their validation
+//! ([`names`]), what a signal was ([`signal`]), what CodeDeploy says of a deployment and what
+//! became of it ([`deployment`]), the AWS error type ([`aws_error`]) and the events for people
+//! ([`notification`]). It depends on nothing in the crate but [`crate::time`].
+
+mod aws_error;
+mod deployment;
+mod names;
+mod notification;
+mod signal;
+
+pub use aws_error::{AwsError, ASSUME_ROLE_FAILED, CREDENTIALS_ERROR, DEADLINE_EXCEEDED};
+pub use deployment::{DeploymentInfo, LookupError, Outcome, ACTIVE_STATUSES};
+pub use names::{
+    is_account, is_deployment_id, is_iam_name_char, is_region, partition, Account, GroupName,
+};
+pub use notification::{Notification, SOURCE};
+pub use signal::{EventKind, Ignored, SignalSummary, CLOCK_SKEW_SECS};
