@@ -94,11 +94,11 @@ class Stack:
             raise
 
     def start(self):
-        subprocess.run(
-            ["cargo", "build", "--quiet", "--workspace", "--bins"],
-            cwd=ROOT,
-            check=True,
-        )
+        # Both builds `cargo lambda watch` would otherwise do on the first invoke, after the event
+        # was dated: the workspace's (the fake), and the function's own (`cargo run --bin`, whose
+        # dependencies' features differ from the workspace build's).
+        for build in (["--workspace", "--bins"], ["--bin", FUNCTION]):
+            subprocess.run(["cargo", "build", "--quiet", *build], cwd=ROOT, check=True)
         policy = self.extract("template.yaml", TEMPLATE_PARAMETERS, "policy.json")
         target_policy = self.extract("templates/target-role.yaml", TARGET_ROLE_PARAMETERS,
                                      "target-policy.json", "--account", TEAM_B)

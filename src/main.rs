@@ -11,8 +11,25 @@ use serde::de::IgnoredAny;
 use std::time::Duration;
 use tracing_subscriber::filter::LevelFilter;
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Error> {
+fn main() -> Result<(), Error> {
+    one_at_a_time();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(run())
+}
+
+/// The function serves one invocation at a time. lambda_runtime warns whenever
+/// `AWS_LAMBDA_MAX_CONCURRENCY` is set, also to 1, which is what `cargo lambda watch` sets: a
+/// warning a newcomer takes for a problem. A value of 1 asks for what the function does, so it
+/// is dropped (here, before any thread exists); any other value still gets the warning.
+fn one_at_a_time() {
+    if std::env::var("AWS_LAMBDA_MAX_CONCURRENCY").is_ok_and(|n| n.trim() == "1") {
+        std::env::remove_var("AWS_LAMBDA_MAX_CONCURRENCY");
+    }
+}
+
+async fn run() -> Result<(), Error> {
     init_logging();
     let config =
         Config::from_env().inspect_err(|e| tracing::error!(error = %e, "bad configuration"))?;
