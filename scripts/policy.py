@@ -13,6 +13,11 @@ file picks the role, collects and normalises its policies, checks them and is th
                                         Service Authorization Reference); exit 1 on a finding
                                         about resource types, unknown actions or prefixes, or
                                         malformed conditions or documents
+  policy.py same TEMPLATE OTHER [options]
+                                        exit 1, naming the first difference, unless the two
+                                        roles have the same managed policies and inline
+                                        statements (of a SAM function's role: only those of its
+                                        Policies, not those SAM adds for other properties)
 
 Options: --role LOGICAL_ID, --parameter NAME=VALUE (repeatable), --account, --region,
 --stack-name, -o FILE (write the extracted policy there). Managed policies attached to the role
@@ -293,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("extract", parents=[common], help="print the role's inline policy statements")
     commands.add_parser("check", parents=[common], help="check the role's inline policies with parliament")
+    same = commands.add_parser("same", parents=[common], help="compare the roles of two templates")
+    same.add_argument("other", help="the template to compare with (same options)")
     args = parser.parse_args(argv)
     if not re.fullmatch(r"\d{12}", args.account):
         parser.error(f"--account {args.account}: expected 12 digits")
@@ -305,18 +312,68 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def run(args: argparse.Namespace) -> int:
-    original = load_template(args.template)
+def load_role(template: str, args: argparse.Namespace) -> tuple[str, list[tuple[str, dict]], list, bool]:
+    """The role's logical id, normalised inline policies, managed policy ARNs, and whether the
+    template is a SAM one."""
+    original = load_template(template)
     overrides = dict(args.parameter)
     resolver = Resolver(original, overrides, args.account, args.region, args.stack_name)
     translated = original
-    if has_sam_transform(original):
+    sam = has_sam_transform(original)
+    if sam:
         translated = sam_translate(original, resolver.parameter_values(), args.region)
         resolver = Resolver(translated, overrides, args.account, args.region, args.stack_name)
     role = choose_role(original, translated, args.role)
     policies, managed = role_policies(resolver, role)
-    policies = [(name, normalise_document(document)) for name, document in policies]
+    return role, [(name, normalise_document(document)) for name, document in policies], managed, sam
 
+
+def first_difference(a: Any, b: Any, path: str = "") -> str | None:
+    """Where two JSON values first differ, as a path and both values; None when equal."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in list(a) + [k for k in b if k not in a]:
+            if key not in a or key not in b:
+                return f"{path}.{key}: only in the {'first' if key in a else 'second'}"
+            found = first_difference(a[key], b[key], f"{path}.{key}")
+            if found:
+                return found
+        return None
+    if isinstance(a, list) and isinstance(b, list):
+        for i, (x, y) in enumerate(zip(a, b)):
+            sid = x.get("Sid") if isinstance(x, dict) else None
+            found = first_difference(x, y, f"{path}[{i}]" + (f" (Sid {sid})" if sid else ""))
+            if found:
+                return found
+        return None if len(a) == len(b) else f"{path}: {len(a)} items, against {len(b)}"
+    return None if a == b else f"{path}: {json.dumps(a)} against {json.dumps(b)}"
+
+
+def compare(args: argparse.Namespace) -> int:
+    sides = []
+    for template in (args.template, args.other):
+        role, policies, managed, sam = load_role(template, args)
+        if sam:  # SAM names the policies of a function's Policies <Role>Policy0, 1, ...
+            own = re.compile(rf"{re.escape(role)}/{re.escape(role)}Policy\d+")
+            for name, _ in policies:
+                if not own.fullmatch(name):
+                    print(f"{template}: not compared: {name} (added by SAM)", file=sys.stderr)
+            policies = [(name, d) for name, d in policies if own.fullmatch(name)]
+        sides.append({
+            "ManagedPolicyArns": sorted(map(scalar, managed)),
+            "Statement": [s for _, d in policies for s in d["Statement"]],
+        })
+    difference = first_difference(*sides)
+    if difference:
+        print(f"{args.template} and {args.other} differ at {difference.lstrip('.')}: FAILED")
+        return 1
+    print(f"{args.template} and {args.other}: {len(sides[0]['Statement'])} statements, the same: OK")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.command == "same":
+        return compare(args)
+    role, policies, managed, _ = load_role(args.template, args)
     for arn in managed:
         print(f"{role}: managed policy (not merged): {arn if isinstance(arn, str) else json.dumps(arn)}",
               file=sys.stderr)

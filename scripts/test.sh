@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check: formatting, lints, the unit, parsing and behaviour tests (real SDK clients
 # against the fake AWS), the templates' lint and IAM policies against the Service Authorization
-# Reference, the SAM template lint and build, a cold start of the built bootstrap, and the
+# Reference (and the cargo lambda role's against the SAM function's), the SAM template lint and
+# build, a cold start of the built bootstrap, a dry run of `cargo lambda deploy` on it, and the
 # end-to-end run of every sample event through the real `cargo lambda watch` runtime, with the
 # fake enforcing the templates' own policies. Installs its tools into .venv on first use.
 set -euo pipefail
@@ -20,8 +21,16 @@ python3 scripts/policy.py check templates/target-role.yaml \
   --parameter CentralRoleArn=arn:aws:iam::111122223333:role/breaker-FunctionRole-EXAMPLE
 python3 scripts/policy.py check templates/forward-alarms.yaml --parameter CentralAccountId=111122223333 \
   --parameter ForwardCodeDeployEvents=true
+python3 scripts/policy.py check templates/function-role.yaml
+python3 scripts/policy.py check templates/function-role.yaml --parameter TargetAccounts=222233334444,333344445555 \
+  --parameter Regions=us-east-1,eu-west-1
+# The role for cargo lambda deploy grants what template.yaml's function gets, no more, no less.
+python3 scripts/policy.py same template.yaml templates/function-role.yaml
+python3 scripts/policy.py same template.yaml templates/function-role.yaml \
+  --parameter TargetAccounts=222233334444 --parameter Regions=us-east-1,eu-west-1
 echo "== sam validate"; sam validate --lint -t template.yaml
 # x86_64: the arm64 Rust target is not installed on a fresh machine.
 echo "== sam build"; sam build --parameter-overrides Architecture=x86_64
 echo "== built bootstrap"; python3 scripts/local.py bootstrap .aws-sam/build/Function/bootstrap
+echo "== cargo lambda deploy --dry"; python3 scripts/deploy_dry_run.py .aws-sam/build/Function/bootstrap
 echo "== end to end"; python3 scripts/local.py e2e
