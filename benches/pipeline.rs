@@ -8,7 +8,7 @@ use deployment_circuit_breaker::candidates::Ask;
 use deployment_circuit_breaker::config::Config;
 use deployment_circuit_breaker::decide::decide;
 use deployment_circuit_breaker::resolve::{requests, signal_time, Invoked};
-use deployment_circuit_breaker::signal::{parse_bytes, Item, Parsed};
+use deployment_circuit_breaker::signal::{parse_bytes, Item, Parsed, UrlRequest};
 use deployment_circuit_breaker::time::Time;
 use deployment_circuit_breaker::types::DeploymentInfo;
 
@@ -20,7 +20,8 @@ fn pipeline(bytes: &[u8], config: &Config, deployment: &DeploymentInfo) -> usize
     let items = match parse_bytes(bytes) {
         Ok(Parsed::Direct(items)) => items,
         Ok(Parsed::Sqs(records)) => records.into_iter().filter_map(|r| r.item.ok()).collect(),
-        Err(_) => return 0,
+        Ok(Parsed::Url(UrlRequest::KillSwitch(item))) => vec![item],
+        Ok(Parsed::Url(_)) | Err(_) => return 0,
     };
     let mut decisions = 0;
     for item in items {

@@ -13,19 +13,21 @@ use crate::act::{act, describe, Acted};
 use crate::aws::{Aws, Deadline};
 use crate::candidates::{gather, Candidate};
 use crate::config::Config;
-use crate::report::{Failure, FailureKind, Notifications, Report};
-use crate::resolve::{requests, signal_time, Invoked, StopRequest};
-use crate::signal::{parse_bytes, Item, Parsed};
+use crate::report::{Failure, FailureKind, HttpResponse, Notifications, Report};
+use crate::resolve::{requests, signal_time, Held, Invoked, StopRequest};
+use crate::signal::{parse_bytes, Item, Parsed, UrlRequest};
 use crate::time::Time;
 use crate::types::{is_account, Ignored, Outcome};
 use crate::{metrics, notify};
 
-/// What the function returns: a report, or for SQS the partial-batch response.
+/// What the function returns: a report, for SQS the partial-batch response, for a function
+/// URL request an HTTP response.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum Response {
     Report(Report),
     Batch(SqsBatchResponse),
+    Http(HttpResponse),
 }
 
 /// What the runtime tells about one invocation.
@@ -96,6 +98,7 @@ pub async fn handle(
                 None => Ok(Response::Report(report)),
             }
         }
+        Parsed::Url(request) => url(request, invocation, config, aws, metrics).await,
         Parsed::Sqs(records) => {
             let mut items = Vec::new();
             let mut failed = BTreeSet::new();
@@ -118,6 +121,43 @@ pub async fn handle(
             Ok(Response::Batch(response))
         }
     }
+}
+
+/// A kill switch pressed through the function URL: 200 with the report, 403 when who pressed
+/// it may not ask for that (or nobody signed the request), 400 when the body is not a kill
+/// switch; a stop that failed fails the invocation, as for any other signal.
+async fn url(
+    request: UrlRequest,
+    invocation: &Invocation,
+    config: &Config,
+    aws: &Aws,
+    metrics: &mut dyn Write,
+) -> Result<Response, Failure> {
+    let item = match request {
+        UrlRequest::KillSwitch(item) => item,
+        UrlRequest::Unsigned(e) => {
+            warn!(error = %e, "unsigned function URL request");
+            return Ok(Response::Http(HttpResponse::error(
+                403,
+                FailureKind::Refused,
+                &e.0,
+                None,
+            )));
+        }
+        UrlRequest::Invalid(e) => {
+            warn!(error = %e, "invalid function URL request");
+            let kind = FailureKind::InvalidPayload;
+            return Ok(Response::Http(HttpResponse::error(400, kind, &e.0, None)));
+        }
+    };
+    let (report, _) = run(vec![(0, item)], invocation, config, aws, metrics).await;
+    Ok(Response::Http(match report.failure() {
+        None => HttpResponse::json(200, &report),
+        Some(failure) if failure.kind == FailureKind::Refused => {
+            HttpResponse::error(403, failure.kind, &failure.message, Some(&report))
+        }
+        Some(failure) => return Err(failure),
+    }))
 }
 
 /// Runs parsed items (each tagged with its SQS record) through resolution, the rails and the
@@ -198,7 +238,11 @@ fn resolve_all(
         }
         match requests(&signal, time, &invoked, config) {
             Ok(found) => asked.extend(found.into_iter().map(|request| (record, request))),
-            Err(ignored) => ignore(report, ignored),
+            Err(Held::Ignored(ignored)) => ignore(report, ignored),
+            Err(Held::Refused(refused)) => {
+                warn!(signal = %refused.signal, reason = %refused.reason, "refused");
+                report.refused.push(refused);
+            }
         }
     }
     asked

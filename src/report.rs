@@ -1,5 +1,7 @@
-//! Actions → the invocation's report, and the error Lambda sees when something failed.
+//! Actions → the invocation's report, the error Lambda sees when something failed, and the
+//! HTTP response a function URL caller sees.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use lambda_runtime::Diagnostic;
@@ -20,6 +22,9 @@ pub struct Notifications {
 pub struct Report {
     pub actions: Vec<Action>,
     pub ignored: Vec<Ignored>,
+    /// Signals whose sender may not ask for what they asked (see `resolve::Held::Refused`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<Ignored>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<LookupError>,
     /// Present when there was something to notify (`NOTIFY`).
@@ -42,6 +47,9 @@ impl Report {
             .map(|e| format!("{}: {}", e.signal, e.message))
             .collect();
         let mut parts = Vec::new();
+        for refused in &self.refused {
+            parts.push(format!("refused {}: {}", refused.signal, refused.reason));
+        }
         if !failed.is_empty() {
             parts.push(format!("could not stop {}", failed.join("; ")));
         }
@@ -54,10 +62,12 @@ impl Report {
         if parts.is_empty() {
             return None;
         }
-        let kind = if failed.is_empty() {
+        let kind = if !failed.is_empty() {
+            FailureKind::StopDeploymentFailed
+        } else if !lookups.is_empty() {
             FailureKind::DeploymentLookupFailed
         } else {
-            FailureKind::StopDeploymentFailed
+            FailureKind::Refused
         };
         Some(Failure {
             kind,
@@ -77,6 +87,8 @@ pub enum FailureKind {
     DeploymentLookupFailed,
     /// The invocation does not say which account the function runs in.
     UnknownAccount,
+    /// A signal asked for what its sender may not ask (a kill switch naming another account).
+    Refused,
 }
 
 /// An invocation error; becomes Lambda's `errorType` and `errorMessage`.
@@ -100,5 +112,38 @@ impl From<Failure> for Diagnostic {
             error_type: format!("{:?}", failure.kind),
             error_message: failure.message,
         }
+    }
+}
+
+/// A function URL response: a status and a JSON body.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpResponse {
+    pub status_code: u16,
+    pub headers: BTreeMap<&'static str, &'static str>,
+    pub body: String,
+}
+
+impl HttpResponse {
+    pub(crate) fn json(status_code: u16, body: &impl Serialize) -> HttpResponse {
+        HttpResponse {
+            status_code,
+            headers: BTreeMap::from([("content-type", "application/json")]),
+            body: serde_json::to_string(body).unwrap_or_default(),
+        }
+    }
+
+    /// A refused or bad request: the status, and a body that says why.
+    pub(crate) fn error(
+        status_code: u16,
+        kind: FailureKind,
+        message: &str,
+        report: Option<&Report>,
+    ) -> Self {
+        let mut body = serde_json::json!({ "error": format!("{kind:?}"), "message": message });
+        if let Some(report) = report {
+            body["report"] = serde_json::to_value(report).unwrap_or_default();
+        }
+        HttpResponse::json(status_code, &body)
     }
 }

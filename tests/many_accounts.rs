@@ -17,6 +17,8 @@ use serde_json::{json, Value};
 
 const TEAM_B: &str = "222233334444";
 const UNLISTED: &str = "333344445555";
+/// Lets a kill switch name a target account.
+const ACROSS: (&str, &str) = ("KILL_SWITCH_ACROSS_ACCOUNTS", "true");
 const ROLE: &str = "arn:aws:iam::222233334444:role/deployment-circuit-breaker-target";
 
 /// The target role's policy, as templates/target-role.yaml grants it (regions us-east-1 and
@@ -215,7 +217,7 @@ async fn a_failed_assume_role_fails_only_that_account_and_says_which_role_to_cre
 
 #[tokio::test]
 async fn a_role_that_does_not_trust_the_function_is_refused() {
-    let w = World::new(&[("TARGET_ACCOUNTS", TEAM_B)]).await;
+    let w = World::new(&[("TARGET_ACCOUNTS", TEAM_B), ACROSS]).await;
     w.fake.add_role(Role {
         arn: ROLE.into(),
         trusted: vec!["arn:aws:iam::999999999999:role/someone-else".into()],
@@ -245,6 +247,7 @@ async fn the_kill_switch_rules_and_scope_may_name_an_account() {
     let w = world(&[
         ("ALARM_RULES", rules.as_str()),
         ("ALLOWED_DEPLOYMENT_GROUPS", scope.as_str()),
+        ACROSS,
     ])
     .await;
 
@@ -473,7 +476,7 @@ async fn every_decision_writes_its_metrics() {
 
 #[tokio::test]
 async fn a_report_names_the_account_of_every_action() {
-    let w = world(&[]).await;
+    let w = world(&[ACROSS]).await;
     let batch = sqs(&[alarm_from(ACCOUNT, HOME), alarm_from(TEAM_B, HOME)]);
     let response = w.invoke(&batch).await.unwrap();
     assert!(matches!(response, Response::Batch(_)));

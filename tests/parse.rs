@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use common::{fixture, sqs};
 use deployment_circuit_breaker::signal::{
     parse, parse_bytes, Alarm, CodeDeployEvent, Item, KillSwitch, Parsed, Scope, Signal, Target,
-    What,
+    Via, What,
 };
 use deployment_circuit_breaker::time::Time;
 use deployment_circuit_breaker::types::{EventKind, Ignored};
@@ -776,6 +776,7 @@ fn kill_switch_by_deployment_id() {
             }),
             time: None,
             accounts: vec![],
+            via: Via::Invoke,
         })
     );
 }
@@ -798,6 +799,7 @@ fn kill_switch_by_application_and_optional_group() {
             }),
             time: None,
             accounts: vec![],
+            via: Via::Invoke,
         })
     );
     let Item::Signal(Signal {

@@ -6,7 +6,9 @@ mod common;
 
 use common::*;
 use deployment_circuit_breaker::handler::Response;
-use deployment_circuit_breaker::signal::{parse, parse_bytes, Item, Parsed, Signal, What};
+use deployment_circuit_breaker::signal::{
+    parse, parse_bytes, Item, Parsed, Signal, UrlRequest, What,
+};
 use deployment_circuit_breaker::types::is_deployment_id;
 use fake_aws::Deployment;
 use proptest::prelude::*;
@@ -143,7 +145,8 @@ fn check(event: &Value) {
                 }
             })
             .collect(),
-        Err(e) => {
+        Ok(Parsed::Url(UrlRequest::KillSwitch(item))) => vec![item],
+        Ok(Parsed::Url(UrlRequest::Unsigned(e) | UrlRequest::Invalid(e))) | Err(e) => {
             assert!(e.0.len() > 10, "an error that says what: {e}");
             return;
         }

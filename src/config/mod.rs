@@ -3,12 +3,12 @@
 mod parse;
 mod rules;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::types::EventKind;
 use parse::{
     parse_account, parse_age, parse_allowed_groups, parse_bool, parse_kinds, parse_role_name,
-    parse_rules, parse_targets,
+    parse_rules, parse_targets, parse_topic_accounts,
 };
 
 pub use parse::ConfigError;
@@ -48,6 +48,11 @@ pub struct Config {
     pub notify: bool,
     /// `NOTIFY_EVENT_BUS`: the bus, by name or ARN.
     pub notify_event_bus: String,
+    /// `KILL_SWITCH_ACROSS_ACCOUNTS`: a kill switch may name a target account. Whoever may
+    /// invoke the function may then stop deployments in every target account.
+    pub kill_switch_across_accounts: bool,
+    /// `SNS_TOPIC_ACCOUNTS`: topic ARN → the accounts besides its owner it may speak for.
+    pub topic_accounts: BTreeMap<String, BTreeSet<String>>,
     /// `AWS_LAMBDA_FUNCTION_NAME` (set by Lambda): names its sessions in target accounts.
     pub function_name: String,
 }
@@ -61,6 +66,9 @@ impl Config {
     /// Reads the configuration through `lookup` (variable name → value).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let flag = |name: &'static str, default: bool| {
+            get(name).map_or(Ok(default), |v| parse_bool(name, &v))
+        };
         let default_region = get("AWS_REGION")
             .or_else(|| get("AWS_DEFAULT_REGION"))
             .ok_or(ConfigError {
@@ -82,14 +90,8 @@ impl Config {
                 .map(|v| parse_kinds(&v))
                 .transpose()?
                 .unwrap_or_else(|| BTreeSet::from([EventKind::InstanceFailure])),
-            dry_run: get("DRY_RUN")
-                .map(|v| parse_bool("DRY_RUN", &v))
-                .transpose()?
-                .unwrap_or(false),
-            auto_rollback: get("AUTO_ROLLBACK")
-                .map(|v| parse_bool("AUTO_ROLLBACK", &v))
-                .transpose()?
-                .unwrap_or(true),
+            dry_run: flag("DRY_RUN", false)?,
+            auto_rollback: flag("AUTO_ROLLBACK", true)?,
             max_signal_age: match get("MAX_SIGNAL_AGE") {
                 None => Some(3600),
                 Some(value) => parse_age(&value)?,
@@ -97,10 +99,7 @@ impl Config {
             local_account: get("LOCAL_ACCOUNT")
                 .map(|v| parse_account("LOCAL_ACCOUNT", &v))
                 .transpose()?,
-            warm_up: get("WARM_UP")
-                .map(|v| parse_bool("WARM_UP", &v))
-                .transpose()?
-                .unwrap_or(true),
+            warm_up: flag("WARM_UP", true)?,
             target_accounts: get("TARGET_ACCOUNTS")
                 .map(|v| parse_targets(&v))
                 .transpose()?
@@ -109,13 +108,15 @@ impl Config {
                 .map(|v| parse_role_name(&v))
                 .transpose()?
                 .unwrap_or_else(|| "deployment-circuit-breaker-target".into()),
-            notify: get("NOTIFY")
-                .map(|v| parse_bool("NOTIFY", &v))
-                .transpose()?
-                .unwrap_or(true),
+            notify: flag("NOTIFY", true)?,
             notify_event_bus: get("NOTIFY_EVENT_BUS")
                 .map(|v| v.trim().to_string())
                 .unwrap_or_else(|| "default".into()),
+            kill_switch_across_accounts: flag("KILL_SWITCH_ACROSS_ACCOUNTS", false)?,
+            topic_accounts: get("SNS_TOPIC_ACCOUNTS")
+                .map(|v| parse_topic_accounts(&v))
+                .transpose()?
+                .unwrap_or_default(),
             function_name: get("AWS_LAMBDA_FUNCTION_NAME")
                 .unwrap_or_else(|| "deployment-circuit-breaker".into()),
         })

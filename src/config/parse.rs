@@ -1,11 +1,11 @@
 //! Each variable's value, read and checked: a value that cannot be used is named with what is
 //! wrong with it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use super::rules::{AlarmRule, AllowedGroups};
-use crate::types::{is_account, is_iam_name_char, is_region, EventKind};
+use crate::types::{arn_account, is_account, is_iam_name_char, is_region, EventKind};
 
 /// A configuration variable that could not be used.
 #[derive(Debug, PartialEq, Eq)]
@@ -195,4 +195,35 @@ pub(super) fn parse_bool(variable: &'static str, value: &str) -> Result<bool, Co
             problem: format!("`{value}` is not a boolean (use true or false)"),
         }),
     }
+}
+
+/// `SNS_TOPIC_ACCOUNTS`: a JSON object, topic ARN → the accounts (besides the topic's owner)
+/// whose signals that topic may carry.
+pub(super) fn parse_topic_accounts(
+    value: &str,
+) -> Result<BTreeMap<String, BTreeSet<String>>, ConfigError> {
+    let error = |problem: String| ConfigError {
+        variable: "SNS_TOPIC_ACCOUNTS",
+        problem,
+    };
+    let map: BTreeMap<String, Vec<String>> = serde_json::from_str(value).map_err(|e| {
+        error(format!(
+            "not a JSON object of topic ARN to account IDs ({{\"arn:aws:sns:…\": \
+             [\"111122223333\"]}}): {e}"
+        ))
+    })?;
+    map.into_iter()
+        .map(|(topic, accounts)| {
+            if topic.split(':').nth(2) != Some("sns")
+                || !arn_account(&topic).is_some_and(|a| is_account(&a))
+            {
+                return Err(error(format!("`{topic}` is not an SNS topic ARN")));
+            }
+            let accounts = accounts
+                .iter()
+                .map(|a| parse_account("SNS_TOPIC_ACCOUNTS", a))
+                .collect::<Result<_, _>>()?;
+            Ok((topic, accounts))
+        })
+        .collect()
 }

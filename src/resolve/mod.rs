@@ -5,12 +5,14 @@
 //! CodeDeploy, and the candidates step merges what was found.
 
 mod alarm;
+mod origin;
 
 use crate::config::Config;
 use crate::signal::{Signal, Target, What};
 use crate::time::Time;
 use crate::types::{Account, Ignored, SignalSummary, CLOCK_SKEW_SECS};
 use alarm::alarm_targets;
+use origin::{account, origin, Doubt};
 
 /// What the handler knows about the invocation a signal arrived in.
 #[derive(Clone, Copy, Debug)]
@@ -43,52 +45,35 @@ pub fn signal_time(signal: &Signal, now: Time) -> (Time, Option<&'static str>) {
     }
 }
 
-/// The account `id` as one the function may act in: its own, or one of `TARGET_ACCOUNTS`.
-fn account(id: &str, invoked: &Invoked, config: &Config) -> Result<Account, String> {
-    if id == invoked.account {
-        Ok(Account::Own(id.into()))
-    } else if config.target_accounts.contains(id) {
-        Ok(Account::Target(id.into()))
-    } else {
-        Err(format!(
-            "foreign account {id}: this function acts only for its own account {} and \
-             TARGET_ACCOUNTS",
-            invoked.account
-        ))
-    }
-}
-
-/// The account a signal comes from and acts in: the one its payload names (the function's own
-/// when it names none); a signal naming several is of doubtful origin.
-fn origin(signal: &Signal, invoked: &Invoked, config: &Config) -> Result<Account, String> {
-    for claimed in &signal.accounts {
-        account(claimed, invoked, config)?;
-    }
-    match signal.accounts.as_slice() {
-        [] => Ok(Account::Own(invoked.account.into())),
-        [one] => account(one, invoked, config),
-        several => Err(format!(
-            "the payload names several accounts ({}): its origin is in doubt",
-            several.join(", ")
-        )),
-    }
+/// Why a signal asks for no stop.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Held {
+    /// It calls for nothing, or its origin or time is in doubt: reported as ignored.
+    Ignored(Ignored),
+    /// Whoever asked may not ask for it: the invocation fails (a function URL answers 403)
+    /// with a reason that says how to allow it.
+    Refused(Ignored),
 }
 
 /// What a signal, counted as having happened at `time` (see [`signal_time`]), asks to stop, or
 /// why it asks for nothing: a signal from an account the function may not act for, one that is
-/// not [`timely`], or one whose content calls for nothing.
+/// not [`timely`], or one whose content calls for nothing; refused, one asked by whom may not.
 pub fn requests(
     signal: &Signal,
     time: Time,
     invoked: &Invoked,
     config: &Config,
-) -> Result<Vec<StopRequest>, Ignored> {
+) -> Result<Vec<StopRequest>, Held> {
     let summary = signal.summary(time);
-    let ignored = |reason: String| Ignored {
+    let held = |reason: String| Ignored {
         signal: summary.label.clone(),
         reason,
     };
-    let origin = origin(signal, invoked, config).map_err(ignored)?;
+    let ignored = |reason: String| Held::Ignored(held(reason));
+    let origin = origin(signal, invoked.account, config).map_err(|doubt| match doubt {
+        Doubt::Ignore(reason) => ignored(reason),
+        Doubt::Refuse(reason) => Held::Refused(held(reason)),
+    })?;
     timely(signal, time, invoked.now, config).map_err(ignored)?;
     let request =
         |target: Target, account: Account, region: Option<&str>, reason: String| StopRequest {
@@ -106,7 +91,7 @@ pub fn requests(
             for (target, region, rule_account) in targets {
                 let account = match rule_account {
                     None => origin.clone(),
-                    Some(id) => account(id, invoked, config)
+                    Some(id) => account(id, invoked.account, config)
                         .map_err(|why| ignored(format!("an ALARM_RULES rule names a {why}")))?,
                 };
                 requests.push(request(target, account, region, reason.clone()));
@@ -132,7 +117,7 @@ pub fn requests(
             kill.target.clone(),
             origin,
             kill.region.as_deref(),
-            format!("kill switch: {}", kill.reason),
+            format!("{}: {}", summary.label, kill.reason),
         )]),
     }
 }

@@ -1,6 +1,6 @@
 use super::*;
 use crate::config::AlarmRule;
-use crate::signal::{Alarm, CodeDeployEvent, KillSwitch, Scope};
+use crate::signal::{Alarm, CodeDeployEvent, KillSwitch, Scope, Via};
 use crate::types::EventKind;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -48,7 +48,11 @@ fn requests(
     invoked: &Invoked,
     config: &Config,
 ) -> Result<Vec<StopRequest>, Ignored> {
-    super::requests(signal, signal_time(signal, invoked.now).0, invoked, config)
+    super::requests(signal, signal_time(signal, invoked.now).0, invoked, config).map_err(|held| {
+        match held {
+            Held::Ignored(ignored) | Held::Refused(ignored) => ignored,
+        }
+    })
 }
 
 fn signal(what: What) -> Signal {
@@ -56,6 +60,7 @@ fn signal(what: What) -> Signal {
         what,
         time: Some(now().plus_secs(-30)),
         accounts: vec![OWN.into()],
+        via: Via::Invoke,
     }
 }
 
@@ -211,6 +216,7 @@ fn unreadable_times_and_times_a_little_ahead_count_as_now() {
         }),
         time: None,
         accounts: vec![],
+        via: Via::Invoke,
     };
     assert_eq!(signal_time(&kill, now()), (now(), None));
 }
@@ -337,6 +343,7 @@ fn kill_switch_targets_what_it_names_now() {
         }),
         time: None,
         accounts: vec![],
+        via: Via::Invoke,
     };
     let reqs = requests(&kill, &context(), &config()).unwrap();
     assert_eq!(reqs[0].target, group("shop", None));

@@ -5,11 +5,11 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::fields::{
-    accounts, arn_account, arn_region, check_deployment_id, decode, error, loose_time, pairs,
-    valid_region,
+    accounts, arn_region, check_deployment_id, decode, error, loose_time, pairs, valid_region,
 };
-use super::model::{Alarm, Around, Item, ParseError, Signal, What};
+use super::model::{Alarm, Around, Item, ParseError, Signal, Via, What};
 use crate::time::Time;
+use crate::types::arn_account;
 
 /// The alarm part shared by EventBridge `detail` and the Lambda alarm action's `alarmData`.
 #[derive(Deserialize)]
@@ -111,6 +111,7 @@ pub(super) fn signal(
         }),
         time: data.state.timestamp.or(time),
         accounts,
+        via: Via::Invoke,
     })
 }
 
@@ -170,6 +171,7 @@ pub(super) fn sns_message(value: &Value, what: &str, around: &Around) -> Result<
         }),
         time: message.state_change_time.or(around.time),
         accounts: accounts([arn_account.as_deref(), message.account_id.as_deref()]),
+        via: Via::Invoke,
     }))
 }
 

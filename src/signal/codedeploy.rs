@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::fields::{accounts, check_deployment_id, decode, error, loose_time, valid_region};
-use super::model::{Around, CodeDeployEvent, Item, ParseError, Scope, Signal, What};
+use super::model::{Around, CodeDeployEvent, Item, ParseError, Scope, Signal, Via, What};
 use crate::time::Time;
 use crate::types::EventKind;
 
@@ -31,6 +31,7 @@ pub(super) fn signal(change: Change, what: &str) -> Result<Item, ParseError> {
         }),
         time: change.time,
         accounts: change.accounts,
+        via: Via::Invoke,
     }))
 }
 

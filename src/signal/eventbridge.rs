@@ -4,13 +4,11 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::fields::{
-    accounts, arn_account, arn_region, decode, error, loose_time, nullable, valid_region,
-};
+use super::fields::{accounts, arn_region, decode, error, loose_time, nullable, valid_region};
 use super::model::{Item, ParseError, Scope};
 use super::{alarm, codedeploy};
 use crate::time::Time;
-use crate::types::Ignored;
+use crate::types::{arn_account, Ignored};
 
 const ALARM_STATE_CHANGE: &str = "CloudWatch Alarm State Change";
 const ALARM_CONFIGURATION_CHANGE: &str = "CloudWatch Alarm Configuration Change";

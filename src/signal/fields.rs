@@ -83,16 +83,6 @@ pub fn arn_region(arn: &str) -> Option<String> {
     valid_region(arn.split(':').nth(3))
 }
 
-/// The account field of an ARN (`arn:aws:cloudwatch:us-east-1:123456789012:…`), when not empty.
-pub fn arn_account(arn: &str) -> Option<String> {
-    arn.starts_with("arn:")
-        .then(|| arn.split(':').nth(4))
-        .flatten()
-        .map(str::trim)
-        .filter(|account| !account.is_empty())
-        .map(str::to_string)
-}
-
 /// The distinct non-empty accounts among `claims`, in order.
 pub fn accounts<'a>(claims: impl IntoIterator<Item = Option<&'a str>>) -> Vec<String> {
     let mut accounts: Vec<String> = Vec::new();
@@ -146,6 +136,7 @@ pub fn check_deployment_id(id: &str, what: &str, field: &str) -> Result<(), Pars
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::arn_account;
     use serde_json::json;
 
     #[test]

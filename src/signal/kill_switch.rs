@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::fields::{check_deployment_id, decode, error, valid_region};
-use super::model::{Item, KillSwitch, ParseError, Signal, Target, What};
+use super::model::{Item, KillSwitch, ParseError, Signal, Target, Via, What};
 use crate::types::is_account;
 
 #[derive(Deserialize)]
@@ -76,5 +76,6 @@ pub(super) fn parse(value: &Value) -> Result<Item, ParseError> {
         }),
         time: None,
         accounts,
+        via: Via::Invoke,
     }))
 }

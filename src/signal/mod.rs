@@ -10,13 +10,15 @@
 //! EventBridge events must be well-formed.
 //!
 //! One submodule per payload kind, nested as AWS nests them: [`sqs`] and [`sns`] envelopes,
-//! [`eventbridge`] events, [`alarm`] payloads, [`codedeploy`] messages, the [`kill_switch`];
+//! [`eventbridge`] events, [`alarm`] payloads, [`codedeploy`] messages, the [`kill_switch`] (also
+//! through the [`function_url`]);
 //! [`fields`] has the helpers they share.
 
 mod alarm;
 mod codedeploy;
 mod eventbridge;
 mod fields;
+mod function_url;
 mod kill_switch;
 mod message;
 mod model;
@@ -29,7 +31,7 @@ use fields::{as_object, error, keys};
 
 pub use model::{
     Alarm, CodeDeployEvent, Item, KillSwitch, ParseError, Parsed, Scope, Signal, SqsRecord, Target,
-    What,
+    UrlRequest, Via, What,
 };
 
 /// Parses an invocation payload as the runtime receives it: bytes. An SQS batch is decoded
@@ -48,6 +50,9 @@ pub fn parse(event: &Value) -> Result<Parsed, ParseError> {
     let object = as_object(event, "the event")?;
     if let Some(records) = object.get("Records") {
         return parse_records(event, records);
+    }
+    if function_url::is_request(event) {
+        return function_url::parse(event);
     }
     let item = if object.contains_key("detail-type") {
         eventbridge::event(event, "EventBridge event")?

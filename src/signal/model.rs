@@ -89,6 +89,20 @@ pub enum What {
     KillSwitch(KillSwitch),
 }
 
+/// What AWS itself wrote around a payload, and so vouches for: who may have written the body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Via {
+    /// Invoked directly (an alarm action, an EventBridge rule, a person with
+    /// `lambda:InvokeFunction`): nothing but the payload tells where it comes from.
+    Invoke,
+    /// An SNS topic, by ARN (the envelope's `TopicArn`): whoever may publish to it wrote the body.
+    Topic(String),
+    /// An SQS queue, by ARN (the record's `eventSourceARN`): whoever may send to it wrote the body.
+    Queue(String),
+    /// A caller of the function URL, as IAM signed them in (`requestContext.authorizer.iam`).
+    Caller { account: String, arn: String },
+}
+
 /// A normalised signal: what it says, when it happened and which account it comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Signal {
@@ -99,6 +113,8 @@ pub struct Signal {
     /// Every account the payload names as its origin (alarm ARN, `account`, `accountId`,
     /// `AWSAccountId`); empty when it names none.
     pub accounts: Vec<String>,
+    /// What carried it.
+    pub via: Via,
 }
 
 impl Signal {
@@ -118,16 +134,27 @@ impl Signal {
             }
             What::KillSwitch(kill) => ("kill_switch", kill.reason.clone(), "kill switch".into()),
         };
+        let by = match &self.via {
+            Via::Caller { arn, .. } => Some(arn.clone()),
+            _ => None,
+        };
+        let label = match &by {
+            Some(by) => format!("{label} pressed by {by}"),
+            None => label,
+        };
         SignalSummary {
             kind,
             name,
             time,
+            by,
             label,
         }
     }
 }
 
 /// One parsed unit: a signal, or something ignored with a reason.
+// Most items are signals, and there are a few per invocation: boxing would only add allocations.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Item {
     Signal(Signal),
@@ -142,12 +169,27 @@ pub struct SqsRecord {
 }
 
 /// A parsed invocation payload.
+#[allow(clippy::large_enum_variant)] // one per invocation
 #[derive(Debug)]
 pub enum Parsed {
     /// Everything but SQS: the invocation succeeds or fails as a whole.
     Direct(Vec<Item>),
     /// An SQS batch: each record succeeds or fails on its own.
     Sqs(Vec<SqsRecord>),
+    /// A function URL request, answered in HTTP.
+    Url(UrlRequest),
+}
+
+/// What a function URL request holds.
+#[allow(clippy::large_enum_variant)] // one per invocation
+#[derive(Debug)]
+pub enum UrlRequest {
+    /// A kill switch, pressed by the caller IAM signed in.
+    KillSwitch(Item),
+    /// A request no IAM principal signed (answered 403).
+    Unsigned(ParseError),
+    /// A body that is not a kill switch (answered 400).
+    Invalid(ParseError),
 }
 
 /// A payload that could not be understood; the message says what and where.

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::fields::{arn_region, decode, error, loose_time};
 use super::message::message;
-use super::model::{Around, Item, ParseError, Parsed};
+use super::model::{Around, Item, ParseError, Parsed, Signal, Via};
 use crate::time::Time;
 use crate::types::Ignored;
 
@@ -78,5 +78,17 @@ pub(super) fn notification(sns: &Notification, what: &str) -> Result<Item, Parse
         region: sns.topic_arn.as_deref().and_then(arn_region),
         time: sns.timestamp,
     };
-    message(&value, what, &around)
+    let item = message(&value, what, &around)?;
+    Ok(match &sns.topic_arn {
+        Some(topic) => carried(item, Via::Topic(topic.clone())),
+        None => item,
+    })
+}
+
+/// `item`, carried by `via`.
+pub(super) fn carried(item: Item, via: Via) -> Item {
+    match item {
+        Item::Signal(signal) => Item::Signal(Signal { via, ..signal }),
+        ignored => ignored,
+    }
 }

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::fields::{as_object, decode, error};
 use super::message::message;
-use super::model::{Around, Item, ParseError, Parsed, SqsRecord};
+use super::model::{Around, Item, ParseError, Parsed, SqsRecord, Via};
 use super::sns::{self, Notification};
 
 /// The `eventSource` (or SNS's `EventSource`) of a record.
@@ -44,10 +44,23 @@ fn message_id(index: usize, id: Option<&str>) -> Result<String, ParseError> {
 
 fn item(record: &SqsMessage, what: &str) -> Result<Item, ParseError> {
     let what = format!("{what} `body`");
-    match &record.body {
-        None => Err(error(format!("{what} is missing"))),
-        Some(body) => body_item(body, &what),
-    }
+    let item = match &record.body {
+        None => return Err(error(format!("{what} is missing"))),
+        Some(body) => body_item(body, &what)?,
+    };
+    // EventBridge writes an event's `account` itself, also when a rule sends it to a queue;
+    // anything else in the body is what the queue's senders wrote.
+    let from_eventbridge = matches!(&item, Item::Signal(s) if s.via == Via::Invoke)
+        && record.body.as_deref().is_some_and(is_eventbridge_event);
+    Ok(match &record.event_source_arn {
+        Some(queue) if !from_eventbridge => sns::carried(item, Via::Queue(queue.clone())),
+        _ => item,
+    })
+}
+
+/// Whether a body is an EventBridge event (not an SNS envelope around some message).
+fn is_eventbridge_event(body: &str) -> bool {
+    serde_json::from_str::<Value>(body).is_ok_and(|v| v.get("detail-type").is_some())
 }
 
 fn body_item(body: &str, what: &str) -> Result<Item, ParseError> {

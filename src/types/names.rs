@@ -8,6 +8,16 @@ pub fn is_account(account: &str) -> bool {
     account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// The account field of an ARN (`arn:aws:cloudwatch:us-east-1:123456789012:…`), when not empty.
+pub fn arn_account(arn: &str) -> Option<String> {
+    arn.starts_with("arn:")
+        .then(|| arn.split(':').nth(4))
+        .flatten()
+        .map(str::trim)
+        .filter(|account| !account.is_empty())
+        .map(str::to_string)
+}
+
 /// Whether `region` looks like an AWS region code (`us-east-1`, `us-gov-west-1`).
 pub fn is_region(region: &str) -> bool {
     let parts: Vec<&str> = region.split('-').collect();

@@ -58,6 +58,9 @@ pub struct SignalSummary {
     pub name: String,
     /// When it counts as having happened.
     pub time: Time,
+    /// Who pressed a kill switch, when AWS says (a function URL caller's ARN).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
     /// A short name for reports and logs (`alarm checkout-5xx`, `kill switch`).
     #[serde(skip)]
     pub label: String,
@@ -78,6 +81,7 @@ impl SignalSummary {
             kind: "alarm",
             name: name.into(),
             time,
+            by: None,
             label: format!("alarm {name}"),
         }
     }

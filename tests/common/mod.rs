@@ -146,9 +146,16 @@ const TIME_FIELDS: [&str; 7] = [
     "completeTime",
     "createTime",
 ];
-/// Field names that hold an account, or an ARN whose account is the payload's origin.
+/// Field names that hold an account, or an ARN whose account is the payload's origin (or the
+/// topic's or queue's that carried it).
 const ACCOUNT_FIELDS: [&str; 3] = ["account", "accountId", "AWSAccountId"];
-const ARN_FIELDS: [&str; 3] = ["alarmArn", "AlarmArn", "resources"];
+const ARN_FIELDS: [&str; 5] = [
+    "alarmArn",
+    "AlarmArn",
+    "resources",
+    "TopicArn",
+    "eventSourceARN",
+];
 
 /// A captured or documented payload as if it happened now in the function's own account:
 /// every time field set to now and every account to [`ACCOUNT`], also inside messages nested
