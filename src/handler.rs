@@ -17,7 +17,7 @@ use crate::report::{Failure, FailureKind, HttpResponse, Notifications, Report};
 use crate::resolve::{requests, signal_time, Held, Invoked, StopRequest};
 use crate::signal::{parse_bytes, Item, Parsed, UrlRequest};
 use crate::time::Time;
-use crate::types::{is_account, Ignored, Outcome};
+use crate::types::{is_account, Ignored, Notification, Outcome};
 use crate::{metrics, notify};
 
 /// What the function returns: a report, for SQS the partial-batch response, for a function
@@ -175,7 +175,7 @@ async fn run(
     let mut report = Report::default();
     let mut failed = BTreeSet::new();
 
-    let asked = resolve_all(items, invocation, config, &mut report);
+    let (asked, dropped) = resolve_all(items, invocation, config, &mut report);
     let candidates = find(asked, deadline, aws, &mut report, &mut failed).await;
     let described = describe(&candidates, deadline, aws).await;
     let acted = join_all(
@@ -200,7 +200,7 @@ async fn run(
         }
         report.actions.push(action.clone());
     }
-    let notifications_failed = tell(&acted, &mut report, deadline, config, aws).await;
+    let notifications_failed = tell(&acted, dropped, &mut report, deadline, config, aws).await;
     let now = Time::now();
     let lines = acted.iter().map(|a| metrics::decision(a, now));
     let failures = metrics::failures(report.errors.len(), notifications_failed, now);
@@ -212,18 +212,18 @@ async fn run(
 }
 
 /// The stop requests of every signal, each with its SQS record; what asks for nothing goes to
-/// the report as ignored.
+/// the report as ignored (and an alarm dropped as stale, to the notifications returned too).
 fn resolve_all(
     items: Vec<(usize, Item)>,
     invocation: &Invocation,
     config: &Config,
     report: &mut Report,
-) -> Vec<(usize, StopRequest)> {
+) -> (Vec<(usize, StopRequest)>, Vec<Notification>) {
     let invoked = Invoked {
         now: invocation.now,
         account: &invocation.account,
     };
-    let mut asked = Vec::new();
+    let (mut asked, mut dropped) = (Vec::new(), Vec::new());
     for (record, item) in items {
         let signal = match item {
             Item::Ignored(ignored) => {
@@ -243,9 +243,14 @@ fn resolve_all(
                 warn!(signal = %refused.signal, reason = %refused.reason, "refused");
                 report.refused.push(refused);
             }
+            Err(Held::Dropped(late)) => {
+                warn!(signal = %late.ignored.signal, reason = %late.ignored.reason, "dropped");
+                dropped.push(notify::dropped(&late.ignored, &late.signal, late.age_secs));
+                ignore(report, late.ignored);
+            }
         }
     }
-    asked
+    (asked, dropped)
 }
 
 /// Looks up the deployments each request stands for and merges them into candidates; what
@@ -285,11 +290,12 @@ fn ignore(report: &mut Report, ignored: Ignored) {
     report.ignored.push(ignored);
 }
 
-/// Puts an event on the bus for each decision that matters and each failed lookup (`NOTIFY`),
-/// after the stops, so a failure here never fails or delays one: it is logged, counted in the
-/// report, and returned.
+/// Puts an event on the bus for each decision that matters, each failed lookup and each alarm
+/// `dropped` (`NOTIFY`), after the stops, so a failure here never fails or delays one: it is
+/// logged, counted in the report, and returned.
 async fn tell(
     acted: &[Acted],
+    dropped: Vec<Notification>,
     report: &mut Report,
     deadline: Deadline,
     config: &Config,
@@ -300,6 +306,7 @@ async fn tell(
     }
     let mut notifications = notify::notifications(acted);
     notifications.extend(notify::lookup_failures(&report.errors));
+    notifications.extend(dropped);
     if notifications.is_empty() {
         return 0;
     }

@@ -1,16 +1,26 @@
 //! Decisions that matter → events for people: one EventBridge event per stopped, would-be
 //! stopped and failed action, with the action and the signal it acted on, and one per failed
-//! lookup (a signal that called for a stop the function could not look for), for ordinary rules
-//! to route to chat or paging.
+//! lookup (a signal that called for a stop the function could not look for) and per alarm dropped
+//! as stale, for ordinary rules to route to chat or paging.
 
 use serde_json::json;
 
 use crate::act::Acted;
-use crate::types::{partition, LookupError, Notification};
+use crate::types::{partition, Ignored, LookupError, Notification, SignalSummary};
 
 /// The event of each action that stopped, would have stopped, or failed to stop a deployment.
 pub fn notifications(acted: &[Acted]) -> Vec<Notification> {
     acted.iter().filter_map(notification).collect()
+}
+
+/// The event of an alarm dropped as stale: a real alarm nobody acted on.
+pub fn dropped(ignored: &Ignored, signal: &SignalSummary, age_secs: i64) -> Notification {
+    Notification {
+        detail_type: "Signal Dropped",
+        detail: json!({ "signal": signal, "reason": ignored.reason, "ageSeconds": age_secs })
+            .to_string(),
+        resources: Vec::new(),
+    }
 }
 
 /// The event of each failed lookup.

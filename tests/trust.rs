@@ -7,6 +7,7 @@ mod common;
 use common::*;
 use deployment_circuit_breaker::handler::Response;
 use deployment_circuit_breaker::report::{FailureKind, HttpResponse};
+use deployment_circuit_breaker::time::Time;
 use deployment_circuit_breaker::types::Outcome;
 use fake_aws::{Deployment, Role, FUNCTION_ROLE};
 use serde_json::{json, Value};
@@ -250,4 +251,76 @@ async fn an_sqs_record_claiming_another_account_is_ignored_but_an_eventbridge_ev
         ],
         "the queue's own account's alarm acts"
     );
+}
+
+// --- A stop is never silent ---
+
+#[tokio::test]
+async fn a_huge_alarm_name_or_reason_still_stops_and_notifies_within_put_events_limits() {
+    let w = world(&[("NOTIFY", "true")]).await;
+    for n in 0..12 {
+        w.fake.add(Deployment::new(
+            HOME,
+            &format!("d-SHOP{n:05}"),
+            "shop",
+            "prod",
+        ));
+    }
+    let name = format!("orders-{}\u{7}", "x".repeat(300_000));
+    let alarm = alarm_event(&name, HOME, tagged("shop", "prod"));
+    let report = w.report(&alarm).await;
+    assert_eq!(report.actions.len(), 12, "{:?}", report.ignored);
+    assert!(report.actions.iter().all(|a| a.outcome == Outcome::Stopped));
+    let notified = report.notifications.expect("notifications were sent");
+    assert_eq!((notified.sent, notified.failed), (12, 0));
+    let told = w.fake.events();
+    let named = told[0].detail["signal"]["name"].as_str().unwrap();
+    assert!(
+        named.len() <= 255 && named.ends_with("(truncated)"),
+        "{}",
+        named.len()
+    );
+    assert!(!named.contains('\u{7}'));
+
+    let reason = "r".repeat(100_000);
+    let kill = w
+        .report(&json!({"applicationName": "orders", "reason": reason}))
+        .await;
+    assert_eq!(
+        outcomes(&kill),
+        vec![("d-OWNPROD01".into(), Outcome::Stopped)]
+    );
+    assert!(
+        kill.actions[0].reason.len() < 1100,
+        "{}",
+        kill.actions[0].reason.len()
+    );
+    assert_eq!(kill.notifications.map(|n| n.sent), Some(1));
+}
+
+#[tokio::test]
+async fn a_stale_alarm_is_dropped_and_told() {
+    let w = world(&[("NOTIFY", "true")]).await;
+    let late = Time::now().plus_secs(-2 * 3600);
+    let report = w
+        .report(&alarm_event_at(
+            "orders-5xx",
+            HOME,
+            tagged("orders", "prod"),
+            late,
+        ))
+        .await;
+    assert!(report.actions.is_empty());
+    assert!(
+        report.ignored[0].reason.starts_with("stale:"),
+        "{:?}",
+        report.ignored
+    );
+    let told = w.fake.events();
+    assert_eq!(told.len(), 1);
+    assert_eq!(told[0].detail_type, "Signal Dropped");
+    assert_eq!(told[0].detail["signal"]["name"], "orders-5xx");
+    let age = told[0].detail["ageSeconds"].as_i64().unwrap();
+    assert!((7195..7300).contains(&age), "{age}");
+    assert!(w.fake.stops().is_empty());
 }

@@ -48,6 +48,16 @@ impl State {
                 ),
             ));
         }
+        let size: usize = entries.iter().map(entry_size).sum();
+        if size > REQUEST_BYTES_LIMIT {
+            return Err(client_error(
+                "ValidationException",
+                format!(
+                    "Total size of the entries in the request is over the limit \
+                     ({size} > {REQUEST_BYTES_LIMIT} bytes)"
+                ),
+            ));
+        }
         let account = caller.account.clone();
         let bus_arn = |entry: &Value| match string_field(entry, "EventBusName") {
             Some(arn) if arn.starts_with("arn:") => arn.to_string(),
@@ -108,4 +118,17 @@ impl State {
         }
         Ok(json!({ "FailedEntryCount": failed, "Entries": results }))
     }
+}
+
+/// PutEvents takes at most 256 KB of entries a request.
+const REQUEST_BYTES_LIMIT: usize = 256 * 1024;
+
+/// An entry's size as EventBridge counts it: 14 bytes for the time, and the bytes of its
+/// source, detail type, detail and resources.
+fn entry_size(entry: &Value) -> usize {
+    let text = |field: &str| string_field(entry, field).map_or(0, str::len);
+    let resources: usize = entry["Resources"].as_array().map_or(0, |r| {
+        r.iter().filter_map(Value::as_str).map(str::len).sum()
+    });
+    14 + text("Source") + text("DetailType") + text("Detail") + resources
 }

@@ -13,8 +13,10 @@ use super::errors::aws_error;
 use super::sdk::{warm_up, Unsigned};
 use crate::types::{Notification, SOURCE};
 
-/// PutEvents takes at most this many entries.
+/// PutEvents takes at most this many entries a request…
 const ENTRIES_LIMIT: usize = 10;
+/// …and at most this many bytes, counted as EventBridge counts an entry (see [`size`]).
+const REQUEST_BYTES_LIMIT: usize = 256 * 1024;
 
 /// What became of some notifications.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -61,9 +63,10 @@ impl EventBus {
         warm_up("EventBridge", "PutEvents", limit, request).await;
     }
 
-    /// Puts `notifications` on the bus, ten a call, the calls together.
+    /// Puts `notifications` on the bus, in requests within PutEvents' limits, sent together.
     pub async fn put(&self, deadline: Deadline, notifications: &[Notification]) -> Delivery {
-        let results = join_all(notifications.chunks(ENTRIES_LIMIT).map(|chunk| {
+        let chunks = requests(notifications);
+        let results = join_all(chunks.iter().map(|chunk| {
             let entries = chunk
                 .iter()
                 .map(|n| {
@@ -82,7 +85,7 @@ impl EventBus {
         }))
         .await;
         let mut delivery = Delivery::default();
-        for (chunk, result) in notifications.chunks(ENTRIES_LIMIT).zip(results) {
+        for (chunk, result) in chunks.into_iter().zip(results) {
             let output = match result {
                 Ok(output) => output,
                 Err(e) => {
@@ -110,5 +113,60 @@ impl EventBus {
             }
         }
         delivery
+    }
+}
+
+/// An entry's size as EventBridge counts it: 14 bytes for the time, and the bytes of the source,
+/// detail type, detail and resources.
+fn size(notification: &Notification) -> usize {
+    let resources: usize = notification.resources.iter().map(String::len).sum();
+    14 + SOURCE.len() + notification.detail_type.len() + notification.detail.len() + resources
+}
+
+/// `notifications` cut into requests of at most ten entries and 256 KB each, in order.
+fn requests(notifications: &[Notification]) -> Vec<&[Notification]> {
+    let mut requests = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (index, notification) in notifications.iter().enumerate() {
+        let size = size(notification);
+        if index > start && (index - start == ENTRIES_LIMIT || bytes + size > REQUEST_BYTES_LIMIT) {
+            requests.push(&notifications[start..index]);
+            (start, bytes) = (index, 0);
+        }
+        bytes += size;
+    }
+    if start < notifications.len() {
+        requests.push(&notifications[start..]);
+    }
+    requests
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn notification(detail_bytes: usize) -> Notification {
+        Notification {
+            detail_type: "Deployment Stopped",
+            detail: "x".repeat(detail_bytes),
+            resources: vec![],
+        }
+    }
+
+    #[test]
+    fn requests_keep_within_ten_entries_and_256_kb() {
+        let small: Vec<_> = (0..23).map(|_| notification(100)).collect();
+        let sizes: Vec<usize> = requests(&small).iter().map(|r| r.len()).collect();
+        assert_eq!(sizes, vec![10, 10, 3]);
+        let big: Vec<_> = (0..5).map(|_| notification(100 * 1024)).collect();
+        let cut = requests(&big);
+        assert_eq!(
+            cut.iter().map(|r| r.len()).collect::<Vec<_>>(),
+            vec![2, 2, 1]
+        );
+        for request in cut {
+            assert!(request.iter().map(size).sum::<usize>() <= REQUEST_BYTES_LIMIT);
+        }
+        assert!(requests(&[]).is_empty());
     }
 }

@@ -53,6 +53,17 @@ pub enum Held {
     /// Whoever asked may not ask for it: the invocation fails (a function URL answers 403)
     /// with a reason that says how to allow it.
     Refused(Ignored),
+    /// An alarm in ALARM that arrived later than `MAX_SIGNAL_AGE` (after throttled retries,
+    /// say): ignored, and told to people, since nobody acted on a real alarm.
+    Dropped(Box<Dropped>),
+}
+
+/// An alarm dropped as stale: why, what it was, and how old.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dropped {
+    pub ignored: Ignored,
+    pub signal: SignalSummary,
+    pub age_secs: i64,
 }
 
 /// What a signal, counted as having happened at `time` (see [`signal_time`]), asks to stop, or
@@ -65,16 +76,13 @@ pub fn requests(
     config: &Config,
 ) -> Result<Vec<StopRequest>, Held> {
     let summary = signal.summary(time);
-    let held = |reason: String| Ignored {
-        signal: summary.label.clone(),
-        reason,
+    let ignored = |reason: String| {
+        Held::Ignored(Ignored {
+            signal: summary.label.clone(),
+            reason,
+        })
     };
-    let ignored = |reason: String| Held::Ignored(held(reason));
-    let origin = origin(signal, invoked.account, config).map_err(|doubt| match doubt {
-        Doubt::Ignore(reason) => ignored(reason),
-        Doubt::Refuse(reason) => Held::Refused(held(reason)),
-    })?;
-    timely(signal, time, invoked.now, config).map_err(ignored)?;
+    let origin = admitted(signal, time, &summary, invoked, config)?;
     let request =
         |target: Target, account: Account, region: Option<&str>, reason: String| StopRequest {
             target,
@@ -122,22 +130,60 @@ pub fn requests(
     }
 }
 
+/// The account a signal acts in, when it may act at all: its origin is vouched for (see
+/// [`origin`]) and it is [`timely`].
+fn admitted(
+    signal: &Signal,
+    time: Time,
+    summary: &SignalSummary,
+    invoked: &Invoked,
+    config: &Config,
+) -> Result<Account, Held> {
+    let held = |reason: String| Ignored {
+        signal: summary.label.clone(),
+        reason,
+    };
+    let origin = origin(signal, invoked.account, config).map_err(|doubt| match doubt {
+        Doubt::Ignore(reason) => Held::Ignored(held(reason)),
+        Doubt::Refuse(reason) => Held::Refused(held(reason)),
+    })?;
+    timely(signal, time, invoked.now, config).map_err(|(reason, stale)| match stale {
+        Some(age_secs) if matches!(&signal.what, What::Alarm(a) if a.state == "ALARM") => {
+            Held::Dropped(Box::new(Dropped {
+                ignored: held(reason),
+                signal: summary.clone(),
+                age_secs,
+            }))
+        }
+        _ => Held::Ignored(held(reason)),
+    })?;
+    Ok(origin)
+}
+
 /// Whether a signal counted as happening at `time` is on time: dated no further ahead of `now`
-/// than clocks drift apart, and no older than `MAX_SIGNAL_AGE`.
-fn timely(signal: &Signal, time: Time, now: Time, config: &Config) -> Result<(), String> {
+/// than clocks drift apart, and no older than `MAX_SIGNAL_AGE`. When not, why, and for a stale
+/// one its age in seconds.
+fn timely(
+    signal: &Signal,
+    time: Time,
+    now: Time,
+    config: &Config,
+) -> Result<(), (String, Option<i64>)> {
     if let Some(future) = signal.time {
         let ahead = future.secs_since(now);
         if ahead > CLOCK_SKEW_SECS {
-            return Err(format!(
+            let reason = format!(
                 "dated in the future: happened at {future}, {ahead} s ahead of this function's \
                  clock (more than the {CLOCK_SKEW_SECS} s clocks may drift apart)"
-            ));
+            );
+            return Err((reason, None));
         }
     }
     let age = now.secs_since(time);
     match config.max_signal_age.filter(|max| age > *max) {
-        Some(max) => Err(format!(
-            "stale: happened at {time}, {age} s ago, more than MAX_SIGNAL_AGE ({max} s)"
+        Some(max) => Err((
+            format!("stale: happened at {time}, {age} s ago, more than MAX_SIGNAL_AGE ({max} s)"),
+            Some(age),
         )),
         None => Ok(()),
     }

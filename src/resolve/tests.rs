@@ -51,6 +51,7 @@ fn requests(
     super::requests(signal, signal_time(signal, invoked.now).0, invoked, config).map_err(|held| {
         match held {
             Held::Ignored(ignored) | Held::Refused(ignored) => ignored,
+            Held::Dropped(dropped) => dropped.ignored,
         }
     })
 }

@@ -9,7 +9,7 @@ use super::fields::{
 };
 use super::model::{Alarm, Around, Item, ParseError, Signal, Via, What};
 use crate::time::Time;
-use crate::types::arn_account;
+use crate::types::{arn_account, bounded, ALARM_NAME_LIMIT};
 
 /// The alarm part shared by EventBridge `detail` and the Lambda alarm action's `alarmData`.
 #[derive(Deserialize)]
@@ -100,7 +100,7 @@ pub(super) fn signal(
         .and_then(|s| suppressed_by(s.actions_suppressed_by.clone()));
     Ok(Signal {
         what: What::Alarm(Alarm {
-            name: data.alarm_name,
+            name: bounded(&data.alarm_name, ALARM_NAME_LIMIT),
             state: data.state.value,
             previous_state: data.previous_state.map(|s| s.value),
             region,
@@ -154,7 +154,7 @@ pub(super) fn sns_message(value: &Value, what: &str, around: &Around) -> Result<
     let arn_account = message.alarm_arn.as_deref().and_then(arn_account);
     Ok(Item::Signal(Signal {
         what: What::Alarm(Alarm {
-            name: message.alarm_name,
+            name: bounded(&message.alarm_name, ALARM_NAME_LIMIT),
             state: message.new_state_value,
             previous_state: message.old_state_value,
             region,

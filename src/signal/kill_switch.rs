@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::fields::{check_deployment_id, decode, error, valid_region};
 use super::model::{Item, KillSwitch, ParseError, Signal, Target, Via, What};
-use crate::types::is_account;
+use crate::types::{bounded, is_account, REASON_LIMIT};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -70,6 +70,7 @@ pub(super) fn parse(value: &Value) -> Result<Item, ParseError> {
             target,
             reason: payload
                 .reason
+                .map(|r| bounded(&r, REASON_LIMIT))
                 .filter(|r| !r.trim().is_empty())
                 .unwrap_or_else(|| "no reason given".into()),
             region,

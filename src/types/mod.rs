@@ -12,8 +12,8 @@ mod signal;
 pub use aws_error::{AwsError, ASSUME_ROLE_FAILED, CREDENTIALS_ERROR, DEADLINE_EXCEEDED};
 pub use deployment::{DeploymentInfo, LookupError, Outcome, ACTIVE_STATUSES};
 pub use names::{
-    arn_account, is_account, is_deployment_id, is_iam_name_char, is_region, partition, Account,
-    GroupName,
+    arn_account, bounded, is_account, is_deployment_id, is_iam_name_char, is_region, partition,
+    Account, GroupName, ALARM_NAME_LIMIT, REASON_LIMIT,
 };
 pub use notification::{Notification, SOURCE};
 pub use signal::{EventKind, Ignored, SignalSummary, CLOCK_SKEW_SECS};

@@ -95,6 +95,26 @@ impl fmt::Display for GroupName<'_> {
     }
 }
 
+/// The longest alarm name CloudWatch allows.
+pub const ALARM_NAME_LIMIT: usize = 255;
+/// The longest kill-switch reason kept, in bytes.
+pub const REASON_LIMIT: usize = 1024;
+
+/// Text from outside as it may go into reports and notifications: control characters (which
+/// chat integrations render) dropped, and cut to at most `limit` bytes, marked when cut.
+pub fn bounded(text: &str, limit: usize) -> String {
+    const CUT: &str = "… (truncated)";
+    let clean: String = text.chars().filter(|c| !c.is_control()).collect();
+    if clean.len() <= limit {
+        return clean;
+    }
+    let mut end = limit.saturating_sub(CUT.len());
+    while !clean.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{CUT}", &clean[..end])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,5 +133,15 @@ mod tests {
         };
         assert_eq!(name(&own), "shop/prod");
         assert_eq!(name(&target), "222233334444:shop/prod");
+    }
+
+    #[test]
+    fn outside_text_is_cleaned_and_cut_within_its_limit() {
+        assert_eq!(bounded("bad\u{7}\nrelease", 100), "badrelease");
+        let long = "é".repeat(300);
+        let cut = bounded(&long, ALARM_NAME_LIMIT);
+        assert!(cut.len() <= ALARM_NAME_LIMIT, "{}", cut.len());
+        assert!(cut.ends_with("… (truncated)"));
+        assert_eq!(bounded(&"a".repeat(255), ALARM_NAME_LIMIT), "a".repeat(255));
     }
 }
