@@ -21,13 +21,15 @@ python3 scripts/policy.py check templates/target-role.yaml \
   --parameter CentralRoleArn=arn:aws:iam::111122223333:role/breaker-FunctionRole-EXAMPLE
 python3 scripts/policy.py check templates/forward-alarms.yaml --parameter CentralAccountId=111122223333 \
   --parameter ForwardCodeDeployEvents=true
-python3 scripts/policy.py check templates/function-role.yaml
+python3 scripts/policy.py check templates/function-role.yaml --parameter NotifyEventBus=breaker-notifications
 python3 scripts/policy.py check templates/function-role.yaml --parameter TargetAccounts=222233334444,333344445555 \
-  --parameter Regions=us-east-1,eu-west-1
+  --parameter Regions=us-east-1,eu-west-1 --parameter NotifyEventBus=ops
 # The role for cargo lambda deploy grants what template.yaml's function gets, no more, no less.
-python3 scripts/policy.py same template.yaml templates/function-role.yaml
+# It creates no event bus and has no default one: it is given the name of the bus template.yaml
+# creates (<stack>-notifications, stack `breaker` here), or of the one template.yaml is given.
+python3 scripts/policy.py same template.yaml templates/function-role.yaml --parameter NotifyEventBus=breaker-notifications
 python3 scripts/policy.py same template.yaml templates/function-role.yaml \
-  --parameter TargetAccounts=222233334444 --parameter Regions=us-east-1,eu-west-1
+  --parameter TargetAccounts=222233334444 --parameter Regions=us-east-1,eu-west-1 --parameter NotifyEventBus=ops
 echo "== sam validate"; sam validate --lint -t template.yaml
 # x86_64: the arm64 Rust target is not installed on a fresh machine.
 echo "== sam build"; sam build --parameter-overrides Architecture=x86_64
