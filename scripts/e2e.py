@@ -173,9 +173,11 @@ def e2e(logs):
 
         stack.fake("POST", "reset")
         ok, output = stack.invoke_event(EVENTS / "alarm-lambda-action.json", fresh=False)
-        checks.record("a sample event as it is, long ago: ignored as stale",
+        told = [e["detailType"] for e in stack.fake("GET", "events")]
+        services = {call["service"] for call in stack.fake("GET", "calls")}
+        checks.record("a sample event as it is, long ago: ignored as stale, and told",
                       ok and '"stale: happened at 2024-02-17' in output
-                      and not stack.fake("GET", "calls"), output.strip())
+                      and told == ["Signal Dropped"] and services == {"events"}, output.strip())
 
         stack.fake("POST", "reset")
         ok, output = stack.invoke_event(EVENTS / "eventbridge-alarm-other-account.json",
