@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::fields::{decode, error};
 use super::kill_switch;
-use super::model::{Item, ParseError, Parsed, Signal, UrlRequest, Via};
+use super::model::{ParseError, Parsed, UrlRequest, Via};
 use crate::types::is_account;
 
 #[derive(Deserialize)]
@@ -70,13 +70,7 @@ pub(super) fn parse(event: &Value) -> Result<Parsed, ParseError> {
     let item = serde_json::from_str::<Value>(&body)
         .map_err(|e| error(format!("the body is not JSON: {e}")))
         .and_then(|value| kill_switch::parse(&value))
-        .map(|item| match item {
-            Item::Signal(signal) => Item::Signal(Signal {
-                via: Via::Caller { account, arn },
-                ..signal
-            }),
-            ignored => ignored,
-        });
+        .map(|item| item.carried_by(Via::Caller { account, arn }));
     Ok(Parsed::Url(match item {
         Ok(item) => UrlRequest::KillSwitch(item),
         Err(e) => UrlRequest::Invalid(e),

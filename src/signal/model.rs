@@ -161,6 +161,16 @@ pub enum Item {
     Ignored(Ignored),
 }
 
+impl Item {
+    /// The item, its signal (if it is one) carried by `via`.
+    pub(super) fn carried_by(self, via: Via) -> Item {
+        match self {
+            Item::Signal(signal) => Item::Signal(Signal { via, ..signal }),
+            ignored => ignored,
+        }
+    }
+}
+
 /// One SQS record: its message ID and what its body held.
 #[derive(Debug)]
 pub struct SqsRecord {

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::fields::{arn_region, decode, error, loose_time};
 use super::message::message;
-use super::model::{Around, Item, ParseError, Parsed, Signal, Via};
+use super::model::{Around, Item, ParseError, Parsed, Via};
 use crate::time::Time;
 use crate::types::Ignored;
 
@@ -80,15 +80,7 @@ pub(super) fn notification(sns: &Notification, what: &str) -> Result<Item, Parse
     };
     let item = message(&value, what, &around)?;
     Ok(match &sns.topic_arn {
-        Some(topic) => carried(item, Via::Topic(topic.clone())),
+        Some(topic) => item.carried_by(Via::Topic(topic.clone())),
         None => item,
     })
-}
-
-/// `item`, carried by `via`.
-pub(super) fn carried(item: Item, via: Via) -> Item {
-    match item {
-        Item::Signal(signal) => Item::Signal(Signal { via, ..signal }),
-        ignored => ignored,
-    }
 }

@@ -44,36 +44,33 @@ fn message_id(index: usize, id: Option<&str>) -> Result<String, ParseError> {
 
 fn item(record: &SqsMessage, what: &str) -> Result<Item, ParseError> {
     let what = format!("{what} `body`");
-    let item = match &record.body {
-        None => return Err(error(format!("{what} is missing"))),
-        Some(body) => body_item(body, &what)?,
-    };
-    // EventBridge writes an event's `account` itself, also when a rule sends it to a queue;
-    // anything else in the body is what the queue's senders wrote.
-    let from_eventbridge = matches!(&item, Item::Signal(s) if s.via == Via::Invoke)
-        && record.body.as_deref().is_some_and(is_eventbridge_event);
-    Ok(match &record.event_source_arn {
-        Some(queue) if !from_eventbridge => sns::carried(item, Via::Queue(queue.clone())),
-        _ => item,
-    })
+    match &record.body {
+        None => Err(error(format!("{what} is missing"))),
+        Some(body) => body_item(body, &what, record.event_source_arn.as_deref()),
+    }
 }
 
-/// Whether a body is an EventBridge event (not an SNS envelope around some message).
-fn is_eventbridge_event(body: &str) -> bool {
-    serde_json::from_str::<Value>(body).is_ok_and(|v| v.get("detail-type").is_some())
-}
-
-fn body_item(body: &str, what: &str) -> Result<Item, ParseError> {
+/// A body's item, carried by `queue`: whoever may send to the queue wrote it. Except an
+/// EventBridge event, whose `account` EventBridge writes itself, also when a rule sends it to a
+/// queue.
+fn body_item(body: &str, what: &str, queue: Option<&str>) -> Result<Item, ParseError> {
     let value: Value =
         serde_json::from_str(body).map_err(|e| error(format!("{what} is not JSON: {e}")))?;
     let object = as_object(&value, what)?;
     let is_sns =
         object.contains_key("Message") && object.get("Type").and_then(Value::as_str).is_some();
-    if is_sns {
+    let item = if is_sns {
         let notification: Notification = decode(&value, what)?;
-        return sns::notification(&notification, &format!("{what} `Message`"));
-    }
-    message(&value, what, &Around::default())
+        sns::notification(&notification, &format!("{what} `Message`"))?
+    } else {
+        message(&value, what, &Around::default())?
+    };
+    Ok(match queue {
+        Some(queue) if !object.contains_key("detail-type") => {
+            item.carried_by(Via::Queue(queue.to_string()))
+        }
+        _ => item,
+    })
 }
 
 #[derive(Deserialize)]
