@@ -12,7 +12,9 @@ use crate::candidates::Candidate;
 use crate::config::Config;
 use crate::decide::{decide, Decision};
 use crate::time::Time;
-use crate::types::{Account, AwsError, DeploymentInfo, Outcome, SignalSummary};
+use crate::types::{
+    bounded, Account, AwsError, DeploymentInfo, Outcome, Revision, SignalSummary, REDEPLOY_MARK,
+};
 
 /// One deployment and what was done with it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -27,6 +29,9 @@ pub struct Action {
     pub outcome: Outcome,
     /// CodeDeploy's stop status (`Pending`, `Succeeded`) when stopped.
     pub stop_status: Option<String>,
+    /// The deployment that put the previous revision back, when redeployed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redeployment_id: Option<String>,
     /// The signal that caused it, and why it was held or failed.
     pub reason: String,
     /// The AWS error code when it failed.
@@ -92,6 +97,7 @@ pub async fn act(
         region: candidate.region.clone(),
         outcome: Outcome::Failed,
         stop_status: None,
+        redeployment_id: None,
         reason: basis.reason.clone(),
         error_code: None,
     };
@@ -108,6 +114,14 @@ pub async fn act(
                 }
                 Decision::Stop => {
                     stopped_at = stop(candidate, &mut action, deadline, config, aws).await
+                }
+                Decision::Redeploy(revision) => {
+                    let redeploy = Redeploy {
+                        info: &info,
+                        revision: &revision,
+                        signal: &basis.signal,
+                    };
+                    stopped_at = redeploy.run(candidate, &mut action, deadline, aws).await
                 }
             }
         }
@@ -164,4 +178,89 @@ async fn stop(
         }
     }
     None
+}
+
+/// A finished deployment whose previous revision the rails allow to deploy again.
+struct Redeploy<'a> {
+    info: &'a DeploymentInfo,
+    revision: &'a Revision,
+    signal: &'a SignalSummary,
+}
+
+/// CreateDeployment takes a description of at most this many characters.
+const DESCRIPTION_LIMIT: usize = 1024;
+
+impl Redeploy<'_> {
+    /// The last rail, read from CodeDeploy just before acting: the deployment is still its
+    /// group's latest (a redeploy over a newer one would undo it, and a second signal finds the
+    /// first redeploy there). Then CreateDeployment; returns when CodeDeploy accepted it.
+    async fn run(
+        &self,
+        candidate: &Candidate,
+        action: &mut Action,
+        deadline: Deadline,
+        aws: &Aws,
+    ) -> Option<Time> {
+        let (account, region) = (&candidate.account, candidate.region.as_str());
+        let place = (self.info.application.as_str(), self.info.group.as_str());
+        let held = |why: &str, action: &Action| format!("{why}; {}", action.reason);
+        let group = aws
+            .codedeploy
+            .group(deadline, account, region, place.0, place.1)
+            .await;
+        let latest = match group {
+            Ok(group) => group.and_then(|g| g.last_attempted).map(|last| last.id),
+            Err(e) => {
+                action.reason = held(&format!("could not read the deployment group: {e}"), action);
+                action.error_code = Some(e.code);
+                return None;
+            }
+        };
+        if latest.as_deref() != Some(self.info.id.as_str()) {
+            let newer = latest.unwrap_or_else(|| "none".into());
+            action.outcome = Outcome::Skipped;
+            action.reason = held(
+                &format!(
+                    "no longer the group's latest deployment (that is {newer}): redeploying its \
+                     previous revision would undo what came since"
+                ),
+                action,
+            );
+            return None;
+        }
+        let description = bounded(
+            &format!(
+                "{REDEPLOY_MARK} of {} in place of {}, after {}",
+                self.revision, self.info.id, self.signal.label
+            ),
+            DESCRIPTION_LIMIT,
+        );
+        let created = aws
+            .codedeploy
+            .redeploy(
+                deadline,
+                account,
+                region,
+                place,
+                self.revision,
+                &description,
+            )
+            .await;
+        match created {
+            Ok(id) => {
+                action.outcome = Outcome::Redeployed;
+                action.reason = held(&format!("redeployed {} as {id}", self.revision), action);
+                action.redeployment_id = Some(id);
+                Some(Time::now())
+            }
+            Err(e) => {
+                action.reason = held(
+                    &format!("could not redeploy {}: {e}", self.revision),
+                    action,
+                );
+                action.error_code = Some(e.code);
+                None
+            }
+        }
+    }
 }

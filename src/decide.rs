@@ -1,8 +1,11 @@
-//! The safety rails: whether a deployment, as CodeDeploy describes it, may be stopped.
+//! The safety rails: whether a deployment, as CodeDeploy describes it, may be stopped (or, when
+//! it has just finished, its previous revision deployed again).
 
 use crate::candidates::Ask;
 use crate::config::Config;
-use crate::types::{Account, DeploymentInfo, GroupName, Outcome, CLOCK_SKEW_SECS};
+use crate::types::{
+    Account, DeploymentInfo, GroupName, Outcome, Revision, CLOCK_SKEW_SECS, REDEPLOY_MARK,
+};
 
 /// Creators of rollback deployments, which must never be stopped.
 const ROLLBACK_CREATORS: [&str; 2] = ["codeDeployRollback", "CloudFormationRollback"];
@@ -16,12 +19,16 @@ const AUTO_SCALING_CREATORS: [&str; 2] = ["autoscaling", "autoscalingTermination
 pub enum Decision {
     /// Call StopDeployment.
     Stop,
+    /// Deploy this previous revision again, once the deployment is shown to be still the
+    /// group's latest (see `act`).
+    Redeploy(Revision),
     /// Do not call it: the outcome to report and why.
     Hold { outcome: Outcome, reason: String },
 }
 
-/// Applies the rails in order: scope; never a rollback or an Auto Scaling deployment; never one
-/// created after the signal that found it through its group; only active ones; dry run.
+/// Applies the rails in order: scope; never a rollback, an Auto Scaling deployment or a redeploy
+/// the breaker made; never one created after the signal that found it through its group; only
+/// active ones (or one just finished, see [`finished`]); dry run.
 pub fn decide(
     deployment: &DeploymentInfo,
     account: &Account,
@@ -57,21 +64,92 @@ pub fn decide(
             ),
         );
     }
+    if let Some(description) = deployment
+        .description
+        .as_deref()
+        .filter(|d| d.starts_with(REDEPLOY_MARK))
+    {
+        return hold(
+            Outcome::Skipped,
+            format!("a redeploy the breaker made ({description}): never stopped"),
+        );
+    }
     if !basis.by_id {
         if let Err(reason) = predates(deployment, basis) {
             return hold(Outcome::Skipped, reason);
         }
     }
     if !deployment.is_active() {
-        return hold(
-            Outcome::AlreadyCompleted,
-            format!("already {}", deployment.status),
-        );
+        return finished(deployment, basis, config);
     }
     if config.dry_run {
         return hold(Outcome::WouldStop, "dry run".into());
     }
     Decision::Stop
+}
+
+/// A deployment that is no longer active: left alone, unless it is a `Server` deployment that
+/// succeeded within `ROLLBACK_COMPLETED_WITHIN` of the signal, created before it, with a
+/// previous revision to go back to.
+fn finished(deployment: &DeploymentInfo, basis: &Ask, config: &Config) -> Decision {
+    let hold = |outcome, reason: String| Decision::Hold { outcome, reason };
+    let status = &deployment.status;
+    let platform = deployment.compute_platform.as_deref().unwrap_or("Server");
+    if status != "Succeeded" {
+        return hold(Outcome::AlreadyCompleted, format!("already {status}"));
+    }
+    if platform != "Server" {
+        return hold(
+            Outcome::AlreadyCompleted,
+            format!(
+                "already Succeeded: a finished {platform} deployment cannot be rolled back; the \
+                 gate's bake window (BAKE_SECONDS) keeps watching after the last traffic shift"
+            ),
+        );
+    }
+    let Some(window) = config.rollback_completed_within else {
+        return hold(
+            Outcome::AlreadyCompleted,
+            "already Succeeded (ROLLBACK_COMPLETED_WITHIN is off)".into(),
+        );
+    };
+    let signal = basis.signal.time;
+    match deployment.complete_time {
+        Some(done) if done.plus_secs(window) >= signal => {}
+        Some(done) => {
+            return hold(
+                Outcome::AlreadyCompleted,
+                format!(
+                    "already Succeeded at {done}, more than ROLLBACK_COMPLETED_WITHIN ({window} \
+                     s) before the signal at {signal}"
+                ),
+            )
+        }
+        None => {
+            return hold(
+                Outcome::Skipped,
+                "Succeeded, but CodeDeploy gave no completion time to measure the window".into(),
+            )
+        }
+    }
+    if let Err(reason) = predates(deployment, basis) {
+        return hold(Outcome::Skipped, reason);
+    }
+    let Some(revision) = deployment.previous_revision.clone() else {
+        return hold(
+            Outcome::Skipped,
+            "Succeeded within ROLLBACK_COMPLETED_WITHIN, but CodeDeploy names no previous \
+             revision to redeploy (the group's first deployment?)"
+                .into(),
+        );
+    };
+    if config.dry_run {
+        return hold(
+            Outcome::WouldRedeploy,
+            format!("dry run: would redeploy {revision}"),
+        );
+    }
+    Decision::Redeploy(revision)
 }
 
 /// Whether a deployment found through its group was created before the signal that found it
@@ -127,6 +205,7 @@ mod tests {
             status: status.into(),
             creator: creator.into(),
             create_time: Some(signal_time().plus_secs(-300)),
+            ..DeploymentInfo::default()
         }
     }
 
@@ -152,7 +231,7 @@ mod tests {
 
     fn outcome(decision: Decision) -> Option<Outcome> {
         match decision {
-            Decision::Stop => None,
+            Decision::Stop | Decision::Redeploy(_) => None,
             Decision::Hold { outcome, .. } => Some(outcome),
         }
     }
@@ -264,6 +343,91 @@ mod tests {
         assert_eq!(
             outcome(decide(&done, &own(), &by_group(), &config(ALL, true))),
             Some(Outcome::AlreadyCompleted)
+        );
+    }
+
+    fn finished_server(completed_ago: i64) -> DeploymentInfo {
+        DeploymentInfo {
+            compute_platform: Some("Server".into()),
+            complete_time: Some(signal_time().plus_secs(-completed_ago)),
+            previous_revision: Some(Revision::GitHub {
+                repository: "shop/app".into(),
+                commit_id: "abc123".into(),
+            }),
+            ..deployment("prod", "Succeeded", "user")
+        }
+    }
+
+    fn within(seconds: i64, dry_run: bool) -> Config {
+        Config {
+            rollback_completed_within: Some(seconds),
+            ..config(ALL, dry_run)
+        }
+    }
+
+    #[test]
+    fn a_server_deployment_finished_within_the_window_is_redeployed() {
+        let d = finished_server(600);
+        let Decision::Redeploy(revision) = decide(&d, &own(), &by_id(), &within(900, false)) else {
+            panic!("not redeployed");
+        };
+        assert_eq!(revision.to_string(), "GitHub shop/app@abc123");
+        assert_eq!(
+            outcome(decide(&d, &own(), &by_group(), &within(900, true))),
+            Some(Outcome::WouldRedeploy)
+        );
+        assert_eq!(
+            outcome(decide(&d, &own(), &by_group(), &within(599, false))),
+            Some(Outcome::AlreadyCompleted),
+            "finished before the window"
+        );
+        assert_eq!(
+            outcome(decide(&d, &own(), &by_group(), &config(ALL, false))),
+            Some(Outcome::AlreadyCompleted),
+            "the window is off by default"
+        );
+    }
+
+    #[test]
+    fn a_redeploy_needs_a_previous_revision_and_a_deployment_older_than_the_signal() {
+        let mut d = finished_server(60);
+        d.previous_revision = None;
+        let Decision::Hold {
+            outcome: held,
+            reason,
+        } = decide(&d, &own(), &by_id(), &within(900, false))
+        else {
+            panic!("redeployed nothing");
+        };
+        assert_eq!(held, Outcome::Skipped);
+        assert!(reason.contains("no previous revision"), "{reason}");
+        let mut newer = finished_server(60);
+        newer.create_time = Some(signal_time().plus_secs(CLOCK_SKEW_SECS + 1));
+        assert_eq!(
+            outcome(decide(&newer, &own(), &by_id(), &within(900, false))),
+            Some(Outcome::Skipped),
+            "even when the signal names it"
+        );
+    }
+
+    #[test]
+    fn finished_lambda_deployments_and_the_breakers_redeploys_are_left_alone() {
+        let mut lambda = finished_server(60);
+        lambda.compute_platform = Some("Lambda".into());
+        let Decision::Hold {
+            outcome: held,
+            reason,
+        } = decide(&lambda, &own(), &by_id(), &within(900, false))
+        else {
+            panic!("a Lambda deployment redeployed");
+        };
+        assert_eq!(held, Outcome::AlreadyCompleted);
+        assert!(reason.contains("BAKE_SECONDS"), "{reason}");
+        let mut redeploy = deployment("prod", "InProgress", "user");
+        redeploy.description = Some(format!("{REDEPLOY_MARK} of d-AAAAAAAA1"));
+        assert_eq!(
+            outcome(decide(&redeploy, &own(), &by_id(), &config(ALL, false))),
+            Some(Outcome::Skipped)
         );
     }
 }

@@ -176,7 +176,7 @@ async fn run(
     let mut failed = BTreeSet::new();
 
     let (asked, dropped) = resolve_all(items, invocation, config, &mut report);
-    let candidates = find(asked, deadline, aws, &mut report, &mut failed).await;
+    let candidates = find(asked, deadline, config, aws, &mut report, &mut failed).await;
     let described = describe(&candidates, deadline, aws).await;
     let acted = join_all(
         candidates
@@ -258,14 +258,19 @@ fn resolve_all(
 async fn find(
     asked: Vec<(usize, StopRequest)>,
     deadline: Deadline,
+    config: &Config,
     aws: &Aws,
     report: &mut Report,
     failed: &mut BTreeSet<usize>,
 ) -> Vec<Candidate> {
     let found = join_all(asked.iter().map(|(_, request)| {
         let (account, region) = (&request.account, &request.region);
+        // A deployment that finished within the window may still be redeployed (see `decide`).
+        let since = config
+            .rollback_completed_within
+            .map(|window| request.signal.time.plus_secs(-window));
         aws.codedeploy
-            .deployment_ids(deadline, account, region, &request.target)
+            .deployment_ids(deadline, account, region, &request.target, since)
     }))
     .await;
     let gathered = gather(

@@ -217,6 +217,7 @@ mod tests {
                 region: "us-east-1".into(),
                 outcome,
                 stop_status: None,
+                redeployment_id: None,
                 reason: "r".into(),
                 error_code: None,
             },
@@ -233,6 +234,8 @@ mod tests {
             Outcome::Failed,
             Outcome::Skipped,
             Outcome::AlreadyCompleted,
+            Outcome::Redeployed,
+            Outcome::WouldRedeploy,
         ];
         for outcome in outcomes {
             for group in [Some("prod"), None] {

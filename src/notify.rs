@@ -73,6 +73,7 @@ mod tests {
                 region: "eu-west-1".into(),
                 outcome,
                 stop_status: None,
+                redeployment_id: None,
                 reason: "alarm a entered ALARM".into(),
                 error_code: None,
             },

@@ -11,7 +11,7 @@ use crate::server::{client_error, ApiError};
 use crate::{string_field, Caller, State};
 
 /// The statuses in which a deployment can still be stopped.
-const ACTIVE: [&str; 5] = ["Created", "Queued", "InProgress", "Baking", "Ready"];
+pub(crate) const ACTIVE: [&str; 5] = ["Created", "Queued", "InProgress", "Baking", "Ready"];
 const ALL_STATUSES: [&str; 8] = [
     "Created",
     "Queued",
@@ -35,7 +35,7 @@ pub struct Stop {
     pub auto_rollback_enabled: Option<bool>,
 }
 
-fn is_deployment_id(id: &str) -> bool {
+pub(crate) fn is_deployment_id(id: &str) -> bool {
     id.strip_prefix("d-").is_some_and(|rest| {
         rest.len() == 9
             && rest
@@ -54,11 +54,12 @@ impl State {
         body: &Value,
     ) -> Result<Value, ApiError> {
         let account = caller.account.as_str();
-        for resource in self.resources(account, operation, region, body) {
-            let action = format!("codedeploy:{operation}");
+        for (action, resource) in self.resources(account, operation, region, body) {
             self.authorize(caller, &action, &resource, account, region)?;
         }
         match operation {
+            "BatchGetDeploymentGroups" => self.batch_get_deployment_groups(account, region, body),
+            "CreateDeployment" => self.create_deployment(account, region, body),
             "ListDeploymentGroups" => self.list_deployment_groups(account, region, body),
             "ListDeployments" => self.list_deployments(account, region, body),
             "BatchGetDeployments" => self.batch_get_deployments(account, region, body),
@@ -70,19 +71,54 @@ impl State {
         }
     }
 
-    /// What a call touches, as IAM sees it: the application (ListDeploymentGroups), the
-    /// deployment group (ListDeployments, and the group of each deployment BatchGetDeployments
-    /// returns), or `*` (StopDeployment has no resource type).
-    fn resources(&self, account: &str, operation: &str, region: &str, body: &Value) -> Vec<String> {
+    /// What a call needs, as IAM sees it, each action with its resource: the application
+    /// (ListDeploymentGroups), the deployment group (ListDeployments, BatchGetDeploymentGroups,
+    /// the group of each deployment BatchGetDeployments returns, CreateDeployment with the
+    /// deployment configuration and application revision it reads), or `*` (StopDeployment has
+    /// no resource type).
+    fn resources(
+        &self,
+        account: &str,
+        operation: &str,
+        region: &str,
+        body: &Value,
+    ) -> Vec<(String, String)> {
         let arn =
             |kind: &str, name: &str| format!("arn:aws:codedeploy:{region}:{account}:{kind}:{name}");
         let application = string_field(body, "applicationName").unwrap_or_default();
+        let group = string_field(body, "deploymentGroupName").unwrap_or_default();
+        let action = format!("codedeploy:{operation}");
+        let on = |resources: Vec<String>| {
+            resources
+                .into_iter()
+                .map(|resource| (action.clone(), resource))
+                .collect()
+        };
+        let group_arn = |group: &str| arn("deploymentgroup", &format!("{application}/{group}"));
         match operation {
-            "ListDeploymentGroups" => vec![arn("application", application)],
-            "ListDeployments" => {
-                let group = string_field(body, "deploymentGroupName").unwrap_or_default();
-                vec![arn("deploymentgroup", &format!("{application}/{group}"))]
-            }
+            "ListDeploymentGroups" => on(vec![arn("application", application)]),
+            "ListDeployments" => on(vec![group_arn(group)]),
+            "BatchGetDeploymentGroups" => on(body["deploymentGroupNames"]
+                .as_array()
+                .map(|names| {
+                    names
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(group_arn)
+                        .collect()
+                })
+                .unwrap_or_default()),
+            "CreateDeployment" => vec![
+                (action.clone(), group_arn(group)),
+                (
+                    "codedeploy:GetDeploymentConfig".into(),
+                    arn("deploymentconfig", "CodeDeployDefault.OneAtATime"),
+                ),
+                (
+                    "codedeploy:GetApplicationRevision".into(),
+                    arn("application", application),
+                ),
+            ],
             "BatchGetDeployments" => {
                 let ids: Vec<&str> = body["deploymentIds"]
                     .as_array()
@@ -94,13 +130,18 @@ impl State {
                     .filter(|d| d.is_in(account, region) && ids.contains(&d.id.as_str()))
                     .map(|d| arn("deploymentgroup", &format!("{}/{}", d.application, d.group)))
                     .collect();
-                groups.into_iter().collect()
+                on(groups.into_iter().collect())
             }
-            _ => vec!["*".into()],
+            _ => on(vec!["*".into()]),
         }
     }
 
-    fn group_names(&self, account: &str, region: &str, application: &str) -> Vec<String> {
+    pub(crate) fn group_names(
+        &self,
+        account: &str,
+        region: &str,
+        application: &str,
+    ) -> Vec<String> {
         let here = |a: &str, r: &str, app: &str| a == account && r == region && app == application;
         let from_deployments = self
             .deployments
@@ -116,7 +157,7 @@ impl State {
         unique.into_iter().collect()
     }
 
-    fn page<T: Clone>(
+    pub(crate) fn page<T: Clone>(
         &self,
         items: &[T],
         body: &Value,
@@ -138,7 +179,7 @@ impl State {
     }
 
     /// The application the call names, with its deployment groups.
-    fn require_application(
+    pub(crate) fn require_application(
         &self,
         account: &str,
         region: &str,
@@ -265,6 +306,11 @@ impl State {
                     "deploymentGroupName": d.group,
                     "status": d.status,
                     "createTime": d.create_time,
+                    "completeTime": d.complete_time,
+                    "computePlatform": d.compute_platform,
+                    "description": d.description,
+                    "revision": d.revision,
+                    "previousRevision": d.previous_revision,
                 });
                 if let Some(creator) = &d.creator {
                     info["creator"] = json!(creator);

@@ -16,6 +16,7 @@
 //! what was received, and `POST /_fake/reset` restores the seed (see [`Seed`]).
 
 pub mod codedeploy;
+mod deployment_groups;
 pub mod events;
 pub mod iam;
 mod server;
@@ -61,11 +62,28 @@ pub struct Deployment {
     /// added (or the seed restored).
     #[serde(default, rename = "createTime")]
     pub create_time: Option<f64>,
+    /// `completeTime`, in seconds since the epoch, for a deployment that finished.
+    #[serde(default, rename = "completeTime")]
+    pub complete_time: Option<f64>,
+    /// `Server` (the default), `Lambda` or `ECS`.
+    #[serde(default = "server", rename = "computePlatform")]
+    pub compute_platform: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The revision it deploys and the one before it, as CodeDeploy's `RevisionLocation`.
+    #[serde(default)]
+    pub revision: Option<Value>,
+    #[serde(default, rename = "previousRevision")]
+    pub previous_revision: Option<Value>,
+}
+
+fn server() -> String {
+    "Server".into()
 }
 
 impl Deployment {
     /// Whether the deployment lives in `account` and `region`.
-    fn is_in(&self, account: &str, region: &str) -> bool {
+    pub(crate) fn is_in(&self, account: &str, region: &str) -> bool {
         self.account == account && self.region == region
     }
 }
@@ -99,7 +117,32 @@ impl Deployment {
             status: in_progress(),
             creator: user(),
             create_time: None,
+            complete_time: None,
+            compute_platform: server(),
+            description: None,
+            revision: None,
+            previous_revision: None,
         }
+    }
+
+    /// The same deployment, `Succeeded` at `time`.
+    pub fn succeeded(mut self, time: SystemTime) -> Self {
+        self.status = "Succeeded".into();
+        self.complete_time = Some(epoch_seconds(time));
+        self
+    }
+
+    /// The same deployment on another compute platform (`Lambda`, `ECS`).
+    pub fn platform(mut self, platform: &str) -> Self {
+        self.compute_platform = platform.into();
+        self
+    }
+
+    /// The same deployment with these revisions (CodeDeploy's `RevisionLocation`).
+    pub fn revisions(mut self, revision: Value, previous: Option<Value>) -> Self {
+        self.revision = Some(revision);
+        self.previous_revision = previous;
+        self
     }
 
     /// The same deployment in another account.
@@ -141,7 +184,7 @@ impl Deployment {
     }
 }
 
-/// A deployment group, for groups that have no deployment.
+/// A deployment group, for groups that have no deployment or that list alarms.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
 pub struct Group {
     #[serde(default = "own_account")]
@@ -149,6 +192,9 @@ pub struct Group {
     pub region: String,
     pub application: String,
     pub group: String,
+    /// The alarms of its alarm configuration.
+    #[serde(default)]
+    pub alarms: Vec<String>,
 }
 
 /// An IAM role another principal may assume through the fake's STS.
@@ -249,6 +295,7 @@ pub(crate) struct State {
     calls: Vec<Call>,
     served: Vec<Served>,
     stops: Vec<codedeploy::Stop>,
+    created: Vec<Deployment>,
     assumed: Vec<sts::Assumed>,
     events: Vec<events::Event>,
     /// Error codes for the next PutEvents entries to reject.
@@ -321,7 +368,23 @@ impl FakeAws {
             region: region.into(),
             application: application.into(),
             group: group.into(),
+            alarms: Vec::new(),
         });
+    }
+
+    /// Adds (or replaces) a deployment group.
+    pub fn put_group(&self, group: Group) {
+        let mut state = self.lock();
+        state.groups.retain(|g| {
+            (&g.account, &g.region, &g.application, &g.group)
+                != (
+                    &group.account,
+                    &group.region,
+                    &group.application,
+                    &group.group,
+                )
+        });
+        state.groups.insert(group);
     }
 
     /// Adds a role that may be assumed.
@@ -407,6 +470,11 @@ impl FakeAws {
     /// The most calls that were being served at the same time.
     pub fn max_in_flight(&self) -> usize {
         self.lock().max_in_flight
+    }
+
+    /// The deployments CreateDeployment made so far, in order.
+    pub fn created(&self) -> Vec<Deployment> {
+        self.lock().created.clone()
     }
 
     /// The deployments stopped so far, in order.
@@ -610,6 +678,7 @@ async fn serve(state: &Mutex<State>, request: Request<Incoming>) -> Option<Respo
 fn admin(state: &mut State, method: &hyper::Method, command: &str) -> Response<Full<Bytes>> {
     match (method.as_str(), command) {
         ("GET", "stops") => json_response(StatusCode::OK, &json!(state.stops)),
+        ("GET", "created") => json_response(StatusCode::OK, &json!(state.created)),
         ("GET", "calls") => json_response(StatusCode::OK, &json!(state.calls)),
         ("GET", "events") => json_response(StatusCode::OK, &json!(state.events)),
         ("GET", "assumed") => json_response(StatusCode::OK, &json!(state.assumed)),
@@ -619,7 +688,7 @@ fn admin(state: &mut State, method: &hyper::Method, command: &str) -> Response<F
         }
         _ => json_response(
             StatusCode::NOT_FOUND,
-            &json!({"message": "use GET /_fake/{stops,calls,events,assumed} or POST /_fake/reset"}),
+            &json!({"message": "use GET /_fake/{stops,created,calls,events,assumed} or POST /_fake/reset"}),
         ),
     }
 }
@@ -644,6 +713,7 @@ impl State {
         self.calls.clear();
         self.served.clear();
         self.stops.clear();
+        self.created.clear();
         self.assumed.clear();
         self.events.clear();
         self.rejections.clear();

@@ -19,9 +19,10 @@ use super::accounts::Credentials;
 use super::calls::{Calls, Deadline};
 use super::errors::aws_error;
 use super::sdk::{warm_up, Unsigned};
+use super::shapes::{deployment_info, group_info, revision_location};
 use crate::signal::Target;
 use crate::time::Time;
-use crate::types::{Account, AwsError, DeploymentInfo, ACTIVE_STATUSES};
+use crate::types::{Account, AwsError, DeploymentInfo, GroupInfo, Revision, ACTIVE_STATUSES};
 
 /// BatchGetDeployments takes at most this many IDs per call.
 const BATCH_LIMIT: usize = 25;
@@ -201,23 +202,43 @@ impl CodeDeploy {
 
     /// The deployment IDs a target stands for, one result per lookup: the ID itself, or the
     /// active deployments of the group, or of every group of the application (looked up
-    /// together, so one group's failure leaves the others' results intact).
+    /// together, so one group's failure leaves the others' results intact). With
+    /// `completed_since`, a group's latest deployment also counts when it succeeded since then.
     pub async fn deployment_ids(
         &self,
         deadline: Deadline,
         account: &Account,
         region: &str,
         target: &Target,
+        completed_since: Option<Time>,
     ) -> Vec<Result<Vec<String>, AwsError>> {
+        let of_group = |application: &str, group: &str| {
+            let (application, group) = (application.to_string(), group.to_string());
+            async move {
+                let active =
+                    self.active_deployments(deadline, account, region, &application, &group);
+                let Some(since) = completed_since else {
+                    return active.await;
+                };
+                let (active, info) = tokio::join!(
+                    active,
+                    self.group(deadline, account, region, &application, &group)
+                );
+                let mut ids = active?;
+                let succeeded = info?
+                    .and_then(|info| info.last_attempted)
+                    .filter(|last| last.status == "Succeeded")
+                    .filter(|last| last.end_time.is_some_and(|end| end >= since));
+                ids.extend(succeeded.map(|last| last.id));
+                Ok(ids)
+            }
+        };
         match target {
             Target::Deployment(id) => vec![Ok(vec![id.clone()])],
             Target::Group {
                 application,
                 group: Some(group),
-            } => vec![
-                self.active_deployments(deadline, account, region, application, group)
-                    .await,
-            ],
+            } => vec![of_group(application, group).await],
             Target::Group {
                 application,
                 group: None,
@@ -227,13 +248,69 @@ impl CodeDeploy {
             {
                 Err(e) => vec![Err(e)],
                 Ok(groups) => {
-                    join_all(groups.iter().map(|group| {
-                        self.active_deployments(deadline, account, region, application, group)
-                    }))
-                    .await
+                    join_all(groups.iter().map(|group| of_group(application, group))).await
                 }
             },
         }
+    }
+
+    /// What CodeDeploy says of one deployment group (BatchGetDeploymentGroups); `None` when it
+    /// does not know it.
+    pub async fn group(
+        &self,
+        deadline: Deadline,
+        account: &Account,
+        region: &str,
+        application: &str,
+        group: &str,
+    ) -> Result<Option<GroupInfo>, AwsError> {
+        let request = self
+            .client(account, region)
+            .await
+            .batch_get_deployment_groups()
+            .application_name(application)
+            .deployment_group_names(group);
+        let work = async {
+            let output = request
+                .send()
+                .await
+                .map_err(|e| aws_error("BatchGetDeploymentGroups", e))?;
+            Ok(output
+                .deployment_groups_info()
+                .iter()
+                .map(group_info)
+                .find(|info| info.group == group))
+        };
+        self.call(deadline, account, "BatchGetDeploymentGroups", work)
+            .await
+    }
+
+    /// Deploys `revision` to a group again (CreateDeployment); returns the new deployment's ID.
+    pub async fn redeploy(
+        &self,
+        deadline: Deadline,
+        account: &Account,
+        region: &str,
+        (application, group): (&str, &str),
+        revision: &Revision,
+        description: &str,
+    ) -> Result<String, AwsError> {
+        let request = self
+            .client(account, region)
+            .await
+            .create_deployment()
+            .application_name(application)
+            .deployment_group_name(group)
+            .revision(revision_location(revision))
+            .description(description);
+        let work = async {
+            let output = request
+                .send()
+                .await
+                .map_err(|e| aws_error("CreateDeployment", e))?;
+            Ok(output.deployment_id().unwrap_or_default().to_string())
+        };
+        self.call(deadline, account, "CreateDeployment", work).await
     }
 
     /// Stops a deployment (StopDeployment), rolling it back when `auto_rollback` is set.
@@ -272,23 +349,5 @@ impl CodeDeploy {
             }
         };
         self.call(deadline, account, "StopDeployment", work).await
-    }
-}
-
-fn deployment_info(info: &aws_sdk_codedeploy::types::DeploymentInfo) -> DeploymentInfo {
-    DeploymentInfo {
-        id: info.deployment_id().unwrap_or_default().to_string(),
-        application: info.application_name().unwrap_or_default().to_string(),
-        group: info.deployment_group_name().unwrap_or_default().to_string(),
-        status: info
-            .status()
-            .map(|s| s.as_str())
-            .unwrap_or_default()
-            .to_string(),
-        creator: info.creator().map_or("user", |c| c.as_str()).to_string(),
-        create_time: info
-            .create_time()
-            .and_then(|t| t.to_millis().ok())
-            .map(Time::from_millis),
     }
 }

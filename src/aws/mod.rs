@@ -12,6 +12,7 @@ pub mod codedeploy;
 mod errors;
 pub mod events;
 mod sdk;
+mod shapes;
 
 use std::time::Duration;
 

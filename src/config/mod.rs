@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::types::EventKind;
 use parse::{
     parse_account, parse_age, parse_allowed_groups, parse_bool, parse_kinds, parse_role_name,
-    parse_rules, parse_targets, parse_topic_accounts,
+    parse_rules, parse_seconds, parse_targets, parse_topic_accounts,
 };
 
 pub use parse::ConfigError;
@@ -55,7 +55,26 @@ pub struct Config {
     pub topic_accounts: BTreeMap<String, BTreeSet<String>>,
     /// `AWS_LAMBDA_FUNCTION_NAME` (set by Lambda): names its sessions in target accounts.
     pub function_name: String,
+    /// `ROLLBACK_COMPLETED_WITHIN`, in seconds: a `Server` deployment that succeeded at most this
+    /// long before a signal gets its previous revision redeployed; `None`: off.
+    pub rollback_completed_within: Option<i64>,
+    /// `BAKE_SECONDS`: how long the gate watches the alarms at `AfterAllowTraffic`.
+    pub bake_seconds: i64,
+    /// `GATE_ON_ERROR`: how the gate answers when it cannot read the alarms.
+    pub gate_on_error: GateOnError,
 }
+
+/// How the gate answers a hook when it cannot check the alarms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GateOnError {
+    /// Let the deployment go on: a wrong rollback is worse than none.
+    Succeed,
+    /// Roll it back.
+    Fail,
+}
+
+/// The longest bake: CodeDeploy waits an hour for a hook's answer.
+pub const MAX_BAKE_SECONDS: i64 = 3300;
 
 impl Config {
     /// Reads the configuration from the process environment.
@@ -119,6 +138,26 @@ impl Config {
                 .unwrap_or_default(),
             function_name: get("AWS_LAMBDA_FUNCTION_NAME")
                 .unwrap_or_else(|| "deployment-circuit-breaker".into()),
+            rollback_completed_within: get("ROLLBACK_COMPLETED_WITHIN")
+                .map(|v| parse_seconds("ROLLBACK_COMPLETED_WITHIN", &v, 7 * 24 * 3600))
+                .transpose()?
+                .flatten(),
+            bake_seconds: get("BAKE_SECONDS")
+                .map(|v| parse_seconds("BAKE_SECONDS", &v, MAX_BAKE_SECONDS))
+                .transpose()?
+                .flatten()
+                .unwrap_or(0),
+            gate_on_error: match get("GATE_ON_ERROR").map(|v| v.trim().to_ascii_lowercase()) {
+                None => GateOnError::Succeed,
+                Some(v) if v == "succeed" => GateOnError::Succeed,
+                Some(v) if v == "fail" => GateOnError::Fail,
+                Some(v) => {
+                    return Err(ConfigError {
+                        variable: "GATE_ON_ERROR",
+                        problem: format!("`{v}` is neither `succeed` nor `fail`"),
+                    })
+                }
+            },
         })
     }
 

@@ -92,6 +92,22 @@ pub(super) fn parse_age(value: &str) -> Result<Option<i64>, ConfigError> {
     }
 }
 
+/// A number of seconds from 0 (off: `None`) to `max`.
+pub(super) fn parse_seconds(
+    variable: &'static str,
+    value: &str,
+    max: i64,
+) -> Result<Option<i64>, ConfigError> {
+    match value.trim().parse::<i64>() {
+        Ok(0) => Ok(None),
+        Ok(seconds) if (1..=max).contains(&seconds) => Ok(Some(seconds)),
+        _ => Err(ConfigError {
+            variable,
+            problem: format!("`{value}` is not a number of seconds from 0 (off) to {max}"),
+        }),
+    }
+}
+
 pub(super) fn parse_account(variable: &'static str, value: &str) -> Result<String, ConfigError> {
     let account = value.trim();
     if is_account(account) {

@@ -118,6 +118,9 @@ fn bad_values_name_the_variable() {
         ("MAX_SIGNAL_AGE", "-5", "`-5` is not a number of seconds"),
         ("MAX_SIGNAL_AGE", "1h", "`1h` is not a number of seconds"),
         ("LOCAL_ACCOUNT", "1111", "`1111` is not an AWS account ID"),
+        ("BAKE_SECONDS", "3301", "from 0 (off) to 3300"),
+        ("ROLLBACK_COMPLETED_WITHIN", "-1", "from 0 (off) to 604800"),
+        ("GATE_ON_ERROR", "maybe", "neither `succeed` nor `fail`"),
         ("TARGET_ACCOUNTS", "*", "`*` is refused"),
         (
             "TARGET_ACCOUNTS",
@@ -226,4 +229,23 @@ fn scope_entries_may_name_an_account() {
     assert!(!c.in_scope("123456789012", "shop", "prod"));
     assert!(c.in_scope("123456789012", "billing", "prod"));
     assert!(c.in_scope("222233334444", "billing", "prod"));
+}
+
+#[test]
+fn the_whole_deployment_settings_default_to_off() {
+    let c = config(&[("AWS_REGION", "us-east-1"), SCOPE]).unwrap();
+    assert_eq!(c.rollback_completed_within, None);
+    assert_eq!(c.bake_seconds, 0);
+    assert_eq!(c.gate_on_error, GateOnError::Succeed);
+    let set = config(&[
+        ("AWS_REGION", "us-east-1"),
+        SCOPE,
+        ("ROLLBACK_COMPLETED_WITHIN", "1800"),
+        ("BAKE_SECONDS", "3300"),
+        ("GATE_ON_ERROR", "Fail"),
+    ])
+    .unwrap();
+    assert_eq!(set.rollback_completed_within, Some(1800));
+    assert_eq!(set.bake_seconds, 3300);
+    assert_eq!(set.gate_on_error, GateOnError::Fail);
 }

@@ -10,7 +10,10 @@ mod notification;
 mod signal;
 
 pub use aws_error::{AwsError, ASSUME_ROLE_FAILED, CREDENTIALS_ERROR, DEADLINE_EXCEEDED};
-pub use deployment::{DeploymentInfo, LookupError, Outcome, ACTIVE_STATUSES};
+pub use deployment::{
+    DeploymentInfo, GroupInfo, LastDeployment, LookupError, Outcome, Revision, ACTIVE_STATUSES,
+    REDEPLOY_MARK,
+};
 pub use names::{
     arn_account, bounded, is_account, is_deployment_id, is_iam_name_char, is_region, partition,
     Account, GroupName, ALARM_NAME_LIMIT, REASON_LIMIT,
