@@ -67,6 +67,7 @@ fn benchmarks(c: &mut Criterion) {
         status: "InProgress".into(),
         creator: "user".into(),
         create_time: Some(Time::from_millis(0)),
+        ..DeploymentInfo::default()
     };
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/events");
     let mut files: Vec<_> = std::fs::read_dir(dir)
