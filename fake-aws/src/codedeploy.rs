@@ -64,6 +64,11 @@ impl State {
             "ListDeployments" => self.list_deployments(account, region, body),
             "BatchGetDeployments" => self.batch_get_deployments(account, region, body),
             "StopDeployment" => self.stop_deployment(account, region, body),
+            "ListDeploymentTargets" => self.list_deployment_targets(account, region, body),
+            "BatchGetDeploymentTargets" => self.batch_get_deployment_targets(account, region, body),
+            "PutLifecycleEventHookExecutionStatus" => {
+                self.put_lifecycle_event_hook_execution_status(account, region, body)
+            }
             other => Err(client_error(
                 "UnknownOperationException",
                 format!("the fake does not serve operation `{other}`"),
@@ -74,8 +79,9 @@ impl State {
     /// What a call needs, as IAM sees it, each action with its resource: the application
     /// (ListDeploymentGroups), the deployment group (ListDeployments, BatchGetDeploymentGroups,
     /// the group of each deployment BatchGetDeployments returns, CreateDeployment with the
-    /// deployment configuration and application revision it reads), or `*` (StopDeployment has
-    /// no resource type).
+    /// deployment configuration and application revision it reads), or `*` (StopDeployment,
+    /// ListDeploymentTargets, BatchGetDeploymentTargets and PutLifecycleEventHookExecutionStatus
+    /// have no resource type).
     fn resources(
         &self,
         account: &str,

@@ -1,9 +1,11 @@
 //! Stateful fakes of the AWS services the circuit breaker calls, over real HTTP, on one port:
-//! CodeDeploy ([`codedeploy`]), STS `AssumeRole` ([`sts`]) and EventBridge `PutEvents`
-//! ([`events`]). A request goes to the service its SigV4 credential scope names, in the region
-//! the scope names, for the account of the credentials that signed it: any access key the fake
-//! did not issue is the function's own role in [`ACCOUNT`]; a key its STS issued is a session of
-//! the assumed role, in that role's account. Each account has its own deployments.
+//! CodeDeploy ([`codedeploy`], with lifecycle hooks and deployment targets: [`hooks`]), STS
+//! `AssumeRole` ([`sts`]), EventBridge `PutEvents` ([`events`]), CloudWatch `DescribeAlarms`
+//! ([`cloudwatch`]) and the tagging API's `GetResources`, in JSON or Smithy RPC v2 CBOR. A
+//! request goes to the service its SigV4 credential scope names, in the region the scope names,
+//! for the account of the credentials that signed it: a key its STS issued is a session of the
+//! assumed role, in that role's account; a key of a [`Principal`] is that role; any other key is
+//! the function's own role in [`ACCOUNT`]. Each account has its own deployments and alarms.
 //!
 //! Calls are judged as AWS judges them: a request without a signature is refused before
 //! anything else (`MissingAuthenticationTokenException`), and, once a caller's IAM policy is set
@@ -12,16 +14,27 @@
 //! trusts. Faults (error answers, dropped connections, slow answers) can be injected per
 //! operation and deployment, and the fake records the calls it served and how many at once.
 //!
-//! For scripts, `GET /_fake/stops`, `/_fake/calls`, `/_fake/events` and `/_fake/assumed` return
-//! what was received, and `POST /_fake/reset` restores the seed (see [`Seed`]).
+//! For scripts, `GET /_fake/stops`, `/_fake/created`, `/_fake/calls`, `/_fake/events`,
+//! `/_fake/assumed` and `/_fake/hooks` return what was received, `GET /_fake/alarms` the alarms,
+//! and `POST /_fake/reset` restores the seed (see [`Seed`]).
 
+mod cbor;
+pub mod cloudwatch;
 pub mod codedeploy;
 mod deployment_groups;
 pub mod events;
+pub mod hooks;
 pub mod iam;
+mod principals;
+mod protocol;
 mod server;
 pub mod sts;
+mod tagging;
 pub mod tls;
+
+pub use cloudwatch::Alarm;
+pub use hooks::Hook;
+pub use principals::Principal;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -36,7 +49,8 @@ use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use server::{client_error, error_response, json_response, lock, xml_response, ApiError};
+use protocol::Protocol;
+use server::{client_error, json_response, lock, xml_response, ApiError};
 
 /// The function's own account.
 pub const ACCOUNT: &str = "123456789012";
@@ -75,6 +89,9 @@ pub struct Deployment {
     pub revision: Option<Value>,
     #[serde(default, rename = "previousRevision")]
     pub previous_revision: Option<Value>,
+    /// Its lifecycle event hooks, in the order they were called.
+    #[serde(default)]
+    pub hooks: Vec<Hook>,
 }
 
 fn server() -> String {
@@ -122,6 +139,7 @@ impl Deployment {
             description: None,
             revision: None,
             previous_revision: None,
+            hooks: Vec::new(),
         }
     }
 
@@ -175,11 +193,13 @@ impl Deployment {
         self
     }
 
-    /// With its creation time set to now when it has none.
+    /// With its creation time (and its hooks' start times) set to now when it has none.
     fn dated(mut self) -> Self {
-        self.create_time = self
-            .create_time
-            .or_else(|| Some(epoch_seconds(SystemTime::now())));
+        let now = epoch_seconds(SystemTime::now());
+        self.create_time = self.create_time.or(Some(now));
+        for hook in &mut self.hooks {
+            hook.start_time = hook.start_time.or(Some(now));
+        }
         self
     }
 }
@@ -219,17 +239,21 @@ pub struct Seed {
     pub groups: Vec<Group>,
     #[serde(default)]
     pub roles: Vec<Role>,
+    #[serde(default)]
+    pub alarms: Vec<Alarm>,
+    #[serde(default)]
+    pub principals: Vec<Principal>,
 }
 
 /// A call the fake received.
 #[derive(Clone, Debug, Serialize)]
 pub struct Call {
-    /// `codedeploy`, `sts` or `events`.
+    /// `codedeploy`, `sts`, `events`, `monitoring` or `tagging`.
     pub service: String,
     pub account: String,
     pub region: String,
     pub operation: String,
-    /// The JSON body, or (STS) the form's parameters as a JSON object.
+    /// The JSON body (CBOR decoded), or (STS) the form's parameters as a JSON object.
     pub body: Value,
 }
 
@@ -288,6 +312,8 @@ pub(crate) struct State {
     /// Groups that have no deployment yet.
     groups: BTreeSet<Group>,
     roles: Vec<Role>,
+    principals: Vec<Principal>,
+    alarms: Vec<Alarm>,
     /// Sessions the fake's STS issued, by access key.
     sessions: HashMap<String, Caller>,
     page_size: Option<usize>,
@@ -298,6 +324,7 @@ pub(crate) struct State {
     created: Vec<Deployment>,
     assumed: Vec<sts::Assumed>,
     events: Vec<events::Event>,
+    hook_answers: Vec<hooks::HookAnswer>,
     /// Error codes for the next PutEvents entries to reject.
     rejections: VecDeque<String>,
     in_flight: usize,
@@ -409,7 +436,8 @@ impl FakeAws {
         self.lock().verbose = verbose;
     }
 
-    /// Returns at most `size` items per page of ListDeployments and ListDeploymentGroups.
+    /// Returns at most `size` items per page of ListDeployments, ListDeploymentGroups,
+    /// ListDeploymentTargets, DescribeAlarms and GetResources.
     pub fn set_page_size(&self, size: usize) {
         self.lock().page_size = Some(size.max(1));
     }
@@ -561,6 +589,7 @@ async fn serve(state: &Mutex<State>, request: Request<Incoming>) -> Option<Respo
     if let Some(command) = request.uri().path().strip_prefix("/_fake/") {
         return Some(admin(&mut lock(state), request.method(), command));
     }
+    let protocol = Protocol::of(&request);
     let Some(authorization) = request.headers().get("authorization") else {
         // As AWS answers before any authorization; not a call, so not recorded.
         lock(state).unsigned += 1;
@@ -568,60 +597,39 @@ async fn serve(state: &Mutex<State>, request: Request<Incoming>) -> Option<Respo
             "MissingAuthenticationTokenException",
             "Missing Authentication Token",
         );
-        return Some(error_response(error, false));
+        return Some(protocol.error(error));
     };
     let scope = authorization.to_str().ok().and_then(scope);
-    let target = request
-        .headers()
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once('.'))
-        .map(|(_, operation)| operation.to_string());
     let bytes = match request.into_body().collect().await {
         Ok(body) => body.to_bytes(),
         Err(e) => {
             let error = client_error("SerializationException", e.to_string());
-            return Some(error_response(error, false));
+            return Some(protocol.error(error));
         }
     };
     let Some(scope) = scope else {
         let error = client_error("IncompleteSignatureException", "Bad credential scope");
-        return Some(error_response(error, false));
+        return Some(protocol.error(error));
     };
-    let xml = scope.service == "sts";
-    let parsed = if xml {
-        Ok(sts::form(&bytes))
-    } else {
-        serde_json::from_slice::<Value>(&bytes)
-    };
-    let body = match parsed {
+    let protocol = protocol.for_service(&scope.service);
+    let body = match protocol.parse(&bytes) {
         Ok(body) => body,
-        Err(e) => {
-            return Some(error_response(
-                client_error("SerializationException", e.to_string()),
-                xml,
-            ))
-        }
+        Err(error) => return Some(protocol.error(error)),
     };
-    let operation = if xml {
-        body["Action"].as_str().unwrap_or_default().to_string()
-    } else {
-        target.unwrap_or_default()
-    };
+    let operation = protocol.operation(&body);
     let (caller, fault) = {
         let mut state = lock(state);
-        if scope.access_key.starts_with("ASIA") && !state.sessions.contains_key(&scope.access_key) {
-            // A session key STS never issued, as AWS answers it.
-            let code = if xml {
+        let key = scope.access_key.as_str();
+        let issued = state.sessions.contains_key(key) || state.principal(key).is_some();
+        if key.starts_with("ASIA") && !issued {
+            // A session key STS never issued (nor a principal's), as AWS answers it.
+            let code = if protocol.is_query() {
                 "InvalidClientTokenId"
             } else {
                 "UnrecognizedClientException"
             };
             let message = "The security token included in the request is invalid.";
-            return Some(error_response(
-                ApiError(403, code.into(), message.into()),
-                xml,
-            ));
+            return Some(protocol.error(ApiError(403, code.into(), message.into())));
         }
         let caller = state.caller(&scope.access_key);
         if state.verbose {
@@ -645,33 +653,35 @@ async fn serve(state: &Mutex<State>, request: Request<Incoming>) -> Option<Respo
         Some(FaultKind::Delay(delay)) => tokio::time::sleep(delay).await,
         Some(FaultKind::Error { status, error_type }) => {
             let message = format!("injected {error_type} for {operation}");
-            return Some(error_response(ApiError(status, error_type, message), xml));
+            return Some(protocol.error(ApiError(status, error_type, message)));
         }
         None => {}
     }
     let mut state = lock(state);
     let region = scope.region.as_str();
     let answer = match scope.service.as_str() {
-        "codedeploy" => state
-            .codedeploy(&caller, &operation, region, &body)
-            .map(|answer| json_response(StatusCode::OK, &answer)),
-        "events" => state
-            .put_events(&caller, &operation, region, &body)
-            .map(|answer| json_response(StatusCode::OK, &answer)),
         "sts" => state
             .assume_role(&caller, &operation, region, &body)
             .map(xml_response),
-        other => Err(client_error(
-            "UnknownOperationException",
-            format!("the fake does not serve the service `{other}`"),
-        )),
+        // The JSON services, answered in JSON or CBOR as asked.
+        service => match service {
+            "codedeploy" => state.codedeploy(&caller, &operation, region, &body),
+            "events" => state.put_events(&caller, &operation, region, &body),
+            "monitoring" => state.cloudwatch(&caller, &operation, region, &body),
+            "tagging" => state.tagging(&caller, &operation, region, &body),
+            other => Err(client_error(
+                "UnknownOperationException",
+                format!("the fake does not serve the service `{other}`"),
+            )),
+        }
+        .map(|answer| protocol.answer(&answer)),
     };
     state.served.push(Served {
         operation,
         received,
         answered: Instant::now(),
     });
-    Some(answer.unwrap_or_else(|error| error_response(error, xml)))
+    Some(answer.unwrap_or_else(|error| protocol.error(error)))
 }
 
 /// The scripting interface: inspect what was received, or restore the seed.
@@ -682,13 +692,16 @@ fn admin(state: &mut State, method: &hyper::Method, command: &str) -> Response<F
         ("GET", "calls") => json_response(StatusCode::OK, &json!(state.calls)),
         ("GET", "events") => json_response(StatusCode::OK, &json!(state.events)),
         ("GET", "assumed") => json_response(StatusCode::OK, &json!(state.assumed)),
+        ("GET", "hooks") => json_response(StatusCode::OK, &json!(state.hook_answers)),
+        ("GET", "alarms") => json_response(StatusCode::OK, &json!(state.alarms)),
         ("POST", "reset") => {
             state.reset();
             json_response(StatusCode::OK, &json!({"reset": true}))
         }
         _ => json_response(
             StatusCode::NOT_FOUND,
-            &json!({"message": "use GET /_fake/{stops,created,calls,events,assumed} or POST /_fake/reset"}),
+            &json!({"message": "use GET /_fake/{stops,created,calls,events,assumed,hooks,alarms} \
+                                or POST /_fake/reset"}),
         ),
     }
 }
@@ -708,6 +721,8 @@ impl State {
             .collect();
         self.groups = self.seed.groups.iter().cloned().collect();
         self.roles = self.seed.roles.clone();
+        self.principals = self.seed.principals.clone();
+        self.alarms = self.seed.alarms.iter().cloned().map(Alarm::dated).collect();
         // Credentials STS issued stay valid until they expire, whatever else is restored.
         self.faults.clear();
         self.calls.clear();
@@ -716,13 +731,18 @@ impl State {
         self.created.clear();
         self.assumed.clear();
         self.events.clear();
+        self.hook_answers.clear();
         self.rejections.clear();
         self.max_in_flight = 0;
     }
 
-    /// The caller a request's access key stands for: a session the fake's STS issued, or else
-    /// the function itself.
+    /// The caller a request's access key stands for: a session the fake's STS issued, a
+    /// [`Principal`], or else the function itself.
     fn caller(&self, access_key: &str) -> Caller {
+        if let (None, Some(principal)) = (self.sessions.get(access_key), self.principal(access_key))
+        {
+            return principal;
+        }
         self.sessions.get(access_key).cloned().unwrap_or(Caller {
             account: ACCOUNT.into(),
             arn: format!(

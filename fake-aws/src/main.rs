@@ -1,17 +1,19 @@
-//! Runs the fake AWS for local use:
-//! `fake-aws [--listen ADDR] [--seed FILE] [--policy FILE] [--role-policy ARN=FILE ...] [--quiet]`.
+//! Runs the fake AWS for local use: `fake-aws [--listen ADDR] [--seed FILE] [--policy FILE]
+//! [--role-policy ARN=FILE ...] [--principal ACCESS_KEY=ROLE_ARN=FILE ...] [--quiet]`.
 //!
 //! `--policy` is the function's IAM policy; `--role-policy` gives a role of the seed its policy
-//! (both as `scripts/policy.py extract` writes them).
+//! (both as `scripts/policy.py extract` writes them); `--principal` adds to the seed's
+//! principals one that signs with that access key as that role, under that policy.
 
 use std::net::SocketAddr;
 
 use fake_aws::iam::Policy;
-use fake_aws::{FakeAws, Seed};
+use fake_aws::{FakeAws, Principal, Seed};
 use serde::de::DeserializeOwned;
 
 const USAGE: &str = "usage: fake-aws [--listen 127.0.0.1:4599] [--seed seed.json] \
-                     [--policy policy.json] [--role-policy ROLE_ARN=policy.json ...] [--quiet]";
+                     [--policy policy.json] [--role-policy ROLE_ARN=policy.json ...] \
+                     [--principal ACCESS_KEY=ROLE_ARN=policy.json ...] [--quiet]";
 
 fn read_json<T: DeserializeOwned>(path: &str) -> Result<T, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
@@ -24,6 +26,7 @@ async fn main() -> Result<(), String> {
     let mut seed = Seed::default();
     let mut function_policy: Option<Policy> = None;
     let mut role_policies = Vec::new();
+    let mut principals = Vec::new();
     let mut verbose = true;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -43,6 +46,20 @@ async fn main() -> Result<(), String> {
                 let (arn, path) = value.split_once('=').ok_or(USAGE)?;
                 role_policies.push((arn.to_string(), read_json::<Policy>(path)?));
             }
+            "--principal" => {
+                let value = args.next().ok_or(USAGE)?;
+                let mut parts = value.splitn(3, '=');
+                let (Some(key), Some(role), Some(path)) =
+                    (parts.next(), parts.next(), parts.next())
+                else {
+                    return Err(USAGE.into());
+                };
+                principals.push(Principal {
+                    access_key: key.into(),
+                    role: role.into(),
+                    policy: Some(read_json(path)?),
+                });
+            }
             "--quiet" => verbose = false,
             _ => return Err(USAGE.into()),
         }
@@ -55,10 +72,12 @@ async fn main() -> Result<(), String> {
             .ok_or_else(|| format!("--role-policy: the seed has no role {arn}"))?;
         role.policy = Some(policy);
     }
+    seed.principals.extend(principals);
     let fake = FakeAws::start_on(listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    let (deployments, roles) = (seed.deployments.len(), seed.roles.len());
+    let (deployments, roles, alarms) =
+        (seed.deployments.len(), seed.roles.len(), seed.alarms.len());
     fake.seed(seed);
     fake.set_verbose(verbose);
     let enforced = if function_policy.is_some() {
@@ -68,7 +87,8 @@ async fn main() -> Result<(), String> {
     };
     fake.set_policy(function_policy);
     println!(
-        "fake AWS on {} with {deployments} deployments and {roles} roles, {enforced}",
+        "fake AWS on {} with {deployments} deployments, {alarms} alarms and {roles} roles, \
+         {enforced}",
         fake.endpoint()
     );
     std::future::pending::<()>().await;

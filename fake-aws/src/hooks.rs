@@ -1,0 +1,306 @@
+//! CodeDeploy's lifecycle event hooks and deployment targets. A deployment has one target (its
+//! Lambda alias, ECS service or instance), whose lifecycle events follow the deployment's hooks;
+//! `PutLifecycleEventHookExecutionStatus` accepts one answer a hook, and a `Failed` one fails
+//! the deployment (which CodeDeploy then rolls back). IAM: none of these actions takes a
+//! resource type, so each is authorized on `*`.
+
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::codedeploy::is_deployment_id;
+use crate::server::{client_error, ApiError};
+use crate::{epoch_seconds, in_progress, string_field, Deployment, FakeAws, State};
+
+const LAMBDA_EVENTS: [&str; 3] = ["BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic"];
+const ECS_EVENTS: [&str; 9] = [
+    "BeforeInstall",
+    "Install",
+    "AfterInstall",
+    "BeforeAllowTestTraffic",
+    "AllowTestTraffic",
+    "AfterAllowTestTraffic",
+    "BeforeAllowTraffic",
+    "AllowTraffic",
+    "AfterAllowTraffic",
+];
+const SERVER_EVENTS: [&str; 7] = [
+    "ApplicationStop",
+    "DownloadBundle",
+    "BeforeInstall",
+    "Install",
+    "AfterInstall",
+    "ApplicationStart",
+    "ValidateService",
+];
+/// BatchGetDeploymentTargets accepts at most this many target IDs.
+const TARGETS_LIMIT: usize = 25;
+
+/// A lifecycle event hook CodeDeploy called, waiting for (or given) its answer.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct Hook {
+    /// The lifecycle event (`BeforeAllowTraffic`, …).
+    pub event: String,
+    #[serde(rename = "executionId")]
+    pub execution_id: String,
+    /// `InProgress` until answered, then `Succeeded` or `Failed`.
+    #[serde(default = "in_progress")]
+    pub status: String,
+    /// When the event started, in seconds since the epoch; when not given, the time the
+    /// deployment was added (or the seed restored).
+    #[serde(default, rename = "startTime")]
+    pub start_time: Option<f64>,
+}
+
+/// A `PutLifecycleEventHookExecutionStatus` call that answered a hook.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HookAnswer {
+    pub account: String,
+    pub region: String,
+    pub deployment_id: String,
+    pub execution_id: String,
+    pub status: String,
+}
+
+impl Deployment {
+    /// The same deployment, its lifecycle `event` in progress since now, waiting for the
+    /// answer to `execution_id`.
+    pub fn hook(self, event: &str, execution_id: &str) -> Self {
+        self.hook_since(event, execution_id, SystemTime::now())
+    }
+
+    /// Like [`Deployment::hook`], the event in progress since `start`.
+    pub fn hook_since(mut self, event: &str, execution_id: &str, start: SystemTime) -> Self {
+        self.hooks.push(Hook {
+            event: event.into(),
+            execution_id: execution_id.into(),
+            status: in_progress(),
+            start_time: Some(epoch_seconds(start)),
+        });
+        self
+    }
+
+    /// Its target's ID: the Lambda alias (`{application}:live`), the ECS service
+    /// (`{application}:{group}`) or an instance.
+    fn target_id(&self) -> String {
+        match self.compute_platform.as_str() {
+            "Lambda" => format!("{}:live", self.application),
+            "ECS" => format!("{}:{}", self.application, self.group),
+            _ => format!("i-{}", self.id.trim_start_matches("d-").to_lowercase()),
+        }
+    }
+
+    /// Its target as BatchGetDeploymentTargets writes it.
+    fn target(&self) -> Value {
+        let (region, account) = (&self.region, &self.account);
+        let id = self.target_id();
+        let (kind, field, arn, events) = match self.compute_platform.as_str() {
+            "Lambda" => (
+                "LambdaTarget",
+                "lambdaTarget",
+                format!("arn:aws:lambda:{region}:{account}:function:{id}"),
+                &LAMBDA_EVENTS[..],
+            ),
+            "ECS" => (
+                "ECSTarget",
+                "ecsTarget",
+                format!(
+                    "arn:aws:ecs:{region}:{account}:service/{}",
+                    id.replace(':', "/")
+                ),
+                &ECS_EVENTS[..],
+            ),
+            _ => (
+                "InstanceTarget",
+                "instanceTarget",
+                format!("arn:aws:ec2:{region}:{account}:instance/{id}"),
+                &SERVER_EVENTS[..],
+            ),
+        };
+        let status = match self.status.as_str() {
+            "Created" | "Queued" => "Pending",
+            "Stopped" => "Failed",
+            other => other,
+        };
+        let updated = self
+            .hooks
+            .iter()
+            .filter_map(|h| h.start_time)
+            .chain(self.complete_time)
+            .chain(self.create_time)
+            .fold(None, |latest: Option<f64>, t| {
+                Some(latest.map_or(t, |l| l.max(t)))
+            });
+        json!({
+            "deploymentTargetType": kind,
+            field: {
+                "deploymentId": self.id,
+                "targetId": id,
+                "targetArn": arn,
+                "status": status,
+                "lastUpdatedAt": updated,
+                "lifecycleEvents": self.lifecycle_events(events),
+            },
+        })
+    }
+
+    /// Events before the latest hooked one succeeded, a hooked event has its hook's status, the
+    /// later ones are pending; without hooks, all succeeded once the deployment did.
+    fn lifecycle_events(&self, events: &[&str]) -> Vec<Value> {
+        let hook_of = |event: &str| self.hooks.iter().rev().find(|h| h.event == event);
+        let latest = events.iter().rposition(|e| hook_of(e).is_some());
+        let done = self.status == "Succeeded";
+        events
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let hook = hook_of(name);
+                let status = match (hook, latest) {
+                    (Some(hook), _) => hook.status.as_str(),
+                    (None, Some(latest)) if i < latest => "Succeeded",
+                    (None, None) if done => "Succeeded",
+                    _ => "Pending",
+                };
+                let mut event = json!({"lifecycleEventName": name, "status": status});
+                if let Some(start) = hook.and_then(|h| h.start_time) {
+                    event["startTime"] = json!(start);
+                }
+                event
+            })
+            .collect()
+    }
+}
+
+impl FakeAws {
+    /// The hooks answered so far, in order.
+    pub fn hook_answers(&self) -> Vec<HookAnswer> {
+        self.lock().hook_answers.clone()
+    }
+}
+
+impl State {
+    /// The index of the deployment the call names.
+    fn named_deployment(
+        &self,
+        account: &str,
+        region: &str,
+        body: &Value,
+    ) -> Result<usize, ApiError> {
+        let id = string_field(body, "deploymentId").ok_or_else(|| {
+            client_error(
+                "DeploymentIdRequiredException",
+                "A deployment ID must be specified.",
+            )
+        })?;
+        if !is_deployment_id(id) {
+            return Err(client_error(
+                "InvalidDeploymentIdException",
+                format!("Specified deployment ID {id} is invalid."),
+            ));
+        }
+        self.deployments
+            .iter()
+            .position(|d| d.is_in(account, region) && d.id == id)
+            .ok_or_else(|| {
+                client_error(
+                    "DeploymentDoesNotExistException",
+                    format!("The deployment {id} could not be found."),
+                )
+            })
+    }
+
+    pub(crate) fn list_deployment_targets(
+        &self,
+        account: &str,
+        region: &str,
+        body: &Value,
+    ) -> Result<Value, ApiError> {
+        let deployment = &self.deployments[self.named_deployment(account, region, body)?];
+        let (page, next) = self.page(&[deployment.target_id()], body)?;
+        Ok(json!({ "targetIds": page, "nextToken": next }))
+    }
+
+    pub(crate) fn batch_get_deployment_targets(
+        &self,
+        account: &str,
+        region: &str,
+        body: &Value,
+    ) -> Result<Value, ApiError> {
+        let deployment = &self.deployments[self.named_deployment(account, region, body)?];
+        let ids = body["targetIds"].as_array().map_or(&[][..], Vec::as_slice);
+        if ids.is_empty() {
+            return Err(client_error(
+                "DeploymentTargetIdRequiredException",
+                "A deployment target ID must be specified.",
+            ));
+        }
+        if ids.len() > TARGETS_LIMIT {
+            return Err(client_error(
+                "DeploymentTargetListSizeExceededException",
+                format!("The maximum number of deployment target IDs is {TARGETS_LIMIT}."),
+            ));
+        }
+        let target_id = deployment.target_id();
+        if let Some(unknown) = ids
+            .iter()
+            .find(|id| id.as_str() != Some(target_id.as_str()))
+        {
+            return Err(client_error(
+                "DeploymentTargetDoesNotExistException",
+                format!("The deployment target {unknown} does not exist."),
+            ));
+        }
+        let targets: Vec<Value> = ids.iter().map(|_| deployment.target()).collect();
+        Ok(json!({ "deploymentTargets": targets }))
+    }
+
+    pub(crate) fn put_lifecycle_event_hook_execution_status(
+        &mut self,
+        account: &str,
+        region: &str,
+        body: &Value,
+    ) -> Result<Value, ApiError> {
+        let index = self.named_deployment(account, region, body)?;
+        let status = string_field(body, "status")
+            .filter(|s| ["Succeeded", "Failed"].contains(s))
+            .ok_or_else(|| {
+                client_error(
+                    "InvalidLifecycleEventHookExecutionStatusException",
+                    "The status must be Succeeded or Failed.",
+                )
+            })?;
+        let execution_id = string_field(body, "lifecycleEventHookExecutionId").unwrap_or_default();
+        let deployment = &mut self.deployments[index];
+        let hook = deployment
+            .hooks
+            .iter_mut()
+            .find(|h| h.execution_id == execution_id)
+            .ok_or_else(|| {
+                client_error(
+                    "InvalidLifecycleEventHookExecutionIdException",
+                    format!("The lifecycle event hook execution ID {execution_id} is invalid."),
+                )
+            })?;
+        if hook.status != "InProgress" {
+            return Err(client_error(
+                "LifecycleEventAlreadyCompletedException",
+                format!("The lifecycle event {} has already completed.", hook.event),
+            ));
+        }
+        hook.status = status.into();
+        if status == "Failed" {
+            deployment.status = "Failed".into();
+            deployment.complete_time = Some(epoch_seconds(SystemTime::now()));
+        }
+        self.hook_answers.push(HookAnswer {
+            account: account.into(),
+            region: region.into(),
+            deployment_id: deployment.id.clone(),
+            execution_id: execution_id.into(),
+            status: status.into(),
+        });
+        Ok(json!({ "lifecycleEventHookExecutionId": execution_id }))
+    }
+}

@@ -1,0 +1,153 @@
+//! The protocol a request speaks, and answers in it: JSON 1.0 or 1.1 (`x-amz-target:
+//! Prefix.Operation`), Smithy RPC v2 CBOR (`POST /service/{Service}/operation/{Operation}`, for
+//! any JSON service: the same handlers, CBOR in and out), or query (STS, XML answers).
+//! CloudWatch is `awsQueryCompatible`: its errors also name their code in `x-amzn-query-error`.
+
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::{Request, Response, StatusCode};
+use serde_json::{json, Value};
+
+use crate::server::{client_error, error_response, json_response, ApiError};
+use crate::{cbor, sts};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Wire {
+    /// JSON, answered with the request's content type.
+    Json(&'static str),
+    Cbor,
+    Query,
+}
+
+/// How to read a request and write its answer.
+#[derive(Clone, Debug)]
+pub(crate) struct Protocol {
+    wire: Wire,
+    /// The operation the target header or RPC v2 path names.
+    operation: Option<String>,
+    query_compatible: bool,
+}
+
+impl Protocol {
+    /// The protocol as the request's path and headers tell it, before its service is known.
+    pub(crate) fn of<B>(request: &Request<B>) -> Protocol {
+        let header = |name: &str| {
+            request
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+        };
+        let rpc = request
+            .uri()
+            .path()
+            .strip_prefix("/service/")
+            .and_then(|rest| rest.split_once("/operation/"))
+            .map(|(_, operation)| operation.to_string());
+        let cbor = rpc.is_some()
+            || header("smithy-protocol") == "rpc-v2-cbor"
+            || header("content-type").starts_with("application/cbor");
+        let target = header("x-amz-target")
+            .split_once('.')
+            .map(|(_, operation)| operation.to_string());
+        let json = if header("content-type").contains("json-1.0") {
+            "application/x-amz-json-1.0"
+        } else {
+            "application/x-amz-json-1.1"
+        };
+        Protocol {
+            wire: if cbor { Wire::Cbor } else { Wire::Json(json) },
+            operation: rpc.or(target),
+            query_compatible: false,
+        }
+    }
+
+    /// The protocol of a request to `service` (a SigV4 service name).
+    pub(crate) fn for_service(mut self, service: &str) -> Protocol {
+        match service {
+            "sts" => self.wire = Wire::Query,
+            "monitoring" => self.query_compatible = true,
+            _ => {}
+        }
+        self
+    }
+
+    pub(crate) fn is_query(&self) -> bool {
+        self.wire == Wire::Query
+    }
+
+    /// The request's input as JSON (a query form as an object of its parameters).
+    pub(crate) fn parse(&self, bytes: &[u8]) -> Result<Value, ApiError> {
+        match self.wire {
+            Wire::Query => Ok(sts::form(bytes)),
+            Wire::Json(_) => serde_json::from_slice(bytes)
+                .map_err(|e| client_error("SerializationException", e.to_string())),
+            Wire::Cbor => {
+                cbor::decode(bytes).map_err(|e| client_error("SerializationException", e))
+            }
+        }
+    }
+
+    /// The operation called: from the target or path, or (query) the `Action` parameter.
+    pub(crate) fn operation(&self, body: &Value) -> String {
+        match self.wire {
+            Wire::Query => body["Action"].as_str().unwrap_or_default().to_string(),
+            _ => self.operation.clone().unwrap_or_default(),
+        }
+    }
+
+    /// A successful answer of a JSON service.
+    pub(crate) fn answer(&self, body: &Value) -> Response<Full<Bytes>> {
+        match self.wire {
+            Wire::Cbor => cbor_response(StatusCode::OK, body),
+            Wire::Json(content_type) => {
+                with_content_type(json_response(StatusCode::OK, body), content_type)
+            }
+            Wire::Query => json_response(StatusCode::OK, body),
+        }
+    }
+
+    /// An error answer: `{"__type", "message"}` in JSON or CBOR, or query's XML.
+    pub(crate) fn error(&self, error: ApiError) -> Response<Full<Bytes>> {
+        let query_error = self.query_compatible.then(|| {
+            let kind = if error.0 < 500 { "Sender" } else { "Receiver" };
+            format!("{};{kind}", error.1)
+        });
+        let mut response = match self.wire {
+            Wire::Cbor => {
+                let ApiError(status, code, message) = error;
+                let status =
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                cbor_response(status, &json!({ "__type": code, "message": message }))
+            }
+            Wire::Json(content_type) => {
+                with_content_type(error_response(error, false), content_type)
+            }
+            Wire::Query => error_response(error, true),
+        };
+        if let Some(value) = query_error.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            response.headers_mut().insert("x-amzn-query-error", value);
+        }
+        response
+    }
+}
+
+fn with_content_type(
+    mut response: Response<Full<Bytes>>,
+    content_type: &'static str,
+) -> Response<Full<Bytes>> {
+    let value = HeaderValue::from_static(content_type);
+    response.headers_mut().insert(CONTENT_TYPE, value);
+    response
+}
+
+fn cbor_response(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/cbor")
+        .header("smithy-protocol", "rpc-v2-cbor")
+        .header("x-amzn-requestid", "00000000-0000-0000-0000-000000000000")
+        .body(Full::new(Bytes::from(cbor::encode(body))))
+        .expect("a static response is valid")
+}
