@@ -8,19 +8,25 @@
 //! together for one invocation by [`handler`], configured by [`config`]. The vocabulary the steps
 //! share lives below them all, in [`types`]; imports point only down the pipeline (see
 //! `tests/layers.rs`).
+//!
+//! The gate, a CodeDeploy lifecycle hook (the `codedeploy-hook` binary), reuses the bottom of
+//! it: [`guards`] (the alarms that guard a group) → [`gate`] (judge, bake, answer).
 
 pub mod act;
 pub mod aws;
 pub mod candidates;
 pub mod config;
 pub mod decide;
+pub mod gate;
 mod glob;
+pub mod guards;
 pub mod handler;
 pub mod metrics;
 pub mod notify;
 pub mod payload;
 pub mod report;
 pub mod resolve;
+pub mod runtime;
 pub mod signal;
 pub mod time;
 pub mod types;

@@ -5,11 +5,11 @@ use deployment_circuit_breaker::aws::{sdk_config_loader, Aws, Deadline};
 use deployment_circuit_breaker::config::Config;
 use deployment_circuit_breaker::handler::{handle, Invocation};
 use deployment_circuit_breaker::payload::{Payloads, TakePayload};
+use deployment_circuit_breaker::runtime::{init_logging, one_at_a_time};
 use lambda_runtime::layers::TracingLayer;
 use lambda_runtime::{service_fn, Error, LambdaEvent, Runtime};
 use serde::de::IgnoredAny;
 use std::time::Duration;
-use tracing_subscriber::filter::LevelFilter;
 
 fn main() -> Result<(), Error> {
     one_at_a_time();
@@ -17,16 +17,6 @@ fn main() -> Result<(), Error> {
         .enable_all()
         .build()?
         .block_on(run())
-}
-
-/// The function serves one invocation at a time. lambda_runtime warns whenever
-/// `AWS_LAMBDA_MAX_CONCURRENCY` is set, also to 1, which is what `cargo lambda watch` sets: a
-/// warning a newcomer takes for a problem. A value of 1 asks for what the function does, so it
-/// is dropped (here, before any thread exists); any other value still gets the warning.
-fn one_at_a_time() {
-    if std::env::var("AWS_LAMBDA_MAX_CONCURRENCY").is_ok_and(|n| n.trim() == "1") {
-        std::env::remove_var("AWS_LAMBDA_MAX_CONCURRENCY");
-    }
 }
 
 async fn run() -> Result<(), Error> {
@@ -56,26 +46,4 @@ async fn run() -> Result<(), Error> {
         .layer(TracingLayer::new())
         .run()
         .await
-}
-
-/// Logs as Lambda's advanced logging controls ask: JSON when `AWS_LAMBDA_LOG_FORMAT=JSON`, at
-/// `AWS_LAMBDA_LOG_LEVEL` (else `RUST_LOG`, as a level; else INFO), without timestamps (Lambda
-/// adds them) or colours.
-fn init_logging() {
-    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
-        .or_else(|_| std::env::var("RUST_LOG"))
-        .ok()
-        .and_then(|level| level.trim().parse::<LevelFilter>().ok())
-        .unwrap_or(LevelFilter::INFO);
-    let logs = tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_target(false)
-        .without_time()
-        .with_ansi(false);
-    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    if json {
-        logs.json().init();
-    } else {
-        logs.init();
-    }
 }

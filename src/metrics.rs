@@ -73,6 +73,36 @@ pub fn decision(acted: &Acted, now: Time) -> String {
     document(root, &metrics, dimensions, now)
 }
 
+/// The document of one gate invocation: a count by `outcome` (`GatePassed`, `GateFailed`,
+/// `GateNotGuarded`, `GateCouldNotCheck`, `GateBakeHandedOn`), the seconds it watched a bake
+/// (`BakeSeconds`) and, for a hook failed by an alarm, the time from the alarm entering ALARM to
+/// the answer (`AlarmToGateAnswer`); without dimensions and by group.
+pub fn gate(
+    outcome: &str,
+    (application, group): (Option<&str>, Option<&str>),
+    baked_seconds: i64,
+    alarm_to_answer_ms: Option<i64>,
+    now: Time,
+) -> String {
+    let mut root = Map::new();
+    root.insert(outcome.into(), json!(1));
+    root.insert("BakeSeconds".into(), json!(baked_seconds));
+    let mut metrics = vec![(outcome, "Count"), ("BakeSeconds", "Seconds")];
+    if let Some(millis) = alarm_to_answer_ms {
+        root.insert("AlarmToGateAnswer".into(), json!(millis.max(0)));
+        metrics.push(("AlarmToGateAnswer", "Milliseconds"));
+    }
+    let dimensions = match (application, group) {
+        (Some(application), Some(group)) if !application.is_empty() && !group.is_empty() => {
+            root.insert("ApplicationName".into(), json!(application));
+            root.insert("DeploymentGroupName".into(), json!(group));
+            json!([[], ["ApplicationName", "DeploymentGroupName"]])
+        }
+        _ => json!([[]]),
+    };
+    document(root, &metrics, dimensions, now)
+}
+
 /// The document of an invocation's failed lookups and notifications, when there were any.
 pub fn failures(lookups: usize, notifications: usize, now: Time) -> Option<String> {
     if lookups == 0 && notifications == 0 {
@@ -247,6 +277,12 @@ mod tests {
         let failures = failures(1, 2, now()).unwrap();
         assert_eq!(check(&failures, now()), Ok(()), "{failures}");
         assert_eq!(super::failures(0, 0, now()), None);
+        for group in [(Some("shop"), Some("prod")), (None, None)] {
+            for timed in [Some(1500), None] {
+                let line = gate("GateFailed", group, 30, timed, now());
+                assert_eq!(check(&line, now()), Ok(()), "{line}");
+            }
+        }
     }
 
     #[test]

@@ -89,6 +89,8 @@ pub enum FailureKind {
     UnknownAccount,
     /// A signal asked for what its sender may not ask (a kill switch naming another account).
     Refused,
+    /// The gate could not give a lifecycle hook its answer.
+    HookNotAnswered,
 }
 
 /// An invocation error; becomes Lambda's `errorType` and `errorMessage`.

@@ -3,7 +3,8 @@
 //!
 //! The order, bottom first (a module may import only those in layers below its own):
 //! `time`/`glob` → `types` → `config` → `signal` → `resolve` → `candidates` → `decide` → `aws`
-//! → `act` → `report`/`notify`/`metrics` → `handler`/`payload` (and `main`, the binary, on top).
+//! → `act`/`guards` → `report`/`notify`/`metrics` → `handler`/`payload` → `gate` (and `main` and
+//! `bin/`, the binaries, on top).
 //! Inside a folder, a file imports its siblings and never its parent `mod.rs`, which only
 //! declares and re-exports. Test code (`#[cfg(test)] mod tests` blocks and `tests.rs` files) is
 //! not part of the pipeline and is not checked.
@@ -21,9 +22,11 @@ const LAYERS: &[&[&str]] = &[
     &["candidates"],
     &["decide"],
     &["aws"],
-    &["act"],
+    &["act", "guards"],
     &["report", "notify", "metrics"],
-    &["handler", "payload"],
+    &["handler", "payload", "runtime"],
+    &["gate"],
+    &["bin"],
 ];
 
 fn layer(module: &str) -> Option<usize> {
@@ -240,9 +243,9 @@ fn an_upward_import_or_a_cycle_is_named_with_its_file_and_line() {
             .any(|v| v.starts_with("src/aws/events.rs:1: imports `Aws` from its parent")),
         "{found:?}"
     );
-    let unknown = files(&[("gate.rs", "use crate::types::Outcome;\n")]);
+    let unknown = files(&[("valve.rs", "use crate::types::Outcome;\n")]);
     assert_eq!(
         violations(&unknown),
-        vec!["src/gate.rs: module `gate` has no place in LAYERS"]
+        vec!["src/valve.rs: module `valve` has no place in LAYERS"]
     );
 }

@@ -42,6 +42,16 @@ impl Deadline {
         Deadline(Instant::now() + time)
     }
 
+    /// How long until the deadline (zero once it passed).
+    pub fn remaining(self) -> Duration {
+        self.0.saturating_duration_since(Instant::now())
+    }
+
+    /// A deadline `margin` before this one.
+    pub fn sooner(self, margin: Duration) -> Deadline {
+        Deadline(self.0.checked_sub(margin).unwrap_or(self.0))
+    }
+
     /// Runs `work`, or gives up with [`DEADLINE_EXCEEDED`] when the deadline comes first.
     async fn bound<T>(
         self,

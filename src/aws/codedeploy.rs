@@ -58,7 +58,7 @@ impl CodeDeploy {
     }
 
     /// Runs one call in `account` (see [`Calls::run`]), its error explained for that account.
-    async fn call<T>(
+    pub(super) async fn call<T>(
         &self,
         deadline: Deadline,
         account: &Account,
@@ -83,7 +83,7 @@ impl CodeDeploy {
         warm_up(&service, "ListApplications", limit, request).await;
     }
 
-    async fn client(&self, account: &Account, region: &str) -> Client {
+    pub(super) async fn client(&self, account: &Account, region: &str) -> Client {
         let target = match account {
             Account::Own(_) => None,
             Account::Target(id) => Some(id.clone()),

@@ -1,6 +1,8 @@
 //! The one seam around AWS: plain data in and out. CodeDeploy in every account and region
 //! ([`codedeploy`]), other accounts reached through a role they let the function assume
-//! ([`accounts`]), and EventBridge for notifications ([`events`]).
+//! ([`accounts`]), and EventBridge for notifications ([`events`]); for the gate, in its own
+//! account and region, CodeDeploy's lifecycle hooks ([`hooks`]), CloudWatch alarms
+//! ([`cloudwatch`]) and the tagging API ([`tagging`]).
 //!
 //! Signing, retries (standard mode, with backoff), timeouts, endpoints (including
 //! `AWS_ENDPOINT_URL_<SERVICE>`) and credentials are the SDK's; every call is bounded by the
@@ -8,11 +10,14 @@
 
 pub mod accounts;
 mod calls;
+pub mod cloudwatch;
 pub mod codedeploy;
 mod errors;
 pub mod events;
+mod hooks;
 mod sdk;
 mod shapes;
+pub mod tagging;
 
 use std::time::Duration;
 
@@ -21,9 +26,12 @@ use aws_config::SdkConfig;
 use crate::config::Config;
 
 pub use calls::{Deadline, MAX_CALLS_IN_FLIGHT};
+pub use cloudwatch::Alarms;
 pub use codedeploy::{CodeDeploy, Stopped};
 pub use events::{Delivery, EventBus};
+pub use hooks::Answered;
 pub use sdk::sdk_config_loader;
+pub use tagging::{Tagged, Tagging};
 
 /// Every AWS service the function calls.
 pub struct Aws {
@@ -47,6 +55,26 @@ impl Aws {
             tokio::join!(codedeploy, self.events.warm_up(limit));
         } else {
             codedeploy.await;
+        }
+    }
+}
+
+/// Every AWS service the gate calls, all in its own account and region.
+pub struct GateAws {
+    pub codedeploy: CodeDeploy,
+    pub alarms: Alarms,
+    pub tagging: Tagging,
+    pub events: EventBus,
+}
+
+impl GateAws {
+    /// The clients for `config`, from `base` (see [`sdk_config_loader`]).
+    pub fn new(base: SdkConfig, config: &Config) -> GateAws {
+        GateAws {
+            alarms: Alarms::new(&base),
+            tagging: Tagging::new(&base),
+            events: EventBus::new(&base, &config.notify_event_bus),
+            codedeploy: CodeDeploy::new(base, &config.target_role_name, &config.function_name),
         }
     }
 }

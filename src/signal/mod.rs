@@ -54,6 +54,13 @@ pub fn parse(event: &Value) -> Result<Parsed, ParseError> {
     if function_url::is_request(event) {
         return function_url::parse(event);
     }
+    if object.contains_key("LifecycleEventHookExecutionId") {
+        return Err(error(
+            "a CodeDeploy lifecycle hook: the breaker does not answer hooks; name the gate \
+             (the CodeDeployHook_<stack> function, the codedeploy-hook binary) in the AppSpec's \
+             Hooks instead",
+        ));
+    }
     let item = if object.contains_key("detail-type") {
         eventbridge::event(event, "EventBridge event")?
     } else if object.contains_key("alarmData") {

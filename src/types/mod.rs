@@ -1,19 +1,24 @@
 //! The vocabulary every step shares, at the bottom of the pipeline: names and their validation
 //! ([`names`]), what a signal was ([`signal`]), what CodeDeploy says of a deployment and what
 //! became of it ([`deployment`]), the AWS error type ([`aws_error`]) and the events for people
-//! ([`notification`]). It depends on nothing in the crate but [`crate::time`].
+//! ([`notification`]), the alarms that guard a deployment
+//! group ([`alarm`]) and the lifecycle hooks the gate answers ([`hook`]). It depends on nothing in the crate but [`crate::time`].
 
+mod alarm;
 mod aws_error;
 mod deployment;
+mod hook;
 mod names;
 mod notification;
 mod signal;
 
+pub use alarm::{AlarmState, GuardSource};
 pub use aws_error::{AwsError, ASSUME_ROLE_FAILED, CREDENTIALS_ERROR, DEADLINE_EXCEEDED};
 pub use deployment::{
     DeploymentInfo, GroupInfo, LastDeployment, LookupError, Outcome, Revision, ACTIVE_STATUSES,
     REDEPLOY_MARK,
 };
+pub use hook::{HookAnswer, LifecycleEvent};
 pub use names::{
     arn_account, bounded, is_account, is_deployment_id, is_iam_name_char, is_region, partition,
     Account, GroupName, ALARM_NAME_LIMIT, REASON_LIMIT,

@@ -1,0 +1,134 @@
+//! CodeDeploy's lifecycle hooks, in the function's own account: which lifecycle event a
+//! deployment is in (`ListDeploymentTargets`, `BatchGetDeploymentTargets`) and a hook's answer
+//! (`PutLifecycleEventHookExecutionStatus`).
+
+use aws_sdk_codedeploy::error::SdkError;
+use aws_sdk_codedeploy::operation::put_lifecycle_event_hook_execution_status::PutLifecycleEventHookExecutionStatusError as PutError;
+use aws_sdk_codedeploy::types::{DeploymentTarget, LifecycleEventStatus};
+
+use super::calls::Deadline;
+use super::codedeploy::CodeDeploy;
+use super::errors::aws_error;
+use crate::time::Time;
+use crate::types::{Account, AwsError, HookAnswer, LifecycleEvent};
+
+/// BatchGetDeploymentTargets takes at most this many target IDs a call.
+const TARGETS_LIMIT: usize = 25;
+
+/// How a hook's answer was taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answered {
+    Now,
+    /// CodeDeploy had its answer already (a retried or repeated invocation): not an error.
+    AlreadyCompleted,
+}
+
+/// The lifecycle events of a target, whatever its compute platform.
+fn lifecycle_events(target: &DeploymentTarget) -> &[aws_sdk_codedeploy::types::LifecycleEvent] {
+    if let Some(lambda) = target.lambda_target() {
+        lambda.lifecycle_events()
+    } else if let Some(ecs) = target.ecs_target() {
+        ecs.lifecycle_events()
+    } else if let Some(instance) = target.instance_target() {
+        instance.lifecycle_events()
+    } else {
+        &[]
+    }
+}
+
+impl CodeDeploy {
+    /// The lifecycle event `deployment` is in now: the first `InProgress` event of its targets;
+    /// `None` when none is (its hook was answered, or it is between events).
+    pub async fn lifecycle_event(
+        &self,
+        deadline: Deadline,
+        region: &str,
+        deployment: &str,
+    ) -> Result<Option<LifecycleEvent>, AwsError> {
+        let own = Account::Own(String::new());
+        let client = self.client(&own, region).await;
+        let work = async {
+            let mut ids = Vec::new();
+            let mut token = None;
+            loop {
+                let page = client
+                    .list_deployment_targets()
+                    .deployment_id(deployment)
+                    .set_next_token(token)
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("ListDeploymentTargets", e))?;
+                ids.extend(page.target_ids().iter().cloned());
+                token = page
+                    .next_token()
+                    .filter(|t| !t.is_empty())
+                    .map(String::from);
+                if token.is_none() {
+                    break;
+                }
+            }
+            for chunk in ids.chunks(TARGETS_LIMIT) {
+                let output = client
+                    .batch_get_deployment_targets()
+                    .deployment_id(deployment)
+                    .set_target_ids(Some(chunk.to_vec()))
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("BatchGetDeploymentTargets", e))?;
+                let events = output
+                    .deployment_targets()
+                    .iter()
+                    .flat_map(lifecycle_events);
+                let mut in_progress =
+                    events.filter(|e| e.status() == Some(&LifecycleEventStatus::InProgress));
+                if let Some(event) = in_progress.next() {
+                    return Ok(Some(LifecycleEvent {
+                        name: event.lifecycle_event_name().unwrap_or_default().to_string(),
+                        status: "InProgress".into(),
+                        start_time: event
+                            .start_time()
+                            .and_then(|t| t.to_millis().ok())
+                            .map(Time::from_millis),
+                    }));
+                }
+            }
+            Ok(None)
+        };
+        self.call(deadline, &own, "BatchGetDeploymentTargets", work)
+            .await
+    }
+
+    /// Answers a hook (PutLifecycleEventHookExecutionStatus).
+    pub async fn answer_hook(
+        &self,
+        deadline: Deadline,
+        region: &str,
+        (deployment, execution): (&str, &str),
+        answer: HookAnswer,
+    ) -> Result<Answered, AwsError> {
+        let own = Account::Own(String::new());
+        let request = self
+            .client(&own, region)
+            .await
+            .put_lifecycle_event_hook_execution_status()
+            .deployment_id(deployment)
+            .lifecycle_event_hook_execution_id(execution)
+            .status(LifecycleEventStatus::from(answer.as_str()));
+        let work = async {
+            match request.send().await {
+                Ok(_) => Ok(Answered::Now),
+                Err(SdkError::ServiceError(e))
+                    if matches!(
+                        e.err(),
+                        PutError::LifecycleEventAlreadyCompletedException(_)
+                    ) =>
+                {
+                    Ok(Answered::AlreadyCompleted)
+                }
+                Err(e) => Err(aws_error("PutLifecycleEventHookExecutionStatus", e)),
+            }
+        };
+        let operation = "PutLifecycleEventHookExecutionStatus";
+        self.call(deadline, &own, operation, work).await
+    }
+}

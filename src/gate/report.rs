@@ -1,0 +1,182 @@
+//! What the gate did with one hook: its answer, why, and every alarm it weighed.
+
+use serde::Serialize;
+
+use super::call::HookCall;
+use super::verdict::{failing, Judged, Judgement};
+use crate::config::GateOnError;
+use crate::time::Time;
+use crate::types::{HookAnswer, LifecycleEvent};
+
+/// How a hook ended for the gate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GateOutcome {
+    /// No guarding alarm entered ALARM (through the bake, if any): `Succeeded`.
+    Passed,
+    /// A guarding alarm entered ALARM after the deployment was created: `Failed`, so CodeDeploy
+    /// rolls back.
+    Failed,
+    /// The group is outside `ALLOWED_DEPLOYMENT_GROUPS`: `Succeeded`.
+    NotGuarded,
+    /// The alarms could not be read: answered as `GATE_ON_ERROR` says.
+    CouldNotCheck,
+    /// The bake goes on in a fresh invocation; not answered yet.
+    Baking,
+}
+
+impl GateOutcome {
+    /// The EMF metric counting it.
+    pub fn metric(self) -> &'static str {
+        match self {
+            GateOutcome::Passed => "GatePassed",
+            GateOutcome::Failed => "GateFailed",
+            GateOutcome::NotGuarded => "GateNotGuarded",
+            GateOutcome::CouldNotCheck => "GateCouldNotCheck",
+            GateOutcome::Baking => "GateBakeHandedOn",
+        }
+    }
+
+    /// The detail type of its event for people, when it deserves one.
+    pub fn detail_type(self) -> Option<&'static str> {
+        match self {
+            GateOutcome::Failed => Some("Deployment Gate Failed"),
+            GateOutcome::CouldNotCheck => Some("Deployment Gate Could Not Check"),
+            _ => None,
+        }
+    }
+}
+
+/// The gate's result for one invocation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GateReport {
+    pub deployment_id: String,
+    pub lifecycle_event_hook_execution_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub application_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment_group_name: Option<String>,
+    /// The lifecycle event the hook serves, when CodeDeploy said.
+    pub lifecycle_event: Option<LifecycleEvent>,
+    pub outcome: GateOutcome,
+    /// What CodeDeploy was told (`None`: nothing yet, the bake goes on).
+    pub answer: Option<HookAnswer>,
+    /// CodeDeploy had an answer already (a repeated invocation); this one was not taken.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub already_answered: bool,
+    pub reason: String,
+    pub alarms: Vec<Judged>,
+    /// Seconds this invocation watched the alarms for the bake.
+    pub baked_seconds: i64,
+    /// When the bake ends, for a bake.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bake_ends: Option<Time>,
+    /// What could not be read or told, one line each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+}
+
+impl GateReport {
+    /// The report of `call` before anything is known: could not check, not answered.
+    pub fn new(call: &HookCall) -> GateReport {
+        GateReport {
+            deployment_id: call.deployment_id.clone(),
+            lifecycle_event_hook_execution_id: call.execution_id.clone(),
+            application_name: None,
+            deployment_group_name: None,
+            lifecycle_event: None,
+            outcome: GateOutcome::CouldNotCheck,
+            answer: None,
+            already_answered: false,
+            reason: String::new(),
+            alarms: Vec::new(),
+            baked_seconds: 0,
+            bake_ends: None,
+            errors: Vec::new(),
+        }
+    }
+
+    /// Ends it with `outcome`, `answer` and `reason`.
+    pub fn settle(
+        mut self,
+        outcome: GateOutcome,
+        answer: Option<HookAnswer>,
+        reason: String,
+    ) -> Self {
+        self.outcome = outcome;
+        self.answer = answer;
+        self.reason = reason;
+        self
+    }
+
+    /// Ends it unchecked, answered as `GATE_ON_ERROR` says.
+    pub fn could_not_check(self, on_error: GateOnError, why: String) -> Self {
+        let (answer, policy) = match on_error {
+            GateOnError::Succeed => (
+                HookAnswer::Succeeded,
+                "GATE_ON_ERROR=succeed lets the deployment go on",
+            ),
+            GateOnError::Fail => (HookAnswer::Failed, "GATE_ON_ERROR=fail rolls it back"),
+        };
+        let reason = format!("{why}: {policy}");
+        self.settle(GateOutcome::CouldNotCheck, Some(answer), reason)
+    }
+
+    /// Ends it failed, by the alarms in `judged` that entered ALARM.
+    pub fn failed(mut self, judged: Vec<Judged>, created: Time) -> Self {
+        let names: Vec<String> = failing(&judged)
+            .map(|j| {
+                let at = j
+                    .guard
+                    .alarm
+                    .transitioned
+                    .map(|t| t.to_string())
+                    .unwrap_or_default();
+                format!("alarm `{}` entered ALARM at {at}", j.guard.alarm.name)
+            })
+            .collect();
+        self.alarms = judged;
+        let reason = format!(
+            "{}, after the deployment was created at {created}: failed so that CodeDeploy rolls it back",
+            names.join(", ")
+        );
+        self.settle(GateOutcome::Failed, Some(HookAnswer::Failed), reason)
+    }
+
+    /// Ends it passed, naming the alarms that were already in ALARM.
+    pub fn passed(mut self, judged: Vec<Judged>) -> Self {
+        let group = format!(
+            "{}/{}",
+            self.application_name.as_deref().unwrap_or_default(),
+            self.deployment_group_name.as_deref().unwrap_or_default()
+        );
+        let mut reason = if judged.is_empty() {
+            format!(
+                "no alarm guards {group} (tag alarms for it, add an ALARM_RULES entry, or list \
+                 alarms on the group)"
+            )
+        } else {
+            format!(
+                "none of the {} alarms that guard {group} entered ALARM",
+                judged.len()
+            )
+        };
+        if self.bake_ends.is_some() {
+            reason.push_str(" during the bake");
+        }
+        let already: Vec<&str> = judged
+            .iter()
+            .filter(|j| j.judgement == Judgement::AlreadyInAlarm)
+            .map(|j| j.guard.alarm.name.as_str())
+            .collect();
+        if !already.is_empty() {
+            reason.push_str(&format!(
+                "; already in ALARM before the deployment (reported, not failing it): {}",
+                already.join(", ")
+            ));
+        }
+        self.alarms = judged;
+        self.settle(GateOutcome::Passed, Some(HookAnswer::Succeeded), reason)
+    }
+}
