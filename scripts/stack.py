@@ -99,7 +99,7 @@ class Stack:
         # dependencies' features differ from the workspace build's).
         for build in (["--workspace", "--bins"], ["--bin", FUNCTION]):
             subprocess.run(["cargo", "build", "--quiet", *build], cwd=ROOT, check=True)
-        policy = self.extract("template.yaml", TEMPLATE_PARAMETERS, "policy.json")
+        policy = self.extract("template.yaml", TEMPLATE_PARAMETERS, "policy.json", "--role", "FunctionRole")
         target_policy = self.extract("templates/target-role.yaml", TARGET_ROLE_PARAMETERS,
                                      "target-policy.json", "--account", TEAM_B)
         fake = self.spawn(
