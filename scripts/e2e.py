@@ -60,6 +60,13 @@ EXPECTED = {
         "actions": {"d-TEAMB0001": "stopped"},
         "stops": [(TEAM_B, "us-east-1", "d-TEAMB0001")],
     },
+    # The gate (a second runtime): web-5xx-rate, tagged web/live, entered ALARM after d-WEBLAMBD1
+    # was created, so the hook is answered Failed, once; the gate never stops anything itself.
+    "codedeploy-hook.json": {
+        "gate": "failed",
+        "answers": [("d-WEBLAMBD1", "Failed")],
+        "stops": [],
+    },
     "kill-switch-application.json": {
         "actions": {"d-SHOPCANA1": "stopped", "d-SHOPPROD1": "stopped"},
         "stops": [(OWN, "us-east-1", "d-SHOPCANA1"), (OWN, "us-east-1", "d-SHOPPROD1")],
@@ -90,14 +97,21 @@ def undecodable_batch():
 SECRETS = ["AKIDLOCALFAKE", "local-fake-secret", "Threshold Crossed", "5xx rate of the shop API"]
 
 
-def check(name, ok, output, stops):
+def check(name, ok, output, stops, answers):
     """Returns the list of problems with one invocation."""
     expected = EXPECTED[name]
     problems = []
     if not ok:
         return [f"invocation failed: {output.strip()}"]
     result = json.loads(output)
-    if "batchItemFailures" in expected:
+    if "gate" in expected:
+        if result.get("outcome") != expected["gate"]:
+            problems.append(f"gate outcome {result.get('outcome')}, expected {expected['gate']}: "
+                            f"{result.get('reason')}")
+        got = [(a["deploymentId"], a["status"]) for a in answers]
+        if got != expected["answers"]:
+            problems.append(f"hook answers {got}, expected {expected['answers']}")
+    elif "batchItemFailures" in expected:
         failed = [item["itemIdentifier"] for item in result.get("batchItemFailures", [])]
         if failed != expected["batchItemFailures"]:
             problems.append(f"batchItemFailures {failed}, expected {expected['batchItemFailures']}")
@@ -160,7 +174,7 @@ def e2e(logs):
                 continue
             stack.fake("POST", "reset")
             ok, output = stack.invoke_event(EVENTS / name)
-            problems = check(name, ok, output, stack.fake("GET", "stops"))
+            problems = check(name, ok, output, stack.fake("GET", "stops"), stack.fake("GET", "hooks"))
             if name == "eventbridge-alarm-other-account.json":
                 assumed_roles = stack.fake("GET", "assumed")
             checks.record(f"events/{name}", not problems, "; ".join(problems))
@@ -170,6 +184,12 @@ def e2e(logs):
         checks.record("invalid payload",
                       not ok and "InvalidPayload" in output and "unrecognised event" in output,
                       f"expected an InvalidPayload error, got {output.strip()}")
+
+        stack.fake("POST", "reset")
+        ok, output = stack.invoke("--data-file", str(EVENTS / "codedeploy-hook.json"))
+        checks.record("the breaker refuses a lifecycle hook and names the gate",
+                      not ok and "InvalidPayload" in output and "CodeDeployHook_" in output
+                      and not stack.fake("GET", "hooks"), output.strip())
 
         stack.fake("POST", "reset")
         ok, output = stack.invoke_event(EVENTS / "alarm-lambda-action.json", fresh=False)

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Runs the function locally under `cargo lambda watch` against the fake AWS.
 
-    local.py try [EVENT_FILE]   invoke one event (its times set to now), print the result and the
-                                StopDeployment calls
+    local.py try [EVENT_FILE]   invoke one event (its times set to now; a lifecycle hook goes to
+                                the gate), print the result, the StopDeployment calls and hook
+                                answers
     local.py e2e                invoke every file in events/ and check each result and stop
     local.py bootstrap FILE     cold-start a built `bootstrap` (as `sam build` makes it) under a
                                 minimal Lambda Runtime API and check it stops a deployment
@@ -22,7 +23,7 @@ import time
 from pathlib import Path
 
 import e2e
-from stack import EVENTS, FUNCTION, OWN, Stack, function_env, here_and_now, stop
+from stack import EVENTS, FUNCTION, OWN, Stack, function_env, here_and_now, is_hook, stop
 
 
 def try_event(logs, event):
@@ -39,6 +40,8 @@ def try_event(logs, event):
         for s in stops:
             print(f"   account {s['account']} {s['region']} {s['deploymentId']} "
                   f"autoRollbackEnabled={s['autoRollbackEnabled']}")
+        for answer in stack.fake("GET", "hooks"):
+            print(f"== lifecycle hook answered: {answer['deploymentId']} {answer['status']}")
         for assumed in stack.fake("GET", "assumed"):
             print(f"== assumed {assumed['roleArn']} as session {assumed['sessionName']}")
         events = stack.fake("GET", "events")
@@ -46,7 +49,7 @@ def try_event(logs, event):
         for event in events:
             print(f"   {event['detailType']}: {json.dumps(event['detail'])}")
         print("== the function's log lines:")
-        for line in stack.function_log().splitlines():
+        for line in stack.function_log("gate" if is_hook(path) else "function").splitlines():
             if line.startswith("{"):
                 print(f"   {line}")
     return 0 if ok else 1

@@ -19,6 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
 FUNCTION = "deployment-circuit-breaker"
+# The gate (src/bin/codedeploy-hook.rs): its own runtime, signing with its own key, so that the
+# fake enforces its own role's policy on it.
+GATE = "codedeploy-hook"
+GATE_KEY = "AKIDLOCALGATE"
 # The template parameters the local runs deploy with: the regions and the second account
 # scripts/seed.json uses; and the role the fake says the function runs as.
 TEMPLATE_PARAMETERS = ["Regions=us-east-1,eu-west-1", "TargetAccounts=222233334444"]
@@ -26,6 +30,7 @@ OWN = "123456789012"  # the function's account: LOCAL_ACCOUNT in scripts/local.e
 TEAM_B = "222233334444"
 TARGET_ROLE = f"arn:aws:iam::{TEAM_B}:role/deployment-circuit-breaker-target"
 FUNCTION_ROLE = f"arn:aws:iam::{OWN}:role/deployment-circuit-breaker-FunctionRole"
+GATE_ROLE = f"arn:aws:iam::{OWN}:role/deployment-circuit-breaker-GateFunctionRole"
 TARGET_ROLE_PARAMETERS = [f"CentralRoleArn={FUNCTION_ROLE}", "Regions=us-east-1,eu-west-1"]
 
 
@@ -58,9 +63,12 @@ def stop(process):
             process.wait()
 
 
-def local_env(fake_port):
-    """The text of scripts/local.env, pointed at the fake on `fake_port`."""
+def local_env(fake_port, access_key=None):
+    """The text of scripts/local.env, pointed at the fake on `fake_port` (signing with
+    `access_key`, if given)."""
     text = (ROOT / "scripts/local.env").read_text()
+    if access_key:
+        text = text.replace("AWS_ACCESS_KEY_ID=AKIDLOCALFAKE", f"AWS_ACCESS_KEY_ID={access_key}")
     return text.replace("127.0.0.1:4599", f"127.0.0.1:{fake_port}")
 
 
@@ -76,11 +84,12 @@ def function_env(fake_port):
 
 class Stack:
     """The fake AWS, enforcing the templates' policies, and the function under
-    `cargo lambda watch` (or, with `watch=False`, the fake alone)."""
+    `cargo lambda watch` (or, with `watch=False`, the fake alone), and the gate under another."""
 
     def __init__(self, logs, watch=True):
         self.fake_port = free_port()
         self.runtime_port = free_port()
+        self.gate_port = free_port()
         self.logs = Path(logs)
         self.watch = watch
         self.processes = []
@@ -97,28 +106,33 @@ class Stack:
         # Both builds `cargo lambda watch` would otherwise do on the first invoke, after the event
         # was dated: the workspace's (the fake), and the function's own (`cargo run --bin`, whose
         # dependencies' features differ from the workspace build's).
-        for build in (["--workspace", "--bins"], ["--bin", FUNCTION]):
+        for build in (["--workspace", "--bins"], ["--bin", FUNCTION], ["--bin", GATE]):
             subprocess.run(["cargo", "build", "--quiet", *build], cwd=ROOT, check=True)
         policy = self.extract("template.yaml", TEMPLATE_PARAMETERS, "policy.json", "--role", "FunctionRole")
+        gate_policy = self.extract("template.yaml", TEMPLATE_PARAMETERS, "gate-policy.json",
+                                   "--role", "GateFunctionRole")
         target_policy = self.extract("templates/target-role.yaml", TARGET_ROLE_PARAMETERS,
                                      "target-policy.json", "--account", TEAM_B)
         fake = self.spawn(
             [str(ROOT / "target/debug/fake-aws"), "--listen", f"127.0.0.1:{self.fake_port}",
              "--seed", str(ROOT / "scripts/seed.json"), "--policy", str(policy),
-             "--role-policy", f"{TARGET_ROLE}={target_policy}"],
+             "--role-policy", f"{TARGET_ROLE}={target_policy}",
+             "--principal", f"{GATE_KEY}={GATE_ROLE}={gate_policy}"],
             "fake.log",
         )
         wait_for_port(self.fake_port, fake, "fake-aws")
         if not self.watch:
             return self
-        env_file = self.logs / "function.env"
-        env_file.write_text(local_env(self.fake_port))
-        watch = self.spawn(
-            ["cargo", "lambda", "watch", "--ignore-changes", "--invoke-port", str(self.runtime_port),
-             "--env-file", str(env_file)],
-            "function.log",
-        )
-        wait_for_port(self.runtime_port, watch, "cargo lambda watch")
+        for port, key, name in ((self.runtime_port, None, "function"),
+                                (self.gate_port, GATE_KEY, "gate")):
+            env_file = self.logs / f"{name}.env"
+            env_file.write_text(local_env(self.fake_port, key))
+            watch = self.spawn(
+                ["cargo", "lambda", "watch", "--ignore-changes", "--invoke-port", str(port),
+                 "--env-file", str(env_file)],
+                f"{name}.log",
+            )
+            wait_for_port(port, watch, f"cargo lambda watch ({name})")
         return self
 
     def extract(self, template, parameters, name, *options):
@@ -151,7 +165,10 @@ class Stack:
 
     def invoke_event(self, path, fresh=True, change=None):
         """Invokes the function on an event file, its times set to now unless `fresh` is false,
-        and then changed by `change` (a function of the event), if given."""
+        and then changed by `change` (a function of the event), if given. A lifecycle hook goes
+        to the gate."""
+        if is_hook(path):
+            return self.invoke("--data-file", str(path), gate=True)
         if not fresh:
             return self.invoke("--data-file", str(path))
         event = here_and_now(json.loads(Path(path).read_text()))
@@ -161,10 +178,11 @@ class Stack:
         fresh_file.write_text(json.dumps(event))
         return self.invoke("--data-file", str(fresh_file))
 
-    def invoke(self, *data):
-        """Invokes the function with `cargo lambda invoke`; returns (ok, output)."""
+    def invoke(self, *data, gate=False):
+        """Invokes the function (or the gate) with `cargo lambda invoke`; returns (ok, output)."""
+        port, name = (self.gate_port, GATE) if gate else (self.runtime_port, FUNCTION)
         result = subprocess.run(
-            ["cargo", "lambda", "invoke", "--invoke-port", str(self.runtime_port), *data, FUNCTION],
+            ["cargo", "lambda", "invoke", "--invoke-port", str(port), *data, name],
             cwd=ROOT, capture_output=True, text=True, timeout=120,
         )
         return result.returncode == 0, (result.stdout if result.returncode == 0 else result.stderr)
@@ -179,8 +197,13 @@ class Stack:
         except urllib.error.HTTPError as e:
             return e.code, e.read().decode(errors="replace")
 
-    def function_log(self):
-        return (self.logs / "function.log").read_text(errors="replace")
+    def function_log(self, name="function"):
+        return (self.logs / f"{name}.log").read_text(errors="replace")
+
+
+def is_hook(path):
+    """Whether an event file is a CodeDeploy lifecycle hook's payload (the gate's)."""
+    return "LifecycleEventHookExecutionId" in json.loads(Path(path).read_text())
 
 
 # Fields that hold when a payload's signal happened (see src/signal/).
