@@ -446,3 +446,19 @@ async fn the_breaker_refuses_a_hook_and_says_where_it_belongs() {
     );
     assert!(w.stopped().is_empty());
 }
+
+#[tokio::test]
+async fn a_dry_run_says_it_would_fail_and_lets_the_deployment_go_on() {
+    let g = Gate::new(&[("DRY_RUN", "true"), ("NOTIFY", "true")]).await;
+    g.fake.add(deployment("BeforeAllowTraffic"));
+    g.fake
+        .put_alarm(tagged_alarm("shop-errors", "ALARM", ago(60)));
+
+    let report = g.report(&hook()).await;
+
+    assert_eq!(report.outcome, GateOutcome::WouldFail, "{report:?}");
+    assert!(report.reason.contains("DRY_RUN"), "{}", report.reason);
+    assert_eq!(g.answers(), vec!["Succeeded"]);
+    let told: Vec<_> = g.fake.events().into_iter().map(|e| e.detail_type).collect();
+    assert_eq!(told, vec!["Deployment Gate Would Fail"]);
+}

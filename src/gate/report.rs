@@ -23,6 +23,8 @@ pub enum GateOutcome {
     CouldNotCheck,
     /// The bake goes on in a fresh invocation; not answered yet.
     Baking,
+    /// `DRY_RUN`: it would have answered `Failed`, and answered `Succeeded`.
+    WouldFail,
 }
 
 impl GateOutcome {
@@ -34,6 +36,7 @@ impl GateOutcome {
             GateOutcome::NotGuarded => "GateNotGuarded",
             GateOutcome::CouldNotCheck => "GateCouldNotCheck",
             GateOutcome::Baking => "GateBakeHandedOn",
+            GateOutcome::WouldFail => "GateWouldFail",
         }
     }
 
@@ -42,6 +45,7 @@ impl GateOutcome {
         match self {
             GateOutcome::Failed => Some("Deployment Gate Failed"),
             GateOutcome::CouldNotCheck => Some("Deployment Gate Could Not Check"),
+            GateOutcome::WouldFail => Some("Deployment Gate Would Fail"),
             _ => None,
         }
     }
@@ -107,6 +111,21 @@ impl GateReport {
         self.outcome = outcome;
         self.answer = answer;
         self.reason = reason;
+        self
+    }
+
+    /// Under `DRY_RUN` nothing is rolled back: a `Failed` answer becomes `Succeeded`, and says
+    /// so (a check that could not be made stays `could_not_check`).
+    pub fn dry_run(mut self) -> Self {
+        if self.answer != Some(HookAnswer::Failed) {
+            return self;
+        }
+        if self.outcome == GateOutcome::Failed {
+            self.outcome = GateOutcome::WouldFail;
+        }
+        self.answer = Some(HookAnswer::Succeeded);
+        self.reason
+            .push_str(" (DRY_RUN: answered Succeeded instead)");
         self
     }
 

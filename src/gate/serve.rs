@@ -45,6 +45,9 @@ pub async fn serve(
     if report.outcome == GateOutcome::Baking {
         report = hand_on(&call, config, aws, invocation.deadline, report).await;
     }
+    if config.dry_run {
+        report = report.dry_run();
+    }
     let answered = answer(&call, config, aws, invocation.deadline, &mut report).await;
     tell(&report, config, aws, invocation, out).await;
     answered.map(|()| report).map_err(|message| Failure {
