@@ -185,3 +185,74 @@ async fn a_redeploy_codedeploy_refuses_fails_loudly() {
         failure.message
     );
 }
+
+/// The breaker's policy as `template.yaml` grants it with RollbackCompletedWithin set, in
+/// [`HOME`], without the statements whose Sid is in `without`.
+fn redeploy_policy(without: &[&str]) -> fake_aws::iam::Policy {
+    let region = json!({"StringEquals": {"aws:RequestedRegion": [HOME]}});
+    let arn = |kind: &str, name: &str| format!("arn:aws:codedeploy:*:{ACCOUNT}:{kind}:{name}");
+    let statements: Vec<Value> = [
+        (
+            "FindDeploymentGroups",
+            vec!["codedeploy:ListDeploymentGroups"],
+            arn("application", "*"),
+        ),
+        (
+            "ReadDeployments",
+            vec![
+                "codedeploy:ListDeployments",
+                "codedeploy:BatchGetDeployments",
+            ],
+            arn("deploymentgroup", "*/*"),
+        ),
+        (
+            "Redeploy",
+            vec![
+                "codedeploy:BatchGetDeploymentGroups",
+                "codedeploy:CreateDeployment",
+            ],
+            arn("deploymentgroup", "*/*"),
+        ),
+        (
+            "RedeployConfig",
+            vec!["codedeploy:GetDeploymentConfig"],
+            arn("deploymentconfig", "*"),
+        ),
+        (
+            "RedeployRevision",
+            vec!["codedeploy:GetApplicationRevision"],
+            arn("application", "*"),
+        ),
+    ]
+    .into_iter()
+    .filter(|(sid, _, _)| !without.contains(sid))
+    .map(|(sid, actions, resource)| {
+        json!({"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": [resource],
+               "Condition": region})
+    })
+    .collect();
+    serde_json::from_value(json!({"Version": "2012-10-17", "Statement": statements})).unwrap()
+}
+
+#[tokio::test]
+async fn the_templates_redeploy_statements_are_what_create_deployment_needs() {
+    let w = World::new(&[WITHIN]).await;
+    w.fake.add(finished_release(3));
+    w.fake.set_policy(Some(redeploy_policy(&[])));
+    let report = w.report(&alarm()).await;
+    assert_eq!(outcomes(&report)[0].1, Outcome::Redeployed, "{report:?}");
+
+    // CreateDeployment also needs the deployment configuration and the revision.
+    for missing in ["RedeployConfig", "RedeployRevision"] {
+        let w = World::new(&[WITHIN]).await;
+        w.fake.add(finished_release(3));
+        w.fake.set_policy(Some(redeploy_policy(&[missing])));
+        let failure = w.failure(&alarm()).await;
+        assert!(
+            failure.message.contains("AccessDeniedException"),
+            "{}",
+            failure.message
+        );
+        assert!(w.fake.created().is_empty(), "{missing}");
+    }
+}
