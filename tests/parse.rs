@@ -869,7 +869,7 @@ fn unknown_shapes_are_named_errors() {
         ),
         (
             fixture("crate-example-codedeploy-lifecycle-event.json"),
-            "keys: DeploymentId, LifecycleEventHookExecutionId",
+            "a CodeDeploy lifecycle hook: the breaker does not answer hooks; name the gate",
         ),
         (
             fixture("crate-example-sns-subscription-confirmation.json"),

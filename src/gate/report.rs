@@ -28,6 +28,18 @@ pub enum GateOutcome {
 }
 
 impl GateOutcome {
+    /// As the report spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GateOutcome::Passed => "passed",
+            GateOutcome::Failed => "failed",
+            GateOutcome::NotGuarded => "not_guarded",
+            GateOutcome::CouldNotCheck => "could_not_check",
+            GateOutcome::Baking => "baking",
+            GateOutcome::WouldFail => "would_fail",
+        }
+    }
+
     /// The EMF metric counting it.
     pub fn metric(self) -> &'static str {
         match self {
@@ -197,5 +209,18 @@ impl GateReport {
         }
         self.alarms = judged;
         self.settle(GateOutcome::Passed, Some(HookAnswer::Succeeded), reason)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::GateOutcome::*;
+
+    #[test]
+    fn the_log_spells_each_outcome_as_the_report_does() {
+        for outcome in [Passed, Failed, NotGuarded, CouldNotCheck, Baking, WouldFail] {
+            let reported = serde_json::to_value(outcome).unwrap();
+            assert_eq!(reported, outcome.as_str());
+        }
     }
 }

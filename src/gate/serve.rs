@@ -281,7 +281,7 @@ async fn tell(
     out: &mut impl Write,
 ) {
     let text = serde_json::to_string(report).unwrap_or_default();
-    tracing::info!(outcome = ?report.outcome, reason = %report.reason, report = %text, "gate");
+    tracing::info!(outcome = report.outcome.as_str(), reason = %report.reason, report = %text, "gate");
     if let (true, Some(detail_type)) = (config.notify, report.outcome.detail_type()) {
         let region = &config.default_region;
         let resources = match (&report.application_name, &report.deployment_group_name) {
