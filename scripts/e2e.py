@@ -97,7 +97,7 @@ def undecodable_batch():
 SECRETS = ["AKIDLOCALFAKE", "local-fake-secret", "Threshold Crossed", "5xx rate of the shop API"]
 
 
-def check(name, ok, output, stops, answers):
+def check(name, ok, output, stops, answers=()):
     """Returns the list of problems with one invocation."""
     expected = EXPECTED[name]
     problems = []
