@@ -333,28 +333,9 @@ impl State {
         region: &str,
         body: &Value,
     ) -> Result<Value, ApiError> {
-        let id = string_field(body, "deploymentId").ok_or_else(|| {
-            client_error(
-                "DeploymentIdRequiredException",
-                "A deployment ID must be specified.",
-            )
-        })?;
-        if !is_deployment_id(id) {
-            return Err(client_error(
-                "InvalidDeploymentIdException",
-                format!("Specified deployment ID {id} is invalid."),
-            ));
-        }
-        let deployment = self
-            .deployments
-            .iter_mut()
-            .find(|d| d.is_in(account, region) && d.id == id)
-            .ok_or_else(|| {
-                client_error(
-                    "DeploymentDoesNotExistException",
-                    format!("The deployment {id} could not be found."),
-                )
-            })?;
+        let index = self.named_deployment(account, region, body)?;
+        let deployment = &mut self.deployments[index];
+        let id = deployment.id.clone();
         if !ACTIVE.contains(&deployment.status.as_str()) {
             return Err(client_error(
                 "DeploymentAlreadyCompletedException",
@@ -366,7 +347,7 @@ impl State {
         self.stops.push(Stop {
             account: account.into(),
             region: region.into(),
-            deployment_id: id.into(),
+            deployment_id: id.clone(),
             auto_rollback_enabled,
         });
         Ok(json!({ "status": "Pending", "statusMessage": format!("Stopping deployment {id}") }))

@@ -181,8 +181,9 @@ impl FakeAws {
 }
 
 impl State {
-    /// The index of the deployment the call names.
-    fn named_deployment(
+    /// The index of the deployment the call names (`deploymentId`), with CodeDeploy's errors for
+    /// a missing, malformed or unknown ID; StopDeployment's too.
+    pub(crate) fn named_deployment(
         &self,
         account: &str,
         region: &str,
