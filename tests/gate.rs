@@ -6,10 +6,8 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};
 
-use aws_sdk_codedeploy::config::{Credentials, Region};
 use common::{World, ACCOUNT, FUNCTION_ARN, HOME};
 use deployment_circuit_breaker::aws::{sdk_config_loader, Deadline, GateAws};
 use deployment_circuit_breaker::config::Config;
@@ -35,19 +33,9 @@ struct Gate {
 impl Gate {
     async fn new(vars: &[(&str, &str)]) -> Gate {
         let fake = FakeAws::start().await.expect("fake starts");
-        let sdk = sdk_config_loader()
-            .endpoint_url(fake.endpoint())
-            .region(Region::new(HOME))
-            .credentials_provider(Credentials::new("AKIDGATE", "secret", None, None, "test"))
-            .load()
-            .await;
-        let mut env: HashMap<String, String> = HashMap::from([
-            ("AWS_REGION".into(), HOME.into()),
-            ("ALLOWED_DEPLOYMENT_GROUPS".into(), "*/*".into()),
-            ("NOTIFY".into(), "false".into()),
-        ]);
-        env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let config = Config::from_lookup(|name| env.get(name).cloned()).expect("valid config");
+        // A key of its own: the fake tells the gate from the breaker by it.
+        let sdk = common::sdk_config(&fake, sdk_config_loader(), "AKIDGATE").await;
+        let config = common::config(vars);
         Gate {
             fake,
             aws: GateAws::new(sdk, &config),

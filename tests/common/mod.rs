@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use aws_config::ConfigLoader;
+use aws_config::{ConfigLoader, SdkConfig};
 use aws_sdk_codedeploy::config::{Credentials, Region};
 use deployment_circuit_breaker::aws::{sdk_config_loader, Aws, Deadline};
 use deployment_circuit_breaker::config::Config;
@@ -43,19 +43,8 @@ impl World {
     /// Like [`World::new`], with the SDK configured by `loader` (pointed at the fake here).
     pub async fn with_loader(vars: &[(&str, &str)], loader: ConfigLoader) -> World {
         let fake = FakeAws::start().await.expect("fake starts");
-        let sdk = loader
-            .endpoint_url(fake.endpoint())
-            .region(Region::new(HOME))
-            .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
-            .load()
-            .await;
-        let mut env: HashMap<String, String> = HashMap::from([
-            ("AWS_REGION".into(), HOME.into()),
-            ("ALLOWED_DEPLOYMENT_GROUPS".into(), "*/*".into()),
-            ("NOTIFY".into(), "false".into()),
-        ]);
-        env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let config = Config::from_lookup(|name| env.get(name).cloned()).expect("valid config");
+        let sdk = sdk_config(&fake, loader, "AKIDTEST").await;
+        let config = config(vars);
         World {
             fake,
             aws: Aws::new(sdk, &config),
@@ -107,6 +96,29 @@ impl World {
         ids.sort();
         ids
     }
+}
+
+/// The SDK configured by `loader`, pointed at `fake`, in [`HOME`], signing with `access_key`
+/// (the fake tells callers apart by it).
+pub async fn sdk_config(fake: &FakeAws, loader: ConfigLoader, access_key: &str) -> SdkConfig {
+    loader
+        .endpoint_url(fake.endpoint())
+        .region(Region::new(HOME))
+        .credentials_provider(Credentials::new(access_key, "secret", None, None, "test"))
+        .load()
+        .await
+}
+
+/// The configuration these variables give (and `AWS_REGION` = [`HOME`],
+/// `ALLOWED_DEPLOYMENT_GROUPS` = `*/*` unless given; `NOTIFY` = `false` unless given).
+pub fn config(vars: &[(&str, &str)]) -> Config {
+    let mut env: HashMap<String, String> = HashMap::from([
+        ("AWS_REGION".into(), HOME.into()),
+        ("ALLOWED_DEPLOYMENT_GROUPS".into(), "*/*".into()),
+        ("NOTIFY".into(), "false".into()),
+    ]);
+    env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    Config::from_lookup(|name| env.get(name).cloned()).expect("valid config")
 }
 
 pub fn fixture(name: &str) -> Value {
