@@ -60,6 +60,7 @@ impl State {
         match operation {
             "BatchGetDeploymentGroups" => self.batch_get_deployment_groups(account, region, body),
             "CreateDeployment" => self.create_deployment(account, region, body),
+            "ListApplications" => self.list_applications(account, region, body),
             "ListDeploymentGroups" => self.list_deployment_groups(account, region, body),
             "ListDeployments" => self.list_deployments(account, region, body),
             "BatchGetDeployments" => self.batch_get_deployments(account, region, body),
@@ -79,9 +80,9 @@ impl State {
     /// What a call needs, as IAM sees it, each action with its resource: the application
     /// (ListDeploymentGroups), the deployment group (ListDeployments, BatchGetDeploymentGroups,
     /// the group of each deployment BatchGetDeployments returns, CreateDeployment with the
-    /// deployment configuration and application revision it reads), or `*` (StopDeployment,
-    /// ListDeploymentTargets, BatchGetDeploymentTargets and PutLifecycleEventHookExecutionStatus
-    /// have no resource type).
+    /// deployment configuration and application revision it reads), or `*` (ListApplications,
+    /// StopDeployment, ListDeploymentTargets, BatchGetDeploymentTargets and
+    /// PutLifecycleEventHookExecutionStatus have no resource type).
     fn resources(
         &self,
         account: &str,

@@ -81,16 +81,48 @@ pub struct Request {
     pub context: BTreeMap<String, String>,
 }
 
+/// What IAM decides for a request, as the policy simulator's `EvalDecision` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Allowed,
+    /// A `Deny` statement matched.
+    ExplicitDeny,
+    /// No `Allow` statement matched (nor any `Deny`).
+    ImplicitDeny,
+}
+
+impl Decision {
+    /// `allowed`, `explicitDeny` or `implicitDeny`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Allowed => "allowed",
+            Decision::ExplicitDeny => "explicitDeny",
+            Decision::ImplicitDeny => "implicitDeny",
+        }
+    }
+}
+
 impl Policy {
-    /// Whether the policy allows `request`.
-    pub fn allows(&self, request: &Request) -> bool {
+    /// IAM's decision on `request`: an explicit deny wins, else an allow, else an implicit deny.
+    pub fn decide(&self, request: &Request) -> Decision {
         let matching: Vec<&Statement> = self
             .statements
             .iter()
             .filter(|statement| statement.applies(request))
             .collect();
         let has = |effect| matching.iter().any(|s| s.effect == effect);
-        has(Effect::Allow) && !has(Effect::Deny)
+        if has(Effect::Deny) {
+            Decision::ExplicitDeny
+        } else if has(Effect::Allow) {
+            Decision::Allowed
+        } else {
+            Decision::ImplicitDeny
+        }
+    }
+
+    /// Whether the policy allows `request`.
+    pub fn allows(&self, request: &Request) -> bool {
+        self.decide(request) == Decision::Allowed
     }
 }
 
@@ -237,5 +269,20 @@ mod tests {
                 "Condition": {"StringEquals": {"aws:ResourceAccount": "1"}}}]}"#,
         );
         assert!(!missing_key.allows(&request("codedeploy:StopDeployment", "*", "us-east-1")));
+    }
+
+    #[test]
+    fn decisions_tell_an_explicit_deny_from_an_implicit_one() {
+        let p = policy(
+            r#"{"Statement": [
+                {"Effect": "Allow", "Action": "codedeploy:*", "Resource": "*"},
+                {"Effect": "Deny", "Action": "codedeploy:StopDeployment", "Resource": "*"}]}"#,
+        );
+        let decide = |action| p.decide(&request(action, "*", "us-east-1"));
+        assert_eq!(decide("codedeploy:ListDeployments"), Decision::Allowed);
+        assert_eq!(decide("codedeploy:StopDeployment"), Decision::ExplicitDeny);
+        assert_eq!(decide("sts:AssumeRole"), Decision::ImplicitDeny);
+        assert_eq!(Decision::ExplicitDeny.as_str(), "explicitDeny");
+        assert_eq!(Decision::ImplicitDeny.as_str(), "implicitDeny");
     }
 }

@@ -1,7 +1,8 @@
 //! Stateful fakes of the AWS services the circuit breaker calls, over real HTTP, on one port:
 //! CodeDeploy ([`codedeploy`], with lifecycle hooks and deployment targets: [`hooks`]), STS
-//! `AssumeRole` ([`sts`]), EventBridge `PutEvents` ([`events`]), CloudWatch `DescribeAlarms`
-//! ([`cloudwatch`]) and the tagging API's `GetResources`, in JSON or Smithy RPC v2 CBOR. A
+//! `AssumeRole` ([`sts`]), IAM `SimulatePrincipalPolicy`, EventBridge `PutEvents` ([`events`]),
+//! CloudWatch `DescribeAlarms` ([`cloudwatch`]) and the tagging API's `GetResources`, in JSON or
+//! Smithy RPC v2 CBOR (STS and IAM in query/XML). A
 //! request goes to the service its SigV4 credential scope names, in the region the scope names,
 //! for the account of the credentials that signed it: a key its STS issued is a session of the
 //! assumed role, in that role's account; a key of a [`Principal`] is that role; any other key is
@@ -18,6 +19,7 @@
 //! `/_fake/assumed` and `/_fake/hooks` return what was received, `GET /_fake/alarms` the alarms,
 //! and `POST /_fake/reset` restores the seed (see [`Seed`]).
 
+mod applications;
 mod cbor;
 pub mod cloudwatch;
 pub mod codedeploy;
@@ -28,6 +30,7 @@ pub mod iam;
 mod principals;
 mod protocol;
 mod server;
+mod simulator;
 pub mod sts;
 mod tagging;
 pub mod tls;
@@ -248,12 +251,12 @@ pub struct Seed {
 /// A call the fake received.
 #[derive(Clone, Debug, Serialize)]
 pub struct Call {
-    /// `codedeploy`, `sts`, `events`, `monitoring` or `tagging`.
+    /// `codedeploy`, `sts`, `iam`, `events`, `monitoring` or `tagging`.
     pub service: String,
     pub account: String,
     pub region: String,
     pub operation: String,
-    /// The JSON body (CBOR decoded), or (STS) the form's parameters as a JSON object.
+    /// The JSON body (CBOR decoded), or (STS, IAM) the form's parameters as a JSON object.
     pub body: Value,
 }
 
@@ -416,7 +419,9 @@ impl FakeAws {
 
     /// Adds a role that may be assumed.
     pub fn add_role(&self, role: Role) {
-        self.lock().roles.push(role);
+        let mut state = self.lock();
+        state.roles.retain(|r| r.arn != role.arn);
+        state.roles.push(role);
     }
 
     /// Replaces the state with `seed`, which `POST /_fake/reset` restores later.
@@ -436,8 +441,9 @@ impl FakeAws {
         self.lock().verbose = verbose;
     }
 
-    /// Returns at most `size` items per page of ListDeployments, ListDeploymentGroups,
-    /// ListDeploymentTargets, DescribeAlarms and GetResources.
+    /// Returns at most `size` items per page of ListApplications, ListDeployments,
+    /// ListDeploymentGroups, ListDeploymentTargets, DescribeAlarms, GetResources and
+    /// SimulatePrincipalPolicy.
     pub fn set_page_size(&self, size: usize) {
         self.lock().page_size = Some(size.max(1));
     }
@@ -662,6 +668,9 @@ async fn serve(state: &Mutex<State>, request: Request<Incoming>) -> Option<Respo
     let answer = match scope.service.as_str() {
         "sts" => state
             .assume_role(&caller, &operation, region, &body)
+            .map(xml_response),
+        "iam" => state
+            .iam(&caller, &operation, region, &body)
             .map(xml_response),
         // The JSON services, answered in JSON or CBOR as asked.
         service => match service {

@@ -1,6 +1,6 @@
 //! The protocol a request speaks, and answers in it: JSON 1.0 or 1.1 (`x-amz-target:
 //! Prefix.Operation`), Smithy RPC v2 CBOR (`POST /service/{Service}/operation/{Operation}`, for
-//! any JSON service: the same handlers, CBOR in and out), or query (STS, XML answers).
+//! any JSON service: the same handlers, CBOR in and out), or query (STS and IAM, XML answers).
 //! CloudWatch is `awsQueryCompatible`: its errors also name their code in `x-amzn-query-error`.
 
 use http_body_util::Full;
@@ -12,12 +12,16 @@ use serde_json::{json, Value};
 use crate::server::{client_error, error_response, json_response, ApiError};
 use crate::{cbor, sts};
 
+pub(crate) const STS_NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
+pub(crate) const IAM_NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Wire {
     /// JSON, answered with the request's content type.
     Json(&'static str),
     Cbor,
-    Query,
+    /// Query, its XML in this namespace.
+    Query(&'static str),
 }
 
 /// How to read a request and write its answer.
@@ -66,7 +70,8 @@ impl Protocol {
     /// The protocol of a request to `service` (a SigV4 service name).
     pub(crate) fn for_service(mut self, service: &str) -> Protocol {
         match service {
-            "sts" => self.wire = Wire::Query,
+            "sts" => self.wire = Wire::Query(STS_NAMESPACE),
+            "iam" => self.wire = Wire::Query(IAM_NAMESPACE),
             "monitoring" => self.query_compatible = true,
             _ => {}
         }
@@ -74,13 +79,13 @@ impl Protocol {
     }
 
     pub(crate) fn is_query(&self) -> bool {
-        self.wire == Wire::Query
+        matches!(self.wire, Wire::Query(_))
     }
 
     /// The request's input as JSON (a query form as an object of its parameters).
     pub(crate) fn parse(&self, bytes: &[u8]) -> Result<Value, ApiError> {
         match self.wire {
-            Wire::Query => Ok(sts::form(bytes)),
+            Wire::Query(_) => Ok(sts::form(bytes)),
             Wire::Json(_) => serde_json::from_slice(bytes)
                 .map_err(|e| client_error("SerializationException", e.to_string())),
             Wire::Cbor => {
@@ -92,7 +97,7 @@ impl Protocol {
     /// The operation called: from the target or path, or (query) the `Action` parameter.
     pub(crate) fn operation(&self, body: &Value) -> String {
         match self.wire {
-            Wire::Query => body["Action"].as_str().unwrap_or_default().to_string(),
+            Wire::Query(_) => body["Action"].as_str().unwrap_or_default().to_string(),
             _ => self.operation.clone().unwrap_or_default(),
         }
     }
@@ -104,7 +109,7 @@ impl Protocol {
             Wire::Json(content_type) => {
                 with_content_type(json_response(StatusCode::OK, body), content_type)
             }
-            Wire::Query => json_response(StatusCode::OK, body),
+            Wire::Query(_) => json_response(StatusCode::OK, body),
         }
     }
 
@@ -122,9 +127,9 @@ impl Protocol {
                 cbor_response(status, &json!({ "__type": code, "message": message }))
             }
             Wire::Json(content_type) => {
-                with_content_type(error_response(error, false), content_type)
+                with_content_type(error_response(error, None), content_type)
             }
-            Wire::Query => error_response(error, true),
+            Wire::Query(namespace) => error_response(error, Some(namespace)),
         };
         if let Some(value) = query_error.and_then(|v| HeaderValue::from_str(&v).ok()) {
             response.headers_mut().insert("x-amzn-query-error", value);

@@ -1,6 +1,6 @@
 //! The HTTP side: accepting connections (plain or TLS), counting calls in flight, and writing
 //! answers as the AWS protocols do: JSON 1.1 (`{"__type", "message"}` errors) for CodeDeploy
-//! and EventBridge, query/XML for STS.
+//! and EventBridge, query/XML for STS and IAM.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -121,24 +121,25 @@ pub fn xml_response(body: String) -> Response<Full<Bytes>> {
     response(StatusCode::OK, "text/xml", body)
 }
 
-/// An error as JSON 1.1 services write it, or (`xml`) as query services such as STS do.
+/// An error as JSON 1.1 services write it, or (`xml`: its namespace) as query services such as
+/// STS and IAM do.
 pub fn error_response(
     ApiError(status, code, message): ApiError,
-    xml: bool,
+    xml: Option<&str>,
 ) -> Response<Full<Bytes>> {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    if !xml {
+    let Some(namespace) = xml else {
         return json_response(status, &json!({ "__type": code, "message": message }));
-    }
+    };
     let kind = if status.is_client_error() {
         "Sender"
     } else {
         "Receiver"
     };
     let body = format!(
-        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>{kind}\
-         </Type><Code>{}</Code><Message>{}</Message></Error><RequestId>\
-         00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>",
+        "<ErrorResponse xmlns=\"{namespace}\"><Error><Type>{kind}</Type><Code>{}</Code>\
+         <Message>{}</Message></Error><RequestId>00000000-0000-0000-0000-000000000000\
+         </RequestId></ErrorResponse>",
         escape(&code),
         escape(&message)
     );

@@ -1,7 +1,7 @@
 //! The Resource Groups Tagging API (SigV4 service `tagging`, JSON 1.1): `GetResources` over the
 //! fake's alarms, as AWS answers it: tag filters match current or former tags (AWS keeps
-//! listing a resource for a tag removed from it), and the last page's token is empty, not
-//! absent.
+//! listing a resource for a tag removed from it), a filter without values (or with an empty
+//! list) matches any value of its key, and the last page's token is empty, not absent.
 
 use serde_json::{json, Value};
 
@@ -94,5 +94,70 @@ impl State {
             "ResourceTagMappingList": mappings,
             "PaginationToken": next.unwrap_or_default(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use crate::{Alarm, State};
+
+    fn state() -> State {
+        let mut state = State::default();
+        let mut untagged = Alarm::new("us-east-1", "d-former").tag("team", "ops");
+        untagged.former_tags = std::mem::take(&mut untagged.tags);
+        state.alarms = vec![
+            Alarm::new("us-east-1", "a-shop").tag("team", "shop"),
+            Alarm::new("us-east-1", "b-billing").tag("team", "billing"),
+            Alarm::new("us-east-1", "c-other").tag("owner", "shop"),
+            untagged,
+            Alarm::new("eu-west-1", "e-europe").tag("team", "shop"),
+        ];
+        state
+    }
+
+    /// The names of the alarms `GetResources` answers for these tag filters.
+    fn names(filters: Value) -> Vec<String> {
+        let state = state();
+        let caller = state.caller("AKIDEXAMPLE");
+        let body = json!({ "TagFilters": filters });
+        let answer = state.tagging(&caller, "GetResources", "us-east-1", &body);
+        let answer = answer.unwrap_or_else(|e| panic!("{} {}", e.1, e.2));
+        assert_eq!(answer["PaginationToken"], "");
+        let list = answer["ResourceTagMappingList"].as_array().cloned();
+        let arns = list.unwrap_or_default().into_iter();
+        arns.map(|m| {
+            m["ResourceARN"]
+                .as_str()
+                .unwrap()
+                .rsplit(':')
+                .next()
+                .unwrap()
+                .into()
+        })
+        .collect()
+    }
+
+    #[test]
+    fn a_key_without_values_matches_every_value_of_it() {
+        let any = ["a-shop", "b-billing", "d-former"];
+        assert_eq!(names(json!([{"Key": "team"}])), any);
+        assert_eq!(names(json!([{"Key": "team", "Values": []}])), any);
+        assert_eq!(names(json!([{"Key": "team", "Values": null}])), any);
+        assert_eq!(names(json!([{"Key": "missing"}])), Vec::<String>::new());
+    }
+
+    #[test]
+    fn values_and_several_filters_narrow_the_match() {
+        assert_eq!(
+            names(json!([{"Key": "team", "Values": ["shop"]}])),
+            ["a-shop"]
+        );
+        let both = json!([{"Key": "team", "Values": ["shop", "ops"]}]);
+        assert_eq!(names(both), ["a-shop", "d-former"]);
+        let and = json!([{"Key": "team"}, {"Key": "owner"}]);
+        assert_eq!(names(and), Vec::<String>::new());
+        assert_eq!(names(json!([])).len(), 4);
     }
 }
