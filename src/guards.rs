@@ -1,15 +1,15 @@
 //! Which alarms guard a deployment group, and their states now: the reverse of alarm mapping,
 //! for the gate. An alarm guards a group when its tags name the group's application (and the
 //! group, or no group), when an `ALARM_RULES` entry maps it to the group (or to its
-//! application), or when the group's own `alarmConfiguration` lists it. Only alarms of the
-//! function's own account and region are seen.
+//! application), or when the group's own `alarmConfiguration` lists it. The gate sees the
+//! alarms of its own account and region; the readiness check, those of each it checks.
 
 use std::collections::BTreeMap;
 
 use futures_util::future::join_all;
 use serde::Serialize;
 
-use crate::aws::{Deadline, GateAws};
+use crate::aws::{Deadline, GateAws, Tagged};
 use crate::config::{AlarmRule, Config};
 use crate::glob::matches;
 use crate::types::{Account, AlarmState, AwsError, GuardSource};
@@ -32,7 +32,7 @@ pub struct Group<'a> {
 }
 
 /// Whether `rule` maps alarms of this account and region to `group`.
-fn rule_guards(rule: &AlarmRule, group: Group) -> bool {
+pub fn rule_guards(rule: &AlarmRule, group: Group) -> bool {
     rule.application == group.application
         && rule
             .deployment_group
@@ -43,7 +43,7 @@ fn rule_guards(rule: &AlarmRule, group: Group) -> bool {
 }
 
 /// The part of a glob before its first `*`: what `AlarmNamePrefix` can ask for.
-fn literal_prefix(glob: &str) -> &str {
+pub fn literal_prefix(glob: &str) -> &str {
     glob.split('*').next().unwrap_or_default()
 }
 
@@ -56,11 +56,53 @@ fn tagged_for(tags: &BTreeMap<String, String>, config: &Config, group: Group) ->
             .is_none_or(|g| g.is_empty() || g == group.group)
 }
 
-/// Why each alarm guards a group, by name; and the states already read on the way.
-type Found = (
-    BTreeMap<String, Vec<GuardSource>>,
-    BTreeMap<String, AlarmState>,
-);
+/// The alarms each rule's glob matched (in the group's account and region).
+pub type RuleAlarms<'a> = [(&'a AlarmRule, Vec<AlarmState>)];
+
+/// Why each alarm guards `group`, by name: the rules that map to it, the alarms tagged for it,
+/// and `listed`, its own alarm configuration.
+pub fn sources(
+    config: &Config,
+    group: Group,
+    by_rules: &RuleAlarms,
+    tagged: &[Tagged],
+    listed: &[String],
+) -> BTreeMap<String, Vec<GuardSource>> {
+    let mut sources: BTreeMap<String, Vec<GuardSource>> = BTreeMap::new();
+    let mut add = |name: &str, source| {
+        let entry = sources.entry(name.to_string()).or_default();
+        if !entry.contains(&source) {
+            entry.push(source);
+        }
+    };
+    for (_, alarms) in by_rules.iter().filter(|(rule, _)| rule_guards(rule, group)) {
+        for alarm in alarms {
+            add(&alarm.name, GuardSource::Rule);
+        }
+    }
+    for alarm in tagged.iter().filter(|a| tagged_for(&a.tags, config, group)) {
+        add(&alarm.name, GuardSource::Tags);
+    }
+    for name in listed {
+        add(name, GuardSource::GroupAlarms);
+    }
+    sources
+}
+
+/// The guards among `sources` whose states CloudWatch gave: an alarm it does not know (deleted,
+/// or named wrong on the group) guards nothing.
+pub fn with_states(
+    sources: BTreeMap<String, Vec<GuardSource>>,
+    states: &BTreeMap<String, AlarmState>,
+) -> Vec<Guard> {
+    sources
+        .into_iter()
+        .filter_map(|(name, sources)| {
+            let alarm = states.get(&name)?.clone();
+            Some(Guard { alarm, sources })
+        })
+        .collect()
+}
 
 /// The alarms that guard `group`, with their states now, by name.
 pub async fn discover(
@@ -69,32 +111,6 @@ pub async fn discover(
     deadline: Deadline,
     group: Group<'_>,
 ) -> Result<Vec<Guard>, AwsError> {
-    let (sources, mut states) = find(aws, config, deadline, group).await?;
-    let unknown: Vec<String> = sources
-        .keys()
-        .filter(|name| !states.contains_key(*name))
-        .cloned()
-        .collect();
-    for alarm in aws.alarms.states(deadline, &unknown).await? {
-        states.insert(alarm.name.clone(), alarm);
-    }
-    // An alarm CloudWatch does not know (deleted, or named wrong on the group) guards nothing.
-    Ok(sources
-        .into_iter()
-        .filter_map(|(name, sources)| {
-            let alarm = states.remove(&name)?;
-            Some(Guard { alarm, sources })
-        })
-        .collect())
-}
-
-/// The three lookups, together: rules (by name prefix), tags, the group's own alarms.
-async fn find(
-    aws: &GateAws,
-    config: &Config,
-    deadline: Deadline,
-    group: Group<'_>,
-) -> Result<Found, AwsError> {
     let rules = config
         .alarm_rules
         .iter()
@@ -103,40 +119,34 @@ async fn find(
         let prefix = literal_prefix(&rule.alarm);
         let found = aws.alarms.with_prefix(deadline, prefix).await?;
         let matching = found.into_iter().filter(|a| matches(&rule.alarm, &a.name));
-        Ok::<_, AwsError>(matching.collect::<Vec<_>>())
+        Ok::<_, AwsError>((rule, matching.collect::<Vec<_>>()))
     }));
-    let tagged = aws
-        .tagging
-        .alarms_tagged(deadline, &config.application_tag, group.application);
+    let tagged =
+        aws.tagging
+            .alarms_tagged(deadline, &config.application_tag, Some(group.application));
     let own = Account::Own(group.account.to_string());
     let listed = aws
         .codedeploy
         .group(deadline, &own, group.region, group.application, group.group);
     let (by_rules, tagged, listed) = tokio::join!(by_rules, tagged, listed);
+    let by_rules = by_rules.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let listed = listed?.map(|info| info.alarms).unwrap_or_default();
+    let sources = sources(config, group, &by_rules, &tagged?, &listed);
 
-    let (mut sources, mut states): Found = Default::default();
-    let mut add = |name: &str, source| {
-        let entry: &mut Vec<GuardSource> = sources.entry(name.to_string()).or_default();
-        if !entry.contains(&source) {
-            entry.push(source);
-        }
-    };
-    for found in by_rules {
-        for alarm in found? {
-            add(&alarm.name, GuardSource::Rule);
-            states.insert(alarm.name.clone(), alarm);
-        }
-    }
-    let tagged = tagged?
+    let mut states: BTreeMap<String, AlarmState> = by_rules
         .into_iter()
-        .filter(|a| tagged_for(&a.tags, config, group));
-    for alarm in tagged {
-        add(&alarm.name, GuardSource::Tags);
+        .flat_map(|(_, alarms)| alarms)
+        .map(|alarm| (alarm.name.clone(), alarm))
+        .collect();
+    let unknown: Vec<String> = sources
+        .keys()
+        .filter(|name| !states.contains_key(*name))
+        .cloned()
+        .collect();
+    for alarm in aws.alarms.states(deadline, &unknown).await? {
+        states.insert(alarm.name.clone(), alarm);
     }
-    for name in listed?.map(|info| info.alarms).unwrap_or_default() {
-        add(&name, GuardSource::GroupAlarms);
-    }
-    Ok((sources, states))
+    Ok(with_states(sources, &states))
 }
 
 /// The same guards with their states now (one DescribeAlarms call per 100 alarms).

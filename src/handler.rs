@@ -12,6 +12,7 @@ use tracing::{debug, error, info, warn};
 use crate::act::{act, describe, Acted};
 use crate::aws::{Aws, Deadline};
 use crate::candidates::{gather, Candidate};
+use crate::check::{check, CheckReport};
 use crate::config::Config;
 use crate::report::{Failure, FailureKind, HttpResponse, Notifications, Report};
 use crate::resolve::{requests, signal_time, Held, Invoked, StopRequest};
@@ -21,13 +22,14 @@ use crate::types::{is_account, Ignored, Notification, Outcome};
 use crate::{metrics, notify};
 
 /// What the function returns: a report, for SQS the partial-batch response, for a function
-/// URL request an HTTP response.
+/// URL request an HTTP response, for the readiness check its report.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum Response {
     Report(Report),
     Batch(SqsBatchResponse),
     Http(HttpResponse),
+    Check(Box<CheckReport>),
 }
 
 /// What the runtime tells about one invocation.
@@ -99,6 +101,11 @@ pub async fn handle(
             }
         }
         Parsed::Url(request) => url(request, invocation, config, aws, metrics).await,
+        Parsed::Check => {
+            let (own, deadline) = (&invocation.account, invocation.deadline);
+            let report = check(own, deadline, config, aws, metrics).await;
+            Ok(Response::Check(Box::new(report)))
+        }
         Parsed::Sqs(records) => {
             let mut items = Vec::new();
             let mut failed = BTreeSet::new();

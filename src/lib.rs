@@ -11,10 +11,14 @@
 //!
 //! The gate, a CodeDeploy lifecycle hook (the `codedeploy-hook` binary), reuses the bottom of
 //! it: [`guards`] (the alarms that guard a group) → [`gate`] (judge, bake, answer).
+//!
+//! The readiness check (`{"check": true}`) reads every account and region the breaker may act
+//! in, and maps what guards each group: [`guards`] → [`check`], dispatched by [`handler`].
 
 pub mod act;
 pub mod aws;
 pub mod candidates;
+pub mod check;
 pub mod config;
 pub mod decide;
 pub mod gate;

@@ -103,6 +103,28 @@ pub fn gate(
     document(root, &metrics, dimensions, now)
 }
 
+/// The document of one readiness check in one account and region: its `CheckFailures`,
+/// `UnguardedGroups` and `DanglingMappings` (0 when there are none, so a check that stops
+/// running leaves a gap), without dimensions and by `Account` and `Region`.
+pub fn check(
+    (account, region): (&str, &str),
+    (failures, unguarded, dangling): (usize, usize, usize),
+    now: Time,
+) -> String {
+    let mut root = Map::new();
+    root.insert("CheckFailures".into(), json!(failures));
+    root.insert("UnguardedGroups".into(), json!(unguarded));
+    root.insert("DanglingMappings".into(), json!(dangling));
+    root.insert("Account".into(), json!(account));
+    root.insert("Region".into(), json!(region));
+    let metrics = [
+        ("CheckFailures", "Count"),
+        ("UnguardedGroups", "Count"),
+        ("DanglingMappings", "Count"),
+    ];
+    document(root, &metrics, json!([[], ["Account", "Region"]]), now)
+}
+
 /// The document of an invocation's failed lookups and notifications, when there were any.
 pub fn failures(lookups: usize, notifications: usize, now: Time) -> Option<String> {
     if lookups == 0 && notifications == 0 {

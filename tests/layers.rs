@@ -3,7 +3,7 @@
 //!
 //! The order, bottom first (a module may import only those in layers below its own):
 //! `time`/`glob` → `types` → `config` → `signal` → `resolve` → `candidates` → `decide` → `aws`
-//! → `act`/`guards` → `report`/`notify`/`metrics` → `handler`/`payload` → `gate` (and `main` and
+//! → `act`/`guards` → `report`/`notify`/`metrics` → `check` → `handler`/`payload` → `gate` (and `main` and
 //! `bin/`, the binaries, on top).
 //! Inside a folder, a file imports its siblings and never its parent `mod.rs`, which only
 //! declares and re-exports. Test code (`#[cfg(test)] mod tests` blocks and `tests.rs` files) is
@@ -24,6 +24,7 @@ const LAYERS: &[&[&str]] = &[
     &["aws"],
     &["act", "guards"],
     &["report", "notify", "metrics"],
+    &["check"],
     &["handler", "payload", "runtime"],
     &["gate"],
     &["bin"],

@@ -83,6 +83,27 @@ impl CodeDeploy {
         warm_up(&service, "ListApplications", limit, request).await;
     }
 
+    /// The SDK configuration of `account` in `region`, for the other services' clients there.
+    pub(super) async fn sdk_config(&self, account: &Account, region: &str) -> SdkConfig {
+        let config = self
+            .base
+            .to_builder()
+            .region(Region::new(region.to_string()));
+        // Only a target account's: `None` would take the function's own away.
+        match self.credentials.provider(account).await {
+            Some(provider) => config.credentials_provider(provider).build(),
+            None => config.build(),
+        }
+    }
+
+    /// The role the function acts as in `account`: `None` for its own.
+    pub fn role_arn(&self, account: &Account) -> Option<String> {
+        match account {
+            Account::Own(_) => None,
+            Account::Target(id) => Some(self.credentials.role_arn(id)),
+        }
+    }
+
     pub(super) async fn client(&self, account: &Account, region: &str) -> Client {
         let target = match account {
             Account::Own(_) => None,
@@ -104,6 +125,24 @@ impl CodeDeploy {
         config.set_credentials_provider(self.credentials.provider(account).await);
         let client = Client::from_conf(config.build());
         lock().entry(key).or_insert(client).clone()
+    }
+
+    /// The names of every application (ListApplications, all pages).
+    pub async fn applications(
+        &self,
+        deadline: Deadline,
+        account: &Account,
+        region: &str,
+    ) -> Result<Vec<String>, AwsError> {
+        let client = self.client(account, region).await;
+        let pages = client.list_applications().into_paginator().items().send();
+        let work = async {
+            pages
+                .try_collect()
+                .await
+                .map_err(|e| aws_error("ListApplications", e))
+        };
+        self.call(deadline, account, "ListApplications", work).await
     }
 
     /// The names of every deployment group of an application (ListDeploymentGroups, all pages).

@@ -2,7 +2,8 @@
 //! ([`codedeploy`]), other accounts reached through a role they let the function assume
 //! ([`accounts`]), and EventBridge for notifications ([`events`]); for the gate, in its own
 //! account and region, CodeDeploy's lifecycle hooks ([`hooks`]), CloudWatch alarms
-//! ([`cloudwatch`]) and the tagging API ([`tagging`]).
+//! ([`cloudwatch`]) and the tagging API ([`tagging`]); for the readiness check, those and IAM's
+//! policy simulator ([`iam`]) in every account and region.
 //!
 //! Signing, retries (standard mode, with backoff), timeouts, endpoints (including
 //! `AWS_ENDPOINT_URL_<SERVICE>`) and credentials are the SDK's; every call is bounded by the
@@ -15,6 +16,7 @@ pub mod codedeploy;
 mod errors;
 pub mod events;
 mod hooks;
+pub mod iam;
 mod sdk;
 mod shapes;
 pub mod tagging;
@@ -24,12 +26,14 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 
 use crate::config::Config;
+use crate::types::Account;
 
 pub use calls::{Deadline, MAX_CALLS_IN_FLIGHT};
 pub use cloudwatch::Alarms;
 pub use codedeploy::{CodeDeploy, Stopped};
 pub use events::{Delivery, EventBus};
 pub use hooks::Answered;
+pub use iam::{Decision, Simulator};
 pub use sdk::sdk_config_loader;
 pub use tagging::{Tagged, Tagging};
 
@@ -55,6 +59,25 @@ impl Aws {
             tokio::join!(codedeploy, self.events.warm_up(limit));
         } else {
             codedeploy.await;
+        }
+    }
+}
+
+/// The clients the readiness check reads one account and region with.
+pub struct Located {
+    pub alarms: Alarms,
+    pub tagging: Tagging,
+    pub simulator: Simulator,
+}
+
+impl Aws {
+    /// The clients of `account` in `region`, with the account's credentials.
+    pub async fn located(&self, account: &Account, region: &str) -> Located {
+        let base = self.codedeploy.sdk_config(account, region).await;
+        Located {
+            alarms: Alarms::new(&base),
+            tagging: Tagging::new(&base),
+            simulator: Simulator::new(&base),
         }
     }
 }

@@ -1,5 +1,5 @@
-//! The Resource Groups Tagging API in the function's own account and region: the alarms tagged
-//! for an application (`GetResources`, every page).
+//! The Resource Groups Tagging API in one account and region: the alarms tagged for an
+//! application (`GetResources`, every page).
 
 use std::collections::BTreeMap;
 
@@ -31,15 +31,19 @@ impl Tagging {
         }
     }
 
-    /// The CloudWatch alarms whose tag `key` is `value`, as the API lists them. It also lists
-    /// alarms that had the tag once, so callers check the returned tags again.
+    /// The CloudWatch alarms whose tag `key` is `value` (any value: `None`), as the API lists
+    /// them. It also lists alarms that had the tag once, so callers check the returned tags
+    /// again.
     pub async fn alarms_tagged(
         &self,
         deadline: Deadline,
         key: &str,
-        value: &str,
+        value: Option<&str>,
     ) -> Result<Vec<Tagged>, AwsError> {
-        let filter = TagFilter::builder().key(key).values(value).build();
+        let filter = TagFilter::builder()
+            .key(key)
+            .set_values(value.map(|v| vec![v.into()]));
+        let filter = filter.build();
         let mut pages = self
             .client
             .get_resources()

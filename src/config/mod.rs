@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::types::EventKind;
 use parse::{
-    parse_account, parse_age, parse_allowed_groups, parse_bool, parse_kinds, parse_role_name,
-    parse_rules, parse_seconds, parse_targets, parse_topic_accounts,
+    parse_account, parse_age, parse_allowed_groups, parse_bool, parse_kinds, parse_regions,
+    parse_role_arn, parse_role_name, parse_rules, parse_seconds, parse_targets,
+    parse_topic_accounts,
 };
 
 pub use parse::ConfigError;
@@ -62,6 +63,12 @@ pub struct Config {
     pub bake_seconds: i64,
     /// `GATE_ON_ERROR`: how the gate answers when it cannot read the alarms.
     pub gate_on_error: GateOnError,
+    /// `REGIONS`: the regions the readiness check looks in; default the function's own.
+    pub regions: Vec<String>,
+    /// `FUNCTION_ROLE_ARN`: the function's own role, whose policy the check simulates.
+    pub function_role_arn: Option<String>,
+    /// `GATE_ROLE_ARN`: the gate's role, whose hook answers the check simulates.
+    pub gate_role_arn: Option<String>,
 }
 
 /// How the gate answers a hook when it cannot check the alarms.
@@ -147,6 +154,16 @@ impl Config {
                 .transpose()?
                 .flatten()
                 .unwrap_or(0),
+            regions: match get("REGIONS").map(|v| parse_regions(&v)).transpose()? {
+                Some(regions) if !regions.is_empty() => regions,
+                _ => vec![default_region.trim().to_string()],
+            },
+            function_role_arn: get("FUNCTION_ROLE_ARN")
+                .map(|v| parse_role_arn("FUNCTION_ROLE_ARN", &v))
+                .transpose()?,
+            gate_role_arn: get("GATE_ROLE_ARN")
+                .map(|v| parse_role_arn("GATE_ROLE_ARN", &v))
+                .transpose()?,
             gate_on_error: match get("GATE_ON_ERROR").map(|v| v.trim().to_ascii_lowercase()) {
                 None => GateOnError::Succeed,
                 Some(v) if v == "succeed" => GateOnError::Succeed,

@@ -151,6 +151,42 @@ pub(super) fn parse_targets(value: &str) -> Result<BTreeSet<String>, ConfigError
         .collect()
 }
 
+/// `REGIONS`: a comma list of region codes, none repeated.
+pub(super) fn parse_regions(value: &str) -> Result<Vec<String>, ConfigError> {
+    let mut regions: Vec<String> = Vec::new();
+    for region in comma_list(value) {
+        if !is_region(&region) {
+            return Err(ConfigError {
+                variable: "REGIONS",
+                problem: format!("`{region}` is not an AWS region code"),
+            });
+        }
+        if !regions.contains(&region) {
+            regions.push(region);
+        }
+    }
+    Ok(regions)
+}
+
+/// An IAM role ARN: `arn:<partition>:iam::<account>:role/<path and name>`.
+pub(super) fn parse_role_arn(variable: &'static str, value: &str) -> Result<String, ConfigError> {
+    let arn = value.trim();
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    match parts.as_slice() {
+        ["arn", _, "iam", "", account, role]
+            if is_account(account) && role.strip_prefix("role/").is_some_and(|r| !r.is_empty()) =>
+        {
+            Ok(arn.to_string())
+        }
+        _ => Err(ConfigError {
+            variable,
+            problem: format!(
+                "`{value}` is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)"
+            ),
+        }),
+    }
+}
+
 pub(super) fn parse_rules(value: &str) -> Result<Vec<AlarmRule>, ConfigError> {
     let error = |problem: String| ConfigError {
         variable: "ALARM_RULES",

@@ -28,6 +28,11 @@ fn defaults_are_safe() {
     assert_eq!(c.target_role_name, "deployment-circuit-breaker-target");
     assert!(c.notify);
     assert_eq!(c.notify_event_bus, "default");
+    assert_eq!(
+        c.regions,
+        ["eu-west-1"],
+        "the check looks in its own region"
+    );
 }
 
 #[test]
@@ -52,6 +57,8 @@ fn reads_every_variable() {
         ("NOTIFY", "false"),
         ("NOTIFY_EVENT_BUS", "ops"),
         ("AWS_LAMBDA_FUNCTION_NAME", "breaker-Function-1"),
+        ("REGIONS", "eu-west-1, us-east-1,eu-west-1"),
+        ("FUNCTION_ROLE_ARN", "arn:aws:iam::111122223333:role/ops/breaker-FunctionRole-X"),
     ])
     .unwrap();
     let entry = |application: &str, group: &str| AllowedGroups {
@@ -85,6 +92,12 @@ fn reads_every_variable() {
     assert!(!c.notify);
     assert_eq!(c.notify_event_bus, "ops");
     assert_eq!(c.function_name, "breaker-Function-1");
+    assert_eq!(c.regions, ["eu-west-1", "us-east-1"], "in order, once each");
+    assert_eq!(
+        c.function_role_arn.as_deref(),
+        Some("arn:aws:iam::111122223333:role/ops/breaker-FunctionRole-X")
+    );
+    assert_eq!(c.gate_role_arn, None);
     let unlimited = config(&[("AWS_REGION", "us-east-1"), SCOPE, ("MAX_SIGNAL_AGE", "0")]);
     assert_eq!(unlimited.unwrap().max_signal_age, None);
 }
@@ -121,6 +134,17 @@ fn bad_values_name_the_variable() {
         ("BAKE_SECONDS", "3301", "from 0 (off) to 3300"),
         ("ROLLBACK_COMPLETED_WITHIN", "-1", "from 0 (off) to 604800"),
         ("GATE_ON_ERROR", "maybe", "neither `succeed` nor `fail`"),
+        (
+            "REGIONS",
+            "us-east-1,Europe",
+            "`Europe` is not an AWS region code",
+        ),
+        (
+            "GATE_ROLE_ARN",
+            "arn:aws:sts::111122223333:assumed-role/gate/s",
+            "is not an IAM role ARN",
+        ),
+        ("FUNCTION_ROLE_ARN", "breaker", "is not an IAM role ARN"),
         ("TARGET_ACCOUNTS", "*", "`*` is refused"),
         (
             "TARGET_ACCOUNTS",

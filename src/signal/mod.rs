@@ -51,6 +51,14 @@ pub fn parse(event: &Value) -> Result<Parsed, ParseError> {
     if let Some(records) = object.get("Records") {
         return parse_records(event, records);
     }
+    if let Some(check) = object.get("check") {
+        return match (check, object.len()) {
+            (Value::Bool(true), 1) => Ok(Parsed::Check),
+            _ => Err(error(
+                "a readiness check is exactly {\"check\": true}".to_string(),
+            )),
+        };
+    }
     if function_url::is_request(event) {
         return function_url::parse(event);
     }

@@ -188,6 +188,8 @@ pub enum Parsed {
     Sqs(Vec<SqsRecord>),
     /// A function URL request, answered in HTTP.
     Url(UrlRequest),
+    /// `{"check": true}`: the readiness check.
+    Check,
 }
 
 /// What a function URL request holds.

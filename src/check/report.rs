@@ -1,0 +1,160 @@
+//! The check's report: what it read in each account and region, the map of what guards each
+//! group, and the findings, each with what to do about it.
+
+use serde::Serialize;
+
+use super::access::Permissions;
+use crate::guards::Guard;
+use crate::time::Time;
+
+/// What a finding is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Kind {
+    /// The target role could not be assumed.
+    RoleNotAssumable,
+    /// A read the breaker makes was refused or failed.
+    ReadFailed,
+    /// The simulator says a change call is denied.
+    ChangeDenied,
+    /// The simulator could not be asked.
+    NotSimulated,
+    /// The notification bus refused the check's own event.
+    BusRejected,
+    /// An alarm's tags name an application or group that does not exist there.
+    DanglingTag,
+    /// An `ALARM_RULES` entry maps to an application or group that does not exist there.
+    DanglingRule,
+    /// A group's own alarm configuration names an alarm CloudWatch does not know.
+    AlarmNotFound,
+    /// A group in scope that no alarm guards.
+    UnguardedGroup,
+    /// An `ALARM_RULES` glob that matches no alarm.
+    RuleMatchesNothing,
+    /// An `ALLOWED_DEPLOYMENT_GROUPS` entry that matches no group.
+    ScopeMatchesNothing,
+}
+
+impl Kind {
+    /// A failure: a stop that should happen would fail, or nobody would be told of it. The rest
+    /// are gaps: a deployment the breaker would never be asked to stop.
+    pub fn is_failure(self) -> bool {
+        use Kind::*;
+        matches!(
+            self,
+            RoleNotAssumable
+                | ReadFailed
+                | ChangeDenied
+                | NotSimulated
+                | BusRejected
+                | DanglingTag
+                | DanglingRule
+        )
+    }
+
+    /// A mapping that names something that does not exist.
+    pub fn is_dangling(self) -> bool {
+        matches!(
+            self,
+            Kind::DanglingTag | Kind::DanglingRule | Kind::AlarmNotFound
+        )
+    }
+}
+
+/// One thing the check found, and what to do about it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Finding {
+    pub kind: Kind,
+    /// Where, when it is about one account and region.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    pub problem: String,
+    pub fix: String,
+}
+
+/// A group in scope and what guards it.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupMap {
+    pub application: String,
+    pub group: String,
+    /// `None`: ListDeployments failed.
+    pub active_deployments: Option<usize>,
+    pub guards: Vec<Guard>,
+}
+
+/// One account and region.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LocationReport {
+    pub account: String,
+    pub region: String,
+    /// The target role it acts as there; absent: its own role.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// `ok`, or why the reads failed.
+    pub reads: String,
+    pub groups: Vec<GroupMap>,
+    pub permissions: Permissions,
+}
+
+/// The whole report.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckReport {
+    /// `passed` or `failed`.
+    pub check: &'static str,
+    pub checked_at: Time,
+    pub failures: usize,
+    pub unguarded_groups: usize,
+    pub dangling_mappings: usize,
+    pub findings: Vec<Finding>,
+    pub locations: Vec<LocationReport>,
+    /// What IAM's policy simulator cannot see.
+    pub simulator_limits: &'static str,
+    /// What became of the outcome event.
+    pub event: String,
+}
+
+impl CheckReport {
+    /// The report of `findings`, its counts and outcome from them.
+    pub fn new(findings: Vec<Finding>, locations: Vec<LocationReport>, now: Time) -> Self {
+        let mut report = CheckReport {
+            check: "passed",
+            checked_at: now,
+            failures: 0,
+            unguarded_groups: 0,
+            dangling_mappings: 0,
+            findings: Vec::new(),
+            locations,
+            simulator_limits: super::access::SIMULATOR_LIMITS,
+            event: String::new(),
+        };
+        for finding in findings {
+            report.add(finding);
+        }
+        report
+    }
+
+    pub fn add(&mut self, finding: Finding) {
+        self.failures += usize::from(finding.kind.is_failure());
+        self.dangling_mappings += usize::from(finding.kind.is_dangling());
+        self.unguarded_groups += usize::from(finding.kind == Kind::UnguardedGroup);
+        if self.failures > 0 {
+            self.check = "failed";
+        }
+        self.findings.push(finding);
+    }
+
+    /// The findings of `kind`, one line each, for a log field.
+    pub fn listed(&self, kind: impl Fn(Kind) -> bool) -> String {
+        let lines: Vec<&str> = (self.findings.iter())
+            .filter(|f| kind(f.kind))
+            .map(|f| f.problem.as_str())
+            .collect();
+        lines.join("; ")
+    }
+}

@@ -1,0 +1,415 @@
+//! The readiness check (`{"check": true}`): each failure it must find in every account and
+//! region the breaker may act in, the map of what guards each group, the report, the outcome
+//! event and the metrics. Real SDK clients over HTTP; the fake enforces each role's policy, and
+//! answers IAM's policy simulator from the same policies.
+
+mod common;
+
+use common::*;
+use deployment_circuit_breaker::check::{CheckReport, Finding, Kind, Permissions};
+use deployment_circuit_breaker::handler::Response;
+use deployment_circuit_breaker::report::FailureKind;
+use fake_aws::iam::Policy;
+use fake_aws::{Alarm, Deployment, Group, Role, FUNCTION_ROLE};
+use serde_json::{json, Value};
+
+const TEAM_B: &str = "222233334444";
+const TEAM_C: &str = "333344445555";
+const AWAY: &str = "eu-west-1";
+const ROLE_B: &str = "arn:aws:iam::222233334444:role/deployment-circuit-breaker-target";
+
+fn policy(statements: Value) -> Policy {
+    serde_json::from_value(json!({ "Statement": statements })).unwrap()
+}
+
+/// What the check reads and simulates, as the templates grant it in `account`; `stop`: whether
+/// StopDeployment is granted too.
+fn reads(account: &str, stop: bool) -> Vec<Value> {
+    let mut statements = vec![
+        json!({"Effect": "Allow", "Action": "codedeploy:ListApplications", "Resource": "*"}),
+        json!({"Effect": "Allow", "Action": "codedeploy:ListDeploymentGroups",
+               "Resource": format!("arn:aws:codedeploy:*:{account}:application:*")}),
+        json!({"Effect": "Allow",
+               "Action": ["codedeploy:ListDeployments", "codedeploy:BatchGetDeployments",
+                          "codedeploy:BatchGetDeploymentGroups"],
+               "Resource": format!("arn:aws:codedeploy:*:{account}:deploymentgroup:*/*")}),
+        json!({"Effect": "Allow", "Action": "cloudwatch:DescribeAlarms",
+               "Resource": format!("arn:aws:cloudwatch:*:{account}:alarm:*")}),
+        json!({"Effect": "Allow", "Action": "tag:GetResources", "Resource": "*"}),
+        json!({"Effect": "Allow", "Action": "iam:SimulatePrincipalPolicy",
+               "Resource": format!("arn:aws:iam::{account}:role/*")}),
+    ];
+    if stop {
+        statements.push(
+            json!({"Effect": "Allow", "Action": "codedeploy:StopDeployment", "Resource": "*"}),
+        );
+    }
+    statements
+}
+
+fn function_policy() -> Policy {
+    let mut statements = reads(ACCOUNT, true);
+    statements.push(json!({"Effect": "Allow", "Action": "sts:AssumeRole",
+        "Resource": "arn:aws:iam::*:role/deployment-circuit-breaker-target"}));
+    statements.push(json!({"Effect": "Allow", "Action": "events:PutEvents",
+        "Resource": format!("arn:aws:events:{HOME}:{ACCOUNT}:event-bus/default")}));
+    policy(json!(statements))
+}
+
+/// The breaker with team B as a target account (its role in place, as templates/target-role.yaml
+/// grants it), checking two regions, and a well-guarded group in each account.
+async fn world(vars: &[(&str, &str)]) -> World {
+    let regions = format!("{HOME},{AWAY}");
+    let mut all = vec![
+        ("TARGET_ACCOUNTS", TEAM_B),
+        ("REGIONS", regions.as_str()),
+        ("FUNCTION_ROLE_ARN", FUNCTION_ROLE),
+        ("NOTIFY", "true"),
+        ("ALLOWED_DEPLOYMENT_GROUPS", "shop/*,orders/*"),
+    ];
+    all.extend_from_slice(vars);
+    let w = World::new(&all).await;
+    w.fake.set_policy(Some(function_policy()));
+    target_role(&w, TEAM_B, true);
+    w.fake
+        .add(Deployment::new(HOME, "d-SHOP00001", "shop", "prod"));
+    w.fake.put_alarm(
+        Alarm::new(HOME, "shop-5xx")
+            .tag("codedeploy-application", "shop")
+            .tag("codedeploy-deployment-group", "prod"),
+    );
+    w.fake.put_group(Group {
+        account: TEAM_B.into(),
+        region: AWAY.into(),
+        application: "orders".into(),
+        group: "prod".into(),
+        alarms: vec!["orders-latency".into()],
+    });
+    w.fake
+        .put_alarm(Alarm::new(AWAY, "orders-latency").account(TEAM_B));
+    w
+}
+
+fn target_role(w: &World, account: &str, stop: bool) {
+    w.fake.add_role(Role {
+        arn: format!("arn:aws:iam::{account}:role/deployment-circuit-breaker-target"),
+        trusted: vec![FUNCTION_ROLE.into()],
+        policy: Some(policy(json!(reads(account, stop)))),
+    });
+}
+
+async fn check(w: &World) -> CheckReport {
+    match w.invoke(&json!({"check": true})).await {
+        Ok(Response::Check(report)) => *report,
+        other => panic!("expected a check report, got {other:?}"),
+    }
+}
+
+fn of_kind(report: &CheckReport, kind: Kind) -> Vec<&Finding> {
+    report.findings.iter().filter(|f| f.kind == kind).collect()
+}
+
+/// The metrics document of one account and region.
+fn metrics_of(w: &World, account: &str, region: &str) -> Value {
+    let lines = w.metrics.lock().unwrap().clone();
+    let documents: Vec<Value> = (lines.iter())
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .filter(|d| d.get("CheckFailures").is_some())
+        .filter(|d| d["Account"] == account && d["Region"] == region)
+        .collect();
+    assert_eq!(documents.len(), 1, "one document per location: {lines:?}");
+    documents[0].clone()
+}
+
+#[tokio::test]
+async fn a_ready_breaker_passes_and_maps_what_guards_each_group() {
+    let w = world(&[]).await;
+    let report = check(&w).await;
+    assert_eq!(report.check, "passed", "{:#?}", report.findings);
+    assert_eq!(report.failures, 0);
+    let places: Vec<(&str, &str)> = (report.locations.iter())
+        .map(|l| (l.account.as_str(), l.region.as_str()))
+        .collect();
+    assert_eq!(
+        places,
+        [
+            (ACCOUNT, HOME),
+            (ACCOUNT, AWAY),
+            (TEAM_B, HOME),
+            (TEAM_B, AWAY)
+        ]
+    );
+    let home = &report.locations[0];
+    assert_eq!(home.reads, "ok");
+    assert_eq!(home.role, None, "its own role");
+    let shop = &home.groups[0];
+    assert_eq!(
+        (shop.application.as_str(), shop.group.as_str()),
+        ("shop", "prod")
+    );
+    assert_eq!(shop.active_deployments, Some(1));
+    assert_eq!(shop.guards.len(), 1);
+    assert_eq!(shop.guards[0].alarm.name, "shop-5xx");
+    let away_b = &report.locations[3];
+    assert_eq!(away_b.role.as_deref(), Some(ROLE_B));
+    assert_eq!(away_b.groups[0].guards[0].alarm.name, "orders-latency");
+    let Permissions::Checked { decisions } = &away_b.permissions else {
+        panic!("simulated: {:?}", away_b.permissions);
+    };
+    assert_eq!(decisions.len(), 1);
+    assert_eq!(decisions[0].role, ROLE_B);
+    assert_eq!(decisions[0].action, "codedeploy:StopDeployment");
+    assert!(decisions[0].allowed());
+    assert!(report.simulator_limits.contains("resource-based policies"));
+
+    let events = w.fake.events();
+    assert_eq!(events.len(), 1, "one outcome event a run");
+    assert_eq!(events[0].detail_type, "Breaker Check Passed");
+    assert_eq!(events[0].source, "deployment-circuit-breaker");
+    assert_eq!(events[0].detail["failures"], 0);
+    for (account, region) in places {
+        let m = metrics_of(&w, account, region);
+        assert_eq!(
+            (
+                &m["CheckFailures"],
+                &m["UnguardedGroups"],
+                &m["DanglingMappings"]
+            ),
+            (&json!(0), &json!(0), &json!(0)),
+            "written as 0, so a check that stops running leaves a gap"
+        );
+        let dimensions = &m["_aws"]["CloudWatchMetrics"][0]["Dimensions"];
+        assert_eq!(dimensions, &json!([[], ["Account", "Region"]]));
+    }
+}
+
+#[tokio::test]
+async fn an_account_without_the_role_fails_the_check_with_how_to_fix_it() {
+    let w = world(&[("TARGET_ACCOUNTS", "222233334444,333344445555")]).await;
+    let report = check(&w).await;
+    assert_eq!(report.check, "failed");
+    let missing = of_kind(&report, Kind::RoleNotAssumable);
+    assert_eq!(missing.len(), 2, "both regions of team C: {missing:#?}");
+    for finding in &missing {
+        assert_eq!(finding.account.as_deref(), Some(TEAM_C));
+        assert!(
+            finding.problem.contains("could not assume"),
+            "{}",
+            finding.problem
+        );
+        assert!(finding.fix.contains("templates/target-role.yaml"));
+    }
+    assert!(
+        (report.findings.iter()).all(|f| f.account.as_deref() != Some(TEAM_B)),
+        "team B is fine: {:#?}",
+        report.findings
+    );
+    assert_eq!(metrics_of(&w, TEAM_C, HOME)["CheckFailures"], 1);
+    assert_eq!(metrics_of(&w, TEAM_B, HOME)["CheckFailures"], 0);
+    let events = w.fake.events();
+    assert_eq!(events[0].detail_type, "Breaker Check Failed");
+    assert_eq!(events[0].detail["findings"][0]["kind"], "roleNotAssumable");
+}
+
+#[tokio::test]
+async fn a_region_an_scp_denies_is_found_by_the_reads() {
+    let w = world(&[]).await;
+    let mut statements = reads(TEAM_B, true);
+    statements.push(
+        json!({"Effect": "Deny", "Action": "codedeploy:*", "Resource": "*",
+        "Condition": {"StringEquals": {"aws:RequestedRegion": AWAY}}}),
+    );
+    w.fake.add_role(Role {
+        arn: ROLE_B.into(),
+        trusted: vec![FUNCTION_ROLE.into()],
+        policy: Some(policy(json!(statements))),
+    });
+    let report = check(&w).await;
+    assert_eq!(report.check, "failed");
+    let denied = of_kind(&report, Kind::ReadFailed);
+    assert_eq!(denied.len(), 1, "{denied:#?}");
+    assert_eq!(denied[0].account.as_deref(), Some(TEAM_B));
+    assert_eq!(denied[0].region.as_deref(), Some(AWAY));
+    assert!(denied[0].problem.contains("ListApplications"));
+    assert!(denied[0].fix.contains("SCP"));
+    let away_b = &report.locations[3];
+    assert_ne!(away_b.reads, "ok");
+    assert!(matches!(away_b.permissions, Permissions::Skipped(_)));
+    assert_eq!(metrics_of(&w, TEAM_B, AWAY)["CheckFailures"], 1);
+}
+
+#[tokio::test]
+async fn a_stop_the_role_may_not_make_is_found_by_the_simulator() {
+    let w = world(&[]).await;
+    target_role(&w, TEAM_B, false);
+    let report = check(&w).await;
+    assert_eq!(report.check, "failed");
+    let denied = of_kind(&report, Kind::ChangeDenied);
+    assert_eq!(denied.len(), 2, "both regions: {denied:#?}");
+    assert!(denied[0].problem.contains(ROLE_B));
+    assert!(denied[0].problem.contains("codedeploy:StopDeployment"));
+    assert!(denied[0].problem.contains("implicitDeny"));
+    assert!(
+        w.fake.stops().is_empty(),
+        "the change calls are simulated, never made"
+    );
+}
+
+#[tokio::test]
+async fn unguarded_groups_and_dangling_tags_are_mapped_with_what_to_do() {
+    let w = world(&[]).await;
+    w.fake.add_group(HOME, "shop", "canary");
+    w.fake.put_alarm(
+        Alarm::new(HOME, "shop-canary-typo")
+            .tag("codedeploy-application", "shop")
+            .tag("codedeploy-deployment-group", "canry"),
+    );
+    w.fake
+        .put_alarm(Alarm::new(HOME, "ghost-errors").tag("codedeploy-application", "ghost"));
+    let report = check(&w).await;
+
+    let unguarded = of_kind(&report, Kind::UnguardedGroup);
+    assert_eq!(unguarded.len(), 1, "{:#?}", report.findings);
+    assert!(unguarded[0].problem.contains("shop/canary"));
+    assert!(unguarded[0]
+        .fix
+        .contains("codedeploy-deployment-group=canary"));
+    let dangling = of_kind(&report, Kind::DanglingTag);
+    let problems: Vec<&str> = dangling.iter().map(|f| f.problem.as_str()).collect();
+    assert_eq!(dangling.len(), 2, "{problems:#?}");
+    assert!(problems
+        .iter()
+        .any(|p| p.contains("shop-canary-typo") && p.contains("has no deployment group canry")));
+    assert!(problems
+        .iter()
+        .any(|p| p.contains("ghost-errors") && p.contains("application ghost does not exist")));
+    assert_eq!(report.check, "failed", "a dangling tag fails a real stop");
+    assert_eq!((report.unguarded_groups, report.dangling_mappings), (1, 2));
+
+    let m = metrics_of(&w, ACCOUNT, HOME);
+    assert_eq!(m["UnguardedGroups"], 1);
+    assert_eq!(m["DanglingMappings"], 2);
+    assert_eq!(m["CheckFailures"], 2);
+    assert_eq!(metrics_of(&w, TEAM_B, AWAY)["UnguardedGroups"], 0);
+    let event = &w.fake.events()[0];
+    assert_eq!(event.detail_type, "Breaker Check Failed");
+    assert_eq!(event.detail["unguardedGroups"], 1);
+    assert_eq!(event.detail["danglingMappings"], 2);
+}
+
+#[tokio::test]
+async fn rules_and_scope_entries_that_match_nothing_and_rules_that_dangle() {
+    let rules = r#"[{"alarm":"shop-*","application":"shop"},
+        {"alarm":"nothing-*","application":"shop"},
+        {"alarm":"pay-*","application":"payments","deploymentGroup":"prod"}]"#;
+    let w = world(&[
+        ("ALARM_RULES", rules),
+        ("ALLOWED_DEPLOYMENT_GROUPS", "shop/*,orders/*,legacy/*"),
+    ])
+    .await;
+    w.fake.put_alarm(Alarm::new(HOME, "pay-5xx"));
+    let report = check(&w).await;
+
+    let nothing = of_kind(&report, Kind::RuleMatchesNothing);
+    assert_eq!(nothing.len(), 1, "{:#?}", report.findings);
+    assert!(nothing[0]
+        .problem
+        .contains("ALARM_RULES entry 1 (nothing-*"));
+    let dangling = of_kind(&report, Kind::DanglingRule);
+    assert_eq!(dangling.len(), 1, "{:#?}", report.findings);
+    assert!(dangling[0]
+        .problem
+        .contains("application payments does not exist"));
+    let scope = of_kind(&report, Kind::ScopeMatchesNothing);
+    assert_eq!(scope.len(), 1);
+    assert!(scope[0].problem.contains("legacy/*"));
+    let shop = &report.locations[0].groups[0];
+    let sources: Vec<String> = (shop.guards.iter())
+        .map(|g| format!("{}:{:?}", g.alarm.name, g.sources))
+        .collect();
+    assert_eq!(sources, ["shop-5xx:[Rule, Tags]"], "both ways, said once");
+    // Findings about no one location count in the function's own.
+    assert_eq!(metrics_of(&w, ACCOUNT, HOME)["CheckFailures"], 1);
+}
+
+#[tokio::test]
+async fn a_bus_that_refuses_the_outcome_event_fails_the_check() {
+    let w = world(&[]).await;
+    w.fake.reject_events(1, "InternalFailure");
+    let report = check(&w).await;
+    assert_eq!(report.check, "failed");
+    let refused = of_kind(&report, Kind::BusRejected);
+    assert_eq!(refused.len(), 1);
+    assert!(refused[0].problem.contains("InternalFailure"));
+    assert!(report.event.contains("not put"), "{}", report.event);
+    assert_eq!(metrics_of(&w, ACCOUNT, HOME)["CheckFailures"], 1);
+}
+
+#[tokio::test]
+async fn a_check_is_exactly_check_true() {
+    let w = world(&[]).await;
+    for payload in [
+        json!({"check": false}),
+        json!({"check": true, "region": "x"}),
+    ] {
+        let failure = w.failure(&payload).await;
+        assert_eq!(failure.kind, FailureKind::InvalidPayload);
+        assert!(failure.message.contains(r#"exactly {"check": true}"#));
+    }
+    assert!(w.fake.calls().is_empty(), "nothing read");
+}
+
+#[tokio::test]
+async fn redeploys_and_the_gates_answers_are_simulated_for_the_roles_that_make_them() {
+    const GATE: &str = "arn:aws:iam::123456789012:role/breaker-GateFunctionRole";
+    let w = world(&[
+        ("ROLLBACK_COMPLETED_WITHIN", "3600"),
+        ("GATE_ROLE_ARN", GATE),
+    ])
+    .await;
+    // The gate's role, missing its one change call.
+    w.fake.add_role(Role {
+        arn: GATE.into(),
+        trusted: Vec::new(),
+        policy: Some(policy(json!(reads(ACCOUNT, false)))),
+    });
+    let report = check(&w).await;
+    let Permissions::Checked { decisions } = &report.locations[0].permissions else {
+        panic!("simulated: {:?}", report.locations[0].permissions);
+    };
+    let asked: Vec<(&str, &str, &str)> = (decisions.iter())
+        .map(|d| (d.role.as_str(), d.action.as_str(), d.resource.as_str()))
+        .collect();
+    let group = "arn:aws:codedeploy:us-east-1:123456789012:deploymentgroup:shop/prod";
+    assert!(
+        asked.contains(&(FUNCTION_ROLE, "codedeploy:CreateDeployment", group)),
+        "{asked:?}"
+    );
+    assert!(asked.contains(&(
+        FUNCTION_ROLE,
+        "codedeploy:GetApplicationRevision",
+        "arn:aws:codedeploy:us-east-1:123456789012:application:shop"
+    )));
+    let denied = of_kind(&report, Kind::ChangeDenied);
+    let problems: Vec<&str> = denied.iter().map(|f| f.problem.as_str()).collect();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains(GATE)
+                && p.contains("codedeploy:PutLifecycleEventHookExecutionStatus")),
+        "{problems:#?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("codedeploy:CreateDeployment")),
+        "the function's test policy grants no CreateDeployment: {problems:#?}"
+    );
+    assert!(
+        (report.locations[1..].iter()).all(|l| match &l.permissions {
+            Permissions::Checked { decisions } => decisions.iter().all(|d| d.role != GATE),
+            _ => true,
+        }),
+        "the gate answers hooks only in its own account and region"
+    );
+}
