@@ -13,11 +13,14 @@ file picks the role, collects and normalises its policies, checks them and is th
                                         Service Authorization Reference); exit 1 on a finding
                                         about resource types, unknown actions or prefixes, or
                                         malformed conditions or documents
-  policy.py same TEMPLATE OTHER [options]
+  policy.py same TEMPLATE OTHER [options] [--except-sid SID ...]
                                         exit 1, naming the first difference, unless the two
                                         roles have the same managed policies and inline
-                                        statements (of a SAM function's role: only those of its
-                                        Policies, not those SAM adds for other properties)
+                                        statements (of a SAM function's role: those of its
+                                        Policies and of the template's own AWS::IAM::Policy /
+                                        RolePolicy resources attached to it, not those SAM adds
+                                        for other properties), but for the statements whose Sid
+                                        --except-sid names (on either side)
 
 Options: --role LOGICAL_ID, --parameter NAME=VALUE (repeatable), --account, --region,
 --stack-name, -o FILE (write the extracted policy there). Managed policies attached to the role
@@ -300,6 +303,10 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("check", parents=[common], help="check the role's inline policies with parliament")
     same = commands.add_parser("same", parents=[common], help="compare the roles of two templates")
     same.add_argument("other", help="the template to compare with (same options)")
+    same.add_argument(
+        "--except-sid", action="append", default=[], metavar="SID",
+        help="leave the statements with this Sid out of the comparison, on both sides (repeatable)",
+    )
     args = parser.parse_args(argv)
     if not re.fullmatch(r"\d{12}", args.account):
         parser.error(f"--account {args.account}: expected 12 digits")
@@ -312,9 +319,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def load_role(template: str, args: argparse.Namespace) -> tuple[str, list[tuple[str, dict]], list, bool]:
-    """The role's logical id, normalised inline policies, managed policy ARNs, and whether the
-    template is a SAM one."""
+def load_role(template: str, args: argparse.Namespace) -> tuple[str, list[tuple[str, dict]], list, bool, set]:
+    """The role's logical id, normalised inline policies, managed policy ARNs, whether the
+    template is a SAM one, and the logical ids of the policy resources the template itself
+    defines (before the SAM transform adds its own)."""
     original = load_template(template)
     overrides = dict(args.parameter)
     resolver = Resolver(original, overrides, args.account, args.region, args.stack_name)
@@ -325,7 +333,11 @@ def load_role(template: str, args: argparse.Namespace) -> tuple[str, list[tuple[
         resolver = Resolver(translated, overrides, args.account, args.region, args.stack_name)
     role = choose_role(original, translated, args.role)
     policies, managed = role_policies(resolver, role)
-    return role, [(name, normalise_document(document)) for name, document in policies], managed, sam
+    own_policy_resources = {
+        k for k, v in original["Resources"].items() if isinstance(v, dict) and v.get("Type") in POLICY_RESOURCE_TYPES
+    }
+    normalised = [(name, normalise_document(document)) for name, document in policies]
+    return role, normalised, managed, sam, own_policy_resources
 
 
 def first_difference(a: Any, b: Any, path: str = "") -> str | None:
@@ -350,18 +362,32 @@ def first_difference(a: Any, b: Any, path: str = "") -> str | None:
 
 def compare(args: argparse.Namespace) -> int:
     sides = []
+    excepted: set[str] = set()
     for template in (args.template, args.other):
-        role, policies, managed, sam = load_role(template, args)
+        role, policies, managed, sam, own_resources = load_role(template, args)
         if sam:  # SAM names the policies of a function's Policies <Role>Policy0, 1, ...
             own = re.compile(rf"{re.escape(role)}/{re.escape(role)}Policy\d+")
+
+            def written(name: str) -> bool:  # in the Policies, or a policy resource of the template
+                return bool(own.fullmatch(name)) or name in own_resources
+
             for name, _ in policies:
-                if not own.fullmatch(name):
+                if not written(name):
                     print(f"{template}: not compared: {name} (added by SAM)", file=sys.stderr)
-            policies = [(name, d) for name, d in policies if own.fullmatch(name)]
-        sides.append({
-            "ManagedPolicyArns": sorted(map(scalar, managed)),
-            "Statement": [s for _, d in policies for s in d["Statement"]],
-        })
+            policies = [(name, d) for name, d in policies if written(name)]
+        statements = []
+        for name, document in policies:
+            for statement in document["Statement"]:
+                if statement.get("Sid") in args.except_sid:
+                    print(f"{template}: not compared: {name} statement Sid {statement['Sid']} (--except-sid)",
+                          file=sys.stderr)
+                    excepted.add(statement["Sid"])
+                else:
+                    statements.append(statement)
+        sides.append({"ManagedPolicyArns": sorted(map(scalar, managed)), "Statement": statements})
+    unused = sorted(set(args.except_sid) - excepted)
+    if unused:
+        raise PolicyError(f"--except-sid {', '.join(unused)}: no such statement in either template")
     difference = first_difference(*sides)
     if difference:
         print(f"{args.template} and {args.other} differ at {difference.lstrip('.')}: FAILED")
@@ -373,7 +399,7 @@ def compare(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.command == "same":
         return compare(args)
-    role, policies, managed, _ = load_role(args.template, args)
+    role, policies, managed, _, _ = load_role(args.template, args)
     for arn in managed:
         print(f"{role}: managed policy (not merged): {arn if isinstance(arn, str) else json.dumps(arn)}",
               file=sys.stderr)
