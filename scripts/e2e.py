@@ -67,11 +67,25 @@ EXPECTED = {
         "answers": [("d-WEBLAMBD1", "Failed")],
         "stops": [],
     },
+    # The readiness check, with the policies the templates synthesise enforced and simulated:
+    # every read and change call allowed in both accounts and regions; the one failure is the
+    # seed's alarm tagged for web/canary, a group that does not exist. Nothing is stopped.
+    "check.json": {
+        "check": "failed",
+        "failures": ["danglingTag"],
+        "gaps": ["unguardedGroup"],
+        "stops": [],
+    },
     "kill-switch-application.json": {
         "actions": {"d-SHOPCANA1": "stopped", "d-SHOPPROD1": "stopped"},
         "stops": [(OWN, "us-east-1", "d-SHOPCANA1"), (OWN, "us-east-1", "d-SHOPPROD1")],
     },
 }
+
+
+# The readiness check's findings that are failures (src/check/report.rs, Kind::is_failure).
+FAILURE_KINDS = {"roleNotAssumable", "readFailed", "changeDenied", "notSimulated", "busRejected",
+                 "danglingTag", "danglingRule"}
 
 
 # Raw bodies no trigger sends: each must be answered with the function's own InvalidPayload
@@ -111,6 +125,16 @@ def check(name, ok, output, stops, answers=()):
         got = [(a["deploymentId"], a["status"]) for a in answers]
         if got != expected["answers"]:
             problems.append(f"hook answers {got}, expected {expected['answers']}")
+    elif "check" in expected:
+        kinds = {f["kind"]: f for f in result.get("findings", [])}
+        failures = sorted(k for k in kinds if k in FAILURE_KINDS)
+        if result.get("check") != expected["check"] or failures != expected["failures"]:
+            problems.append(f"check {result.get('check')} with failures {failures}, expected "
+                            f"{expected['check']} with {expected['failures']}: "
+                            f"{[kinds[k]['problem'] for k in failures]}")
+        gaps = sorted(k for k in kinds if k not in FAILURE_KINDS)
+        if gaps != expected["gaps"]:
+            problems.append(f"gaps {gaps}, expected {expected['gaps']}")
     elif "batchItemFailures" in expected:
         failed = [item["itemIdentifier"] for item in result.get("batchItemFailures", [])]
         if failed != expected["batchItemFailures"]:
@@ -175,8 +199,9 @@ def e2e(logs):
             stack.fake("POST", "reset")
             ok, output = stack.invoke_event(EVENTS / name)
             problems = check(name, ok, output, stack.fake("GET", "stops"), stack.fake("GET", "hooks"))
-            if name == "eventbridge-alarm-other-account.json":
-                assumed_roles = stack.fake("GET", "assumed")
+            # Once per process: whichever sample first acts in team B's account (the check, or
+            # team B's alarm) assumes the role, and the rest reuse its credentials.
+            assumed_roles += stack.fake("GET", "assumed")
             checks.record(f"events/{name}", not problems, "; ".join(problems))
 
         stack.fake("POST", "reset")

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Runs the function locally under `cargo lambda watch` against the fake AWS.
 
-    local.py try [EVENT_FILE]   invoke one event (its times set to now; a lifecycle hook goes to
+    local.py try [EVENT_FILE|check]
+                                invoke one event (its times set to now; a lifecycle hook goes to
                                 the gate), print the result, the StopDeployment calls and hook
                                 answers
     local.py e2e                invoke every file in events/ and check each result and stop
@@ -26,7 +27,43 @@ import e2e
 from stack import EVENTS, FUNCTION, OWN, Stack, function_env, here_and_now, is_hook, stop
 
 
+def shorten(line, limit=600):
+    """A line cut to `limit` characters: the check's report line holds the whole report."""
+    return line if len(line) <= limit else f"{line[:limit]}… ({len(line)} characters)"
+
+
+def print_check(report):
+    """The readiness check's report, for a person: each account and region, what guards each
+    group, and the findings with what to do."""
+    print(f"== readiness check: {report['check']} ({report['failures']} failures, "
+          f"{report['unguardedGroups']} unguarded groups, {report['danglingMappings']} dangling "
+          "mappings)")
+    for place in report["locations"]:
+        role = place.get("role", "its own role")
+        print(f"-- account {place['account']} {place['region']} as {role}: reads {place['reads']}")
+        for group in place["groups"]:
+            guards = ", ".join(f"{g['name']} ({g['state']}, by {'/'.join(g['sources'])})"
+                               for g in group["guards"]) or "NO ALARM"
+            print(f"   {group['application']}/{group['group']} "
+                  f"({group['activeDeployments']} active): {guards}")
+        permissions = place["permissions"]
+        for decision in permissions.get("decisions", []):
+            print(f"   simulated: {decision['action']} on {decision['resource']}: "
+                  f"{decision['decision']}")
+        if permissions["status"] != "checked":
+            print(f"   simulated: {permissions['status']} {permissions.get('error', '')}")
+    print("== findings:")
+    for finding in report["findings"]:
+        where = " ".join(filter(None, (finding.get("account"), finding.get("region"))))
+        print(f"   [{finding['kind']}] {where}: {finding['problem']}")
+        print(f"      what to do: {finding['fix']}")
+    print(f"== {report['simulatorLimits']}")
+    print(f"== outcome event: {report['event']}")
+
+
 def try_event(logs, event):
+    if event == "check":
+        event = str(EVENTS / "check.json")
     path = Path(event)
     if not path.is_file():
         print(f"no such event file: {event} (see events/README.md)", file=sys.stderr)
@@ -34,8 +71,12 @@ def try_event(logs, event):
     with Stack(logs) as stack:
         ok, output = stack.invoke_event(path.resolve())
         stops = stack.fake("GET", "stops")
+        result = json.loads(output) if ok else None
         print(f"== {path.name} → the function returned:" if ok else f"== {path.name} → the function failed:")
-        print(json.dumps(json.loads(output), indent=2) if ok else output.strip())
+        if ok and "simulatorLimits" in result:
+            print_check(result)
+        else:
+            print(json.dumps(result, indent=2) if ok else output.strip())
         print(f"== StopDeployment calls the fake CodeDeploy received: {len(stops)}")
         for s in stops:
             print(f"   account {s['account']} {s['region']} {s['deploymentId']} "
@@ -47,11 +88,11 @@ def try_event(logs, event):
         events = stack.fake("GET", "events")
         print(f"== events put on the bus (NOTIFY): {len(events)}")
         for event in events:
-            print(f"   {event['detailType']}: {json.dumps(event['detail'])}")
+            print(f"   {shorten(event['detailType'] + ': ' + json.dumps(event['detail']))}")
         print("== the function's log lines:")
         for line in stack.function_log("gate" if is_hook(path) else "function").splitlines():
             if line.startswith("{"):
-                print(f"   {line}")
+                print(f"   {shorten(line)}")
     return 0 if ok else 1
 
 

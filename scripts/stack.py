@@ -31,6 +31,10 @@ TEAM_B = "222233334444"
 TARGET_ROLE = f"arn:aws:iam::{TEAM_B}:role/deployment-circuit-breaker-target"
 FUNCTION_ROLE = f"arn:aws:iam::{OWN}:role/deployment-circuit-breaker-FunctionRole"
 GATE_ROLE = f"arn:aws:iam::{OWN}:role/deployment-circuit-breaker-GateFunctionRole"
+# The same two roles as scripts/policy.py names them for stack `breaker`: what the readiness
+# check simulates (FUNCTION_ROLE_ARN and GATE_ROLE_ARN in scripts/local.env).
+DEPLOYED_FUNCTION_ROLE = f"arn:aws:iam::{OWN}:role/breaker-FunctionRole-416537C237A3"
+DEPLOYED_GATE_ROLE = f"arn:aws:iam::{OWN}:role/breaker-GateFunctionRole-27F1AF715ED0"
 TARGET_ROLE_PARAMETERS = [f"CentralRoleArn={FUNCTION_ROLE}", "Regions=us-east-1,eu-west-1"]
 
 
@@ -117,6 +121,8 @@ class Stack:
             [str(ROOT / "target/debug/fake-aws"), "--listen", f"127.0.0.1:{self.fake_port}",
              "--seed", str(ROOT / "scripts/seed.json"), "--policy", str(policy),
              "--role-policy", f"{TARGET_ROLE}={target_policy}",
+             "--role-policy", f"{DEPLOYED_FUNCTION_ROLE}={policy}",
+             "--role-policy", f"{DEPLOYED_GATE_ROLE}={gate_policy}",
              "--principal", f"{GATE_KEY}={GATE_ROLE}={gate_policy}"],
             "fake.log",
         )

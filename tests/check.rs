@@ -161,6 +161,13 @@ async fn a_ready_breaker_passes_and_maps_what_guards_each_group() {
     assert_eq!(decisions[0].action, "codedeploy:StopDeployment");
     assert!(decisions[0].allowed());
     assert!(report.simulator_limits.contains("resource-based policies"));
+    let json = serde_json::to_value(&report).expect("the report is JSON");
+    assert_eq!(json["check"], "passed");
+    assert_eq!(json["locations"][3]["permissions"]["status"], "checked");
+    assert_eq!(
+        json["locations"][0]["groups"][0]["guards"][0]["sources"],
+        json!(["tags"])
+    );
 
     let events = w.fake.events();
     assert_eq!(events.len(), 1, "one outcome event a run");
@@ -234,7 +241,10 @@ async fn a_region_an_scp_denies_is_found_by_the_reads() {
     assert!(denied[0].fix.contains("SCP"));
     let away_b = &report.locations[3];
     assert_ne!(away_b.reads, "ok");
-    assert!(matches!(away_b.permissions, Permissions::Skipped(_)));
+    assert!(matches!(away_b.permissions, Permissions::Skipped { .. }));
+    let json = serde_json::to_value(&report).expect("the report is JSON");
+    assert_eq!(json["locations"][3]["permissions"]["status"], "skipped");
+    assert_eq!(json["findings"][0]["kind"], "readFailed");
     assert_eq!(metrics_of(&w, TEAM_B, AWAY)["CheckFailures"], 1);
 }
 

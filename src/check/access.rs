@@ -35,7 +35,9 @@ pub enum Permissions {
         error: String,
     },
     /// Not simulated, and why.
-    Skipped(String),
+    Skipped {
+        reason: String,
+    },
 }
 
 /// One simulation: a role, actions, the resources they act on.
@@ -101,11 +103,11 @@ pub async fn simulate(
 ) -> Permissions {
     let asks = asks(config, &place, role);
     if asks.is_empty() {
-        return Permissions::Skipped(
-            "FUNCTION_ROLE_ARN is not set, so the function's own role cannot be simulated \
-             (the template sets it)"
-                .into(),
-        );
+        let reason = "FUNCTION_ROLE_ARN is not set, so the function's own role cannot be \
+                      simulated (the template sets it)";
+        return Permissions::Skipped {
+            reason: reason.into(),
+        };
     }
     let region = place.region;
     let answers = join_all(asks.iter().map(|ask| {

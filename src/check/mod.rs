@@ -76,7 +76,7 @@ fn permission_findings(scan: &Scan) -> Vec<Finding> {
         fix: fix.into(),
     };
     match &scan.permissions {
-        Permissions::Skipped(_) => Vec::new(),
+        Permissions::Skipped { .. } => Vec::new(),
         Permissions::Failed { error } => vec![at(
             Kind::NotSimulated,
             format!("IAM's policy simulator could not be asked: {error}"),

@@ -75,7 +75,9 @@ pub async fn scan(aws: &Aws, config: &Config, deadline: Deadline, location: Loca
             };
             simulate(&located, config, deadline, place, &role).await
         }
-        Err(_) => Permissions::Skipped("its applications could not be listed".into()),
+        Err(_) => Permissions::Skipped {
+            reason: "its applications could not be listed".into(),
+        },
     };
     Scan {
         location,
