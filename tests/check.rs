@@ -311,13 +311,16 @@ async fn unguarded_groups_and_dangling_tags_are_mapped_with_what_to_do() {
 async fn rules_and_scope_entries_that_match_nothing_and_rules_that_dangle() {
     let rules = r#"[{"alarm":"shop-*","application":"shop"},
         {"alarm":"nothing-*","application":"shop"},
-        {"alarm":"pay-*","application":"payments","deploymentGroup":"prod"}]"#;
+        {"alarm":"pay-*","application":"payments","deploymentGroup":"prod"},
+        {"alarm":"edge-*","application":"orders","account":"222233334444","region":"eu-west-1"}]"#;
     let w = world(&[
         ("ALARM_RULES", rules),
         ("ALLOWED_DEPLOYMENT_GROUPS", "shop/*,orders/*,legacy/*"),
     ])
     .await;
     w.fake.put_alarm(Alarm::new(HOME, "pay-5xx"));
+    // The function's own alarm, mapped by a rule to team B's group in the other region.
+    w.fake.put_alarm(Alarm::new(HOME, "edge-5xx"));
     let report = check(&w).await;
 
     let nothing = of_kind(&report, Kind::RuleMatchesNothing);
@@ -337,8 +340,22 @@ async fn rules_and_scope_entries_that_match_nothing_and_rules_that_dangle() {
     let sources: Vec<String> = (shop.guards.iter())
         .map(|g| format!("{}:{:?}", g.alarm.name, g.sources))
         .collect();
-    assert_eq!(sources, ["shop-5xx:[Rule, Tags]"], "both ways, said once");
-    // Findings about no one location count in the function's own.
+    let orders = &report.locations[3].groups[0];
+    let names: Vec<&str> = orders
+        .guards
+        .iter()
+        .map(|g| g.alarm.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["edge-5xx", "orders-latency"],
+        "across account and region"
+    );
+    assert_eq!(
+        sources,
+        ["shop-5xx:[Tags]"],
+        "an alarm with the application tag is mapped by its tags, never by a rule"
+    );
     assert_eq!(metrics_of(&w, ACCOUNT, HOME)["CheckFailures"], 1);
 }
 
@@ -422,4 +439,30 @@ async fn redeploys_and_the_gates_answers_are_simulated_for_the_roles_that_make_t
         }),
         "the gate answers hooks only in its own account and region"
     );
+}
+
+#[tokio::test]
+async fn reads_that_fail_are_failures_and_never_turn_into_gaps() {
+    let w = world(&[(
+        "ALARM_RULES",
+        r#"[{"alarm":"shop-*","application":"shop"}]"#,
+    )])
+    .await;
+    w.fake
+        .fail("DescribeAlarms", 100, 400, "AccessDeniedException");
+    let report = check(&w).await;
+    assert_eq!(report.check, "failed");
+    assert!(!of_kind(&report, Kind::ReadFailed).is_empty());
+    for kind in [
+        Kind::UnguardedGroup,
+        Kind::AlarmNotFound,
+        Kind::RuleMatchesNothing,
+        Kind::ScopeMatchesNothing,
+    ] {
+        assert!(
+            of_kind(&report, kind).is_empty(),
+            "{kind:?} judged from a failed read: {:#?}",
+            report.findings
+        );
+    }
 }

@@ -5,7 +5,7 @@ use super::report::{Finding, GroupMap, Kind, LocationReport};
 use super::scan::{Listed, Scan};
 use crate::config::{AlarmRule, Config};
 use crate::guards::{sources, with_states, Group};
-use crate::types::{AwsError, ASSUME_ROLE_FAILED};
+use crate::types::{Account, AlarmState, AwsError, ASSUME_ROLE_FAILED};
 
 fn finding(kind: Kind, scan: Option<&Scan>, problem: String, fix: String) -> Finding {
     Finding {
@@ -17,8 +17,56 @@ fn finding(kind: Kind, scan: Option<&Scan>, problem: String, fix: String) -> Fin
     }
 }
 
+/// Where a rule maps the alarms it matched in one location: (account, region) and the alarms,
+/// as the breaker maps them. An alarm with the application tag is mapped by its tags, never by a
+/// rule; a rule naming an account maps only that account's alarms or the function's own.
+type Hits = Vec<((String, String), Vec<AlarmState>)>;
+
+fn rule_hits(config: &Config, scans: &[Scan], index: usize) -> Hits {
+    let rule = &config.alarm_rules[index];
+    let mut hits: Hits = Vec::new();
+    for scan in scans {
+        let Ok(listed) = &scan.listed else { continue };
+        let here = scan.location.account.id();
+        let account = rule.account.clone().unwrap_or_else(|| here.to_string());
+        let own = matches!(scan.location.account, Account::Own(_));
+        if account != here && !own {
+            continue;
+        }
+        let tagged = |name: &str| {
+            (listed.tagged.iter()).any(|t| {
+                t.name == name
+                    && t.tags
+                        .get(&config.application_tag)
+                        .is_some_and(|a| !a.is_empty())
+            })
+        };
+        let alarms: Vec<AlarmState> = (listed.by_rule.get(index).into_iter().flatten())
+            .filter(|a| !tagged(&a.name))
+            .cloned()
+            .collect();
+        if alarms.is_empty() {
+            continue;
+        }
+        let region = rule
+            .region
+            .clone()
+            .unwrap_or_else(|| scan.location.region.clone());
+        hits.push(((account, region), alarms));
+    }
+    hits
+}
+
+/// Whether everything was read in every location: what matches nothing is judged only then.
+fn complete(scans: &[Scan]) -> bool {
+    (scans.iter()).all(|s| s.listed.as_ref().is_ok_and(|l| l.errors.is_empty()))
+}
+
 /// The report of each location, and every finding.
 pub fn map(config: &Config, scans: &[Scan]) -> (Vec<LocationReport>, Vec<Finding>) {
+    let hits: Vec<Hits> = (0..config.alarm_rules.len())
+        .map(|index| rule_hits(config, scans, index))
+        .collect();
     let mut findings = Vec::new();
     let mut reports = Vec::new();
     for scan in scans {
@@ -32,7 +80,7 @@ pub fn map(config: &Config, scans: &[Scan]) -> (Vec<LocationReport>, Vec<Finding
                     findings.push(read_failed(scan, e));
                 }
                 findings.extend(dangling_tags(config, scan, listed));
-                let groups = guarded(config, scan, listed, &mut findings);
+                let groups = guarded(config, scan, listed, &hits, &mut findings);
                 ("ok".to_string(), groups)
             }
         };
@@ -46,7 +94,7 @@ pub fn map(config: &Config, scans: &[Scan]) -> (Vec<LocationReport>, Vec<Finding
         });
     }
     for (index, rule) in config.alarm_rules.iter().enumerate() {
-        findings.extend(rule_findings(scans, index, rule));
+        findings.extend(rule_findings(scans, index, rule, &hits[index]));
     }
     findings.extend(scope_findings(config, scans));
     (reports, findings)
@@ -79,19 +127,28 @@ fn read_failed(scan: &Scan, e: &AwsError) -> Finding {
 }
 
 /// Each group in scope with its guards; an unguarded group and an alarm the group lists that
-/// CloudWatch does not know are findings.
-fn guarded(config: &Config, scan: &Scan, l: &Listed, out: &mut Vec<Finding>) -> Vec<GroupMap> {
+/// CloudWatch does not know are findings, when every read there went through.
+fn guarded(
+    config: &Config,
+    scan: &Scan,
+    l: &Listed,
+    hits: &[Hits],
+    out: &mut Vec<Finding>,
+) -> Vec<GroupMap> {
     let (account, region) = (scan.location.account.id(), scan.location.region.as_str());
-    let rule_alarms: Vec<(&AlarmRule, Vec<_>)> = (config.alarm_rules.iter())
-        .zip(l.by_rule.iter().cloned())
+    let here = (account.to_string(), region.to_string());
+    let rule_alarms: Vec<(&AlarmRule, Vec<AlarmState>)> = (config.alarm_rules.iter())
+        .zip(hits)
+        .map(|(rule, hits)| {
+            let alarms = (hits.iter()).filter(|(to, _)| *to == here);
+            (rule, alarms.flat_map(|(_, a)| a.iter().cloned()).collect())
+        })
         .collect();
     let mut states = l.states.clone();
-    states.extend(
-        l.by_rule
-            .iter()
-            .flatten()
-            .map(|a| (a.name.clone(), a.clone())),
-    );
+    let matched =
+        (rule_alarms.iter().flat_map(|(_, alarms)| alarms)).chain(l.by_rule.iter().flatten());
+    states.extend(matched.map(|a| (a.name.clone(), a.clone())));
+    let judged = l.errors.is_empty();
     let mut groups = Vec::new();
     for seen in &l.groups {
         let group = Group {
@@ -102,7 +159,11 @@ fn guarded(config: &Config, scan: &Scan, l: &Listed, out: &mut Vec<Finding>) -> 
         };
         let sources = sources(config, group, &rule_alarms, &l.tagged, &seen.alarms);
         let name = format!("{}/{}", seen.application, seen.group);
-        for missing in seen.alarms.iter().filter(|a| !states.contains_key(*a)) {
+        let unknown = seen
+            .alarms
+            .iter()
+            .filter(|a| judged && !states.contains_key(*a));
+        for missing in unknown {
             let problem = format!(
                 "deployment group {name} lists alarm {missing}, which CloudWatch does not know"
             );
@@ -115,7 +176,7 @@ fn guarded(config: &Config, scan: &Scan, l: &Listed, out: &mut Vec<Finding>) -> 
             ));
         }
         let guards = with_states(sources, &states);
-        if guards.is_empty() {
+        if guards.is_empty() && judged {
             let problem = format!("deployment group {name} is in scope, but no alarm guards it");
             let fix = format!(
                 "tag its alarms {}={} ({}={} for this group only), add an ALARM_RULES entry, or \
@@ -175,7 +236,7 @@ fn dangling_tags(config: &Config, scan: &Scan, listed: &Listed) -> Vec<Finding> 
 
 /// A rule that matches no alarm anywhere, and a rule whose target does not exist where it
 /// maps the alarms it matches.
-fn rule_findings(scans: &[Scan], index: usize, rule: &AlarmRule) -> Vec<Finding> {
+fn rule_findings(scans: &[Scan], index: usize, rule: &AlarmRule, hits: &Hits) -> Vec<Finding> {
     let target = format!(
         "ALARM_RULES entry {index} ({} → {}{})",
         rule.alarm,
@@ -186,46 +247,36 @@ fn rule_findings(scans: &[Scan], index: usize, rule: &AlarmRule) -> Vec<Finding>
             .unwrap_or_default()
     );
     let mut found = Vec::new();
-    let listed: Vec<(&Scan, &Listed)> = (scans.iter())
-        .filter_map(|s| s.listed.as_ref().ok().map(|l| (s, l)))
-        .collect();
-    let matched: Vec<&Scan> = (listed.iter())
-        .filter(|(_, l)| l.by_rule.get(index).is_some_and(|a| !a.is_empty()))
-        .map(|(s, _)| *s)
-        .collect();
-    if matched.is_empty() && listed.len() == scans.len() {
+    let matched = (scans.iter()).any(|s| {
+        (s.listed.as_ref()).is_ok_and(|l| l.by_rule.get(index).is_some_and(|a| !a.is_empty()))
+    });
+    if !matched && complete(scans) {
         let problem = format!("{target} matches no alarm in any account and region checked");
         let fix = "correct its alarm glob, or remove the rule".to_string();
         found.push(finding(Kind::RuleMatchesNothing, None, problem, fix));
     }
-    let mut targets: Vec<(String, String)> = (matched.iter())
-        .map(|s| {
-            let account = rule.account.clone();
-            let account = account.unwrap_or_else(|| s.location.account.id().to_string());
-            let region = rule
-                .region
-                .clone()
-                .unwrap_or_else(|| s.location.region.clone());
-            (account, region)
-        })
-        .collect();
+    let mut targets: Vec<(String, String)> = hits.iter().map(|(to, _)| to.clone()).collect();
+    targets.sort();
     targets.dedup();
     for (account, region) in targets {
         let at = scans
             .iter()
             .find(|s| s.location.account.id() == account && s.location.region == region);
+        let acts_in = scans.iter().any(|s| s.location.account.id() == account);
         let why = match at.map(|s| &s.listed) {
+            // A region outside REGIONS was not looked at: nothing is known there.
+            None if acts_in => None,
             None => Some(format!(
-                "account {account} region {region} is not one the function checks or acts in"
+                "account {account} is neither the function's own nor in TARGET_ACCOUNTS: the \
+                 breaker refuses them"
             )),
             Some(Err(_)) => None,
-            Some(Ok(l)) => missing(l, &rule.application, rule.deployment_group.as_deref()),
+            Some(Ok(l)) => missing(l, &rule.application, rule.deployment_group.as_deref())
+                .map(|why| format!("{why}: they would fail as DeploymentLookupFailed")),
         };
         if let Some(why) = why {
-            let problem = format!(
-                "{target} maps alarms to account {account} region {region}, where {why}: they \
-                 would fail as DeploymentLookupFailed"
-            );
+            let problem =
+                format!("{target} maps alarms to account {account} region {region}, where {why}");
             let fix = "correct the rule's application, deploymentGroup, account or region, or \
                        remove it (or add the account to TARGET_ACCOUNTS, the region to Regions)";
             found.push(finding(Kind::DanglingRule, at, problem, fix.into()));
@@ -235,14 +286,14 @@ fn rule_findings(scans: &[Scan], index: usize, rule: &AlarmRule) -> Vec<Finding>
 }
 
 /// Each `ALLOWED_DEPLOYMENT_GROUPS` entry that matches no group anywhere (judged only when
-/// every location was read).
+/// every read in every location went through).
 fn scope_findings(config: &Config, scans: &[Scan]) -> Vec<Finding> {
+    if !complete(scans) {
+        return Vec::new();
+    }
     let listed: Vec<(&Scan, &Listed)> = (scans.iter())
         .filter_map(|s| s.listed.as_ref().ok().map(|l| (s, l)))
         .collect();
-    if listed.len() < scans.len() {
-        return Vec::new();
-    }
     let mut found = Vec::new();
     for entry in &config.allowed_groups {
         let any = listed.iter().any(|(scan, l)| {

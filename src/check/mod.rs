@@ -29,6 +29,9 @@ use scan::{scan, Location, Scan};
 
 /// The most findings the outcome event carries (an event holds at most 256 KB).
 const EVENT_FINDINGS: usize = 50;
+/// The longest report the log line carries whole, and the findings it keeps beyond that.
+const LOG_BYTES: usize = 200 * 1024;
+const LOG_FINDINGS: usize = 300;
 
 /// Runs the check for the function's own account `own` and every target account, in every
 /// region of `REGIONS`; puts the outcome event, logs the report and writes the metrics.
@@ -153,7 +156,18 @@ fn log(report: &CheckReport) {
         })
         .collect();
     let dangling = report.listed(Kind::is_dangling);
-    let json = serde_json::to_string(report).unwrap_or_default();
+    let mut json = serde_json::to_string(report).unwrap_or_default();
+    if json.len() > LOG_BYTES {
+        // CloudWatch Logs cuts an event at 256 KB: keep the findings, drop the map.
+        let shown = &report.findings[..report.findings.len().min(LOG_FINDINGS)];
+        json = json!({
+            "check": report.check,
+            "failures": report.failures,
+            "findings": shown,
+            "trimmed": "the map is left out of this line: it is in the invocation's result",
+        })
+        .to_string();
+    }
     let (outcome, failures) = (report.check, report.failures);
     let unguarded = unguarded.join(", ");
     if failures > 0 {
