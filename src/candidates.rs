@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use crate::resolve::StopRequest;
 use crate::signal::Target;
-use crate::types::{Account, AwsError, Ignored, LookupError, SignalSummary};
+use crate::types::{Account, AwsError, LookupError, NotActed, SignalSummary};
 
 /// One signal's request for a deployment.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,7 +52,7 @@ impl Candidate {
 #[derive(Debug, Default)]
 pub struct Gathered {
     pub candidates: Vec<Candidate>,
-    pub ignored: Vec<Ignored>,
+    pub ignored: Vec<NotActed>,
     /// Each failed lookup with the SQS record whose signal it was.
     pub errors: Vec<(usize, LookupError)>,
 }
@@ -74,7 +74,7 @@ pub fn gather(
             .iter()
             .all(|ids| ids.as_ref().is_ok_and(Vec::is_empty))
         {
-            gathered.ignored.push(Ignored {
+            gathered.ignored.push(NotActed {
                 signal: request.signal.label.clone(),
                 reason: format!("no active deployment of {what}"),
             });

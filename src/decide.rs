@@ -172,7 +172,7 @@ fn predates(deployment: &DeploymentInfo, basis: &Ask) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::AllowedGroups;
+    use crate::config::AllowedGroup;
     use crate::time::Time;
     use crate::types::SignalSummary;
 
@@ -180,7 +180,7 @@ mod tests {
         Config {
             allowed_groups: allowed
                 .iter()
-                .map(|(application, group)| AllowedGroups {
+                .map(|(application, group)| AllowedGroup {
                     account: None,
                     application: application.to_string(),
                     group: group.to_string(),

@@ -21,9 +21,21 @@ pub fn matches(pattern: &str, name: &str) -> bool {
     rest.len() >= last.len() && rest.ends_with(last)
 }
 
+/// The part of a glob before its first `*`: what a name prefix can ask for.
+pub fn literal_prefix(glob: &str) -> &str {
+    glob.split('*').next().unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::matches;
+    use super::{literal_prefix, matches};
+
+    #[test]
+    fn the_prefix_is_what_comes_before_the_first_star() {
+        assert_eq!(literal_prefix("shop-*-5xx"), "shop-");
+        assert_eq!(literal_prefix("*-5xx"), "");
+        assert_eq!(literal_prefix("exact"), "exact");
+    }
 
     #[test]
     fn star_matches_any_run() {

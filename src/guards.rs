@@ -1,18 +1,16 @@
 //! Which alarms guard a deployment group, and their states now: the reverse of alarm mapping,
-//! for the gate. An alarm guards a group when its tags name the group's application (and the
-//! group, or no group), when an `ALARM_RULES` entry maps it to the group (or to its
-//! application), or when the group's own `alarmConfiguration` lists it. The gate sees the
-//! alarms of its own account and region; the readiness check, those of each it checks.
+//! for the gate. An alarm guards a group when [`guard_source`] maps it there (its tags, else an
+//! `ALARM_RULES` entry), or when the group's own `alarmConfiguration` lists it. The gate sees
+//! the alarms of its own account and region; the readiness check, those of each it checks.
 
 use std::collections::BTreeMap;
 
-use futures_util::future::join_all;
 use serde::Serialize;
 
 use crate::aws::{Deadline, GateAws, Tagged};
-use crate::config::{AlarmRule, Config};
-use crate::glob::matches;
-use crate::types::{Account, AlarmState, AwsError, GuardSource};
+use crate::config::Config;
+use crate::mapping::{guard_source, AlarmSeen};
+use crate::types::{Account, AlarmState, AwsError, GroupRef, GuardSource};
 
 /// An alarm that guards a group, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -22,50 +20,15 @@ pub struct Guard {
     pub sources: Vec<GuardSource>,
 }
 
-/// Where a group lives and what it is called.
-#[derive(Clone, Copy, Debug)]
-pub struct Group<'a> {
-    pub account: &'a str,
-    pub region: &'a str,
-    pub application: &'a str,
-    pub group: &'a str,
-}
+/// The tags of an alarm the tagging API did not list: none.
+pub static NO_TAGS: BTreeMap<String, String> = BTreeMap::new();
 
-/// Whether `rule` maps alarms of this account and region to `group`.
-pub fn rule_guards(rule: &AlarmRule, group: Group) -> bool {
-    rule.application == group.application
-        && rule
-            .deployment_group
-            .as_deref()
-            .is_none_or(|g| g == group.group)
-        && rule.region.as_deref().is_none_or(|r| r == group.region)
-        && rule.account.as_deref().is_none_or(|a| a == group.account)
-}
-
-/// The part of a glob before its first `*`: what `AlarmNamePrefix` can ask for.
-pub fn literal_prefix(glob: &str) -> &str {
-    glob.split('*').next().unwrap_or_default()
-}
-
-/// Whether an alarm with these tags (as the tagging API returned them) is tagged for `group`.
-fn tagged_for(tags: &BTreeMap<String, String>, config: &Config, group: Group) -> bool {
-    tags.get(&config.application_tag)
-        .is_some_and(|a| a == group.application)
-        && tags
-            .get(&config.group_tag)
-            .is_none_or(|g| g.is_empty() || g == group.group)
-}
-
-/// The alarms each rule's glob matched (in the group's account and region).
-pub type RuleAlarms<'a> = [(&'a AlarmRule, Vec<AlarmState>)];
-
-/// Why each alarm guards `group`, by name: the rules that map to it, the alarms tagged for it,
-/// and `listed`, its own alarm configuration.
+/// Why each alarm guards `group`, by name: each of `alarms` that the mapping maps to it, and
+/// `listed`, its own alarm configuration.
 pub fn sources(
     config: &Config,
-    group: Group,
-    by_rules: &RuleAlarms,
-    tagged: &[Tagged],
+    group: &GroupRef,
+    alarms: &[AlarmSeen],
     listed: &[String],
 ) -> BTreeMap<String, Vec<GuardSource>> {
     let mut sources: BTreeMap<String, Vec<GuardSource>> = BTreeMap::new();
@@ -75,13 +38,10 @@ pub fn sources(
             entry.push(source);
         }
     };
-    for (_, alarms) in by_rules.iter().filter(|(rule, _)| rule_guards(rule, group)) {
-        for alarm in alarms {
-            add(&alarm.name, GuardSource::Rule);
+    for alarm in alarms {
+        if let Some(source) = guard_source(alarm, config, group) {
+            add(alarm.name, source);
         }
-    }
-    for alarm in tagged.iter().filter(|a| tagged_for(&a.tags, config, group)) {
-        add(&alarm.name, GuardSource::Tags);
     }
     for name in listed {
         add(name, GuardSource::GroupAlarms);
@@ -104,42 +64,56 @@ pub fn with_states(
         .collect()
 }
 
-/// The alarms that guard `group`, with their states now, by name.
+/// The alarms that guard `group` (in the gate's own account and region), with their states
+/// now, by name. Every alarm with the application tag is read, whatever its value: an alarm
+/// tagged for another application is mapped by its tags, never by a rule its name matches.
 pub async fn discover(
     aws: &GateAws,
     config: &Config,
     deadline: Deadline,
-    group: Group<'_>,
+    group: &GroupRef,
 ) -> Result<Vec<Guard>, AwsError> {
-    let rules = config
-        .alarm_rules
-        .iter()
-        .filter(|rule| rule_guards(rule, group));
-    let by_rules = join_all(rules.map(|rule| async move {
-        let prefix = literal_prefix(&rule.alarm);
-        let found = aws.alarms.with_prefix(deadline, prefix).await?;
-        let matching = found.into_iter().filter(|a| matches(&rule.alarm, &a.name));
-        Ok::<_, AwsError>((rule, matching.collect::<Vec<_>>()))
-    }));
-    let tagged =
-        aws.tagging
-            .alarms_tagged(deadline, &config.application_tag, Some(group.application));
-    let own = Account::Own(group.account.to_string());
-    let listed = aws
-        .codedeploy
-        .group(deadline, &own, group.region, group.application, group.group);
-    let (by_rules, tagged, listed) = tokio::join!(by_rules, tagged, listed);
-    let by_rules = by_rules.into_iter().collect::<Result<Vec<_>, _>>()?;
-    let listed = listed?.map(|info| info.alarms).unwrap_or_default();
-    let sources = sources(config, group, &by_rules, &tagged?, &listed);
-
-    let mut states: BTreeMap<String, AlarmState> = by_rules
-        .into_iter()
-        .flat_map(|(_, alarms)| alarms)
-        .map(|alarm| (alarm.name.clone(), alarm))
+    let rules: Vec<&str> = (config.alarm_rules.iter())
+        .filter(|rule| rule.application == group.application)
+        .map(|rule| rule.alarm.as_str())
         .collect();
-    let unknown: Vec<String> = sources
-        .keys()
+    let by_rules = aws.alarms.matching(deadline, &rules);
+    let tagged = aws
+        .tagging
+        .alarms_tagged(deadline, &config.application_tag, None);
+    let own = Account::Own(group.account.clone());
+    let listed = aws.codedeploy.group(
+        deadline,
+        &own,
+        &group.region,
+        &group.application,
+        &group.group,
+    );
+    let (by_rules, tagged, listed) = tokio::join!(by_rules, tagged, listed);
+    let matched: Vec<AlarmState> = (by_rules.into_iter().collect::<Result<Vec<_>, _>>()?)
+        .into_iter()
+        .flatten()
+        .collect();
+    let tagged: Vec<Tagged> = tagged?;
+    let listed = listed?.map(|info| info.alarms).unwrap_or_default();
+    let tags: BTreeMap<&str, &BTreeMap<String, String>> = (tagged.iter())
+        .map(|t| (t.name.as_str(), &t.tags))
+        .collect();
+    let names = (matched.iter().map(|a| a.name.as_str())).chain(tags.keys().copied());
+    let seen: Vec<AlarmSeen> = names
+        .map(|name| AlarmSeen {
+            name,
+            tags: tags.get(name).copied().unwrap_or(&NO_TAGS),
+            account: &own,
+            region: Some(&group.region),
+        })
+        .collect();
+    let sources = sources(config, group, &seen, &listed);
+
+    let mut states: BTreeMap<String, AlarmState> = (matched.iter())
+        .map(|alarm| (alarm.name.clone(), alarm.clone()))
+        .collect();
+    let unknown: Vec<String> = (sources.keys())
         .filter(|name| !states.contains_key(*name))
         .cloned()
         .collect();
@@ -179,74 +153,41 @@ pub async fn refresh(
 mod tests {
     use super::*;
 
-    const SHOP: Group = Group {
-        account: "123456789012",
-        region: "us-east-1",
-        application: "shop",
-        group: "prod",
-    };
-
-    fn rule(json: &str) -> AlarmRule {
-        serde_json::from_str(json).unwrap()
-    }
-
     #[test]
-    fn a_rule_guards_its_group_or_every_group_of_its_application() {
-        assert!(rule_guards(
-            &rule(r#"{"alarm":"shop-*","application":"shop","deploymentGroup":"prod"}"#),
-            SHOP
-        ));
-        assert!(rule_guards(
-            &rule(r#"{"alarm":"shop-*","application":"shop"}"#),
-            SHOP
-        ));
-        assert!(!rule_guards(
-            &rule(r#"{"alarm":"shop-*","application":"shop","deploymentGroup":"dev"}"#),
-            SHOP
-        ));
-        assert!(!rule_guards(
-            &rule(r#"{"alarm":"*","application":"shop","region":"eu-west-1"}"#),
-            SHOP
-        ));
-        assert!(!rule_guards(
-            &rule(r#"{"alarm":"*","application":"shop","account":"222233334444"}"#),
-            SHOP
-        ));
-        assert!(!rule_guards(
-            &rule(r#"{"alarm":"*","application":"pay"}"#),
-            SHOP
-        ));
-    }
-
-    #[test]
-    fn the_prefix_is_what_comes_before_the_first_star() {
-        assert_eq!(literal_prefix("shop-*-5xx"), "shop-");
-        assert_eq!(literal_prefix("*-5xx"), "");
-        assert_eq!(literal_prefix("exact"), "exact");
-    }
-
-    #[test]
-    fn tags_must_still_name_the_application_and_the_group_or_none() {
-        let config = Config::for_tests();
-        let tags = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
+    fn each_alarm_the_mapping_maps_here_and_each_the_group_lists() {
+        let mut config = Config::for_tests();
+        config.alarm_rules =
+            serde_json::from_str(r#"[{"alarm":"shop-*","application":"shop"}]"#).unwrap();
+        let own = Account::Own("123456789012".into());
+        let group = GroupRef {
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+            application: "shop".into(),
+            group: "prod".into(),
         };
-        let app = config.application_tag.clone();
-        let grp = config.group_tag.clone();
-        assert!(tagged_for(&tags(&[(&app, "shop")]), &config, SHOP));
-        assert!(tagged_for(
-            &tags(&[(&app, "shop"), (&grp, "prod")]),
-            &config,
-            SHOP
-        ));
-        assert!(!tagged_for(
-            &tags(&[(&app, "shop"), (&grp, "dev")]),
-            &config,
-            SHOP
-        ));
-        assert!(!tagged_for(&tags(&[]), &config, SHOP), "formerly tagged");
+        let other_app = BTreeMap::from([(config.application_tag.clone(), "web".to_string())]);
+        let alarm = |name, tags| AlarmSeen {
+            name,
+            tags,
+            account: &own,
+            region: Some("us-east-1"),
+        };
+        let alarms = [
+            alarm("shop-5xx", &NO_TAGS),
+            alarm("shop-latency", &other_app),
+        ];
+        let listed = ["shop-5xx".to_string(), "deleted".to_string()];
+        let found = sources(&config, &group, &alarms, &listed);
+        assert_eq!(
+            found,
+            BTreeMap::from([
+                ("deleted".into(), vec![GuardSource::GroupAlarms]),
+                (
+                    "shop-5xx".into(),
+                    vec![GuardSource::Rule, GuardSource::GroupAlarms]
+                ),
+            ]),
+            "shop-latency is tagged for web: its tags map it, not the rule its name matches"
+        );
     }
 }

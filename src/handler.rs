@@ -3,7 +3,9 @@
 
 use std::collections::BTreeSet;
 use std::io::Write;
+use std::time::Duration;
 
+use aws_config::SdkConfig;
 use aws_lambda_events::sqs::SqsBatchResponse;
 use futures_util::future::join_all;
 use serde::Serialize;
@@ -12,63 +14,47 @@ use tracing::{debug, error, info, warn};
 use crate::act::{act, describe, Acted};
 use crate::aws::{Aws, Deadline};
 use crate::candidates::{gather, Candidate};
-use crate::check::{check, CheckReport};
 use crate::config::Config;
 use crate::report::{Failure, FailureKind, HttpResponse, Notifications, Report};
 use crate::resolve::{requests, signal_time, Held, Invoked, StopRequest};
+use crate::runtime::{Function, Invocation};
 use crate::signal::{parse_bytes, Item, Parsed, UrlRequest};
 use crate::time::Time;
-use crate::types::{is_account, Ignored, Notification, Outcome};
+use crate::types::{NotActed, Notification, Outcome};
 use crate::{metrics, notify};
 
 /// What the function returns: a report, for SQS the partial-batch response, for a function
-/// URL request an HTTP response, for the readiness check its report.
+/// URL request an HTTP response.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum Response {
     Report(Report),
     Batch(SqsBatchResponse),
     Http(HttpResponse),
-    Check(Box<CheckReport>),
 }
 
-/// What the runtime tells about one invocation.
-#[derive(Clone, Debug)]
-pub struct Invocation {
-    /// When to give up on AWS calls.
-    pub deadline: Deadline,
-    /// The function's own account.
-    pub account: String,
-    /// When the invocation started.
-    pub now: Time,
-}
+/// The breaker is a [`Function`] over its clients.
+impl Function for Aws {
+    type Response = Response;
 
-impl Invocation {
-    /// An invocation starting now, of the function `function_arn`: its account is the
-    /// function's own, else `local_account` (`LOCAL_ACCOUNT`); fails when neither names one.
-    pub fn new(
-        deadline: Deadline,
-        function_arn: &str,
-        local_account: Option<&str>,
-    ) -> Result<Invocation, Failure> {
-        let account = function_arn
-            .split(':')
-            .nth(4)
-            .filter(|account| is_account(account))
-            .or(local_account)
-            .ok_or_else(|| Failure {
-                kind: FailureKind::UnknownAccount,
-                message: format!(
-                    "the invoked function ARN `{function_arn}` names no account, so signals \
-                     from other accounts cannot be told apart (set LOCAL_ACCOUNT when running \
-                     outside Lambda)"
-                ),
-            })?;
-        Ok(Invocation {
-            deadline,
-            account: account.to_string(),
-            now: Time::now(),
-        })
+    async fn start(base: SdkConfig, config: &Config) -> Aws {
+        let aws = Aws::new(base, config);
+        if config.warm_up {
+            // Init is off the path from alarm to stop, and Lambda gives it more CPU than an
+            // invoke.
+            aws.warm_up(config, Duration::from_secs(2)).await;
+        }
+        aws
+    }
+
+    async fn handle(
+        &self,
+        payload: &[u8],
+        invocation: &Invocation,
+        config: &Config,
+        metrics: &mut dyn Write,
+    ) -> Result<Response, Failure> {
+        handle(payload, invocation, config, self, metrics).await
     }
 }
 
@@ -101,11 +87,6 @@ pub async fn handle(
             }
         }
         Parsed::Url(request) => url(request, invocation, config, aws, metrics).await,
-        Parsed::Check => {
-            let (own, deadline) = (&invocation.account, invocation.deadline);
-            let report = check(own, deadline, config, aws, metrics).await;
-            Ok(Response::Check(Box::new(report)))
-        }
         Parsed::Sqs(records) => {
             let mut items = Vec::new();
             let mut failed = BTreeSet::new();
@@ -297,7 +278,7 @@ async fn find(
     gathered.candidates
 }
 
-fn ignore(report: &mut Report, ignored: Ignored) {
+fn ignore(report: &mut Report, ignored: NotActed) {
     info!(signal = %ignored.signal, reason = %ignored.reason, "ignored");
     report.ignored.push(ignored);
 }

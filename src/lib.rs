@@ -9,25 +9,32 @@
 //! share lives below them all, in [`types`]; imports point only down the pipeline (see
 //! `tests/layers.rs`).
 //!
+//! Which groups an alarm maps to is one rule, [`mapping`], read both ways.
+//!
 //! The gate, a CodeDeploy lifecycle hook (the `codedeploy-hook` binary), reuses the bottom of
 //! it: [`guards`] (the alarms that guard a group) → [`gate`] (judge, bake, answer).
 //!
-//! The readiness check (`{"check": true}`) reads every account and region the breaker may act
-//! in, and maps what guards each group: [`guards`] → [`check`], dispatched by [`handler`].
+//! The readiness check (the `readiness-check` binary, `{"check": true}`) reads every account
+//! and region the breaker may act in, and maps what guards each group: [`guards`] →
+//! [`readiness`].
+//!
+//! Each of the three is a [`runtime::Function`]; its binary's `main` is one call to
+//! [`runtime::serve`].
 
 pub mod act;
 pub mod aws;
 pub mod candidates;
-pub mod check;
 pub mod config;
 pub mod decide;
 pub mod gate;
 mod glob;
 pub mod guards;
 pub mod handler;
+pub mod mapping;
 pub mod metrics;
 pub mod notify;
 pub mod payload;
+pub mod readiness;
 pub mod report;
 pub mod resolve;
 pub mod runtime;

@@ -6,7 +6,7 @@
 use serde_json::json;
 
 use crate::act::Acted;
-use crate::types::{partition, Ignored, LookupError, Notification, SignalSummary};
+use crate::types::{detail_type, GroupRef, LookupError, NotActed, Notification, SignalSummary};
 
 /// The event of each action that stopped, would have stopped, or failed to stop a deployment.
 pub fn notifications(acted: &[Acted]) -> Vec<Notification> {
@@ -14,9 +14,9 @@ pub fn notifications(acted: &[Acted]) -> Vec<Notification> {
 }
 
 /// The event of an alarm dropped as stale: a real alarm nobody acted on.
-pub fn dropped(ignored: &Ignored, signal: &SignalSummary, age_secs: i64) -> Notification {
+pub fn dropped(ignored: &NotActed, signal: &SignalSummary, age_secs: i64) -> Notification {
     Notification {
-        detail_type: "Signal Dropped",
+        detail_type: detail_type::SIGNAL_DROPPED,
         detail: json!({ "signal": signal, "reason": ignored.reason, "ageSeconds": age_secs })
             .to_string(),
         resources: Vec::new(),
@@ -28,7 +28,7 @@ pub fn lookup_failures(errors: &[LookupError]) -> Vec<Notification> {
     errors
         .iter()
         .map(|error| Notification {
-            detail_type: "Deployment Lookup Failed",
+            detail_type: detail_type::LOOKUP_FAILED,
             detail: json!({ "lookup": error }).to_string(),
             resources: Vec::new(),
         })
@@ -39,12 +39,13 @@ fn notification(acted: &Acted) -> Option<Notification> {
     let action = &acted.action;
     let detail_type = action.outcome.detail_type()?;
     let resources = match (&action.application_name, &action.deployment_group_name) {
-        (Some(application), Some(group)) => vec![format!(
-            "arn:{}:codedeploy:{}:{}:deploymentgroup:{application}/{group}",
-            partition(&action.region),
-            action.region,
-            action.account
-        )],
+        (Some(application), Some(group)) => vec![GroupRef {
+            account: action.account.clone(),
+            region: action.region.clone(),
+            application: application.clone(),
+            group: group.clone(),
+        }
+        .arn()],
         _ => Vec::new(),
     };
     let detail = json!({ "action": action, "signal": acted.signal });

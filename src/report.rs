@@ -8,7 +8,7 @@ use lambda_runtime::Diagnostic;
 use serde::Serialize;
 
 use crate::act::Action;
-use crate::types::{Ignored, LookupError, Outcome};
+use crate::types::{LookupError, NotActed, Outcome};
 
 /// What became of the notifications of an invocation's actions.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -21,10 +21,10 @@ pub struct Notifications {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Report {
     pub actions: Vec<Action>,
-    pub ignored: Vec<Ignored>,
+    pub ignored: Vec<NotActed>,
     /// Signals whose sender may not ask for what they asked (see `resolve::Held::Refused`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub refused: Vec<Ignored>,
+    pub refused: Vec<NotActed>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<LookupError>,
     /// Present when there was something to notify (`NOTIFY`).

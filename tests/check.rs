@@ -6,9 +6,12 @@
 mod common;
 
 use common::*;
-use deployment_circuit_breaker::check::{CheckReport, Finding, Kind, Permissions};
-use deployment_circuit_breaker::handler::Response;
+use deployment_circuit_breaker::aws::ReadinessAws;
+use deployment_circuit_breaker::readiness::{
+    CheckOutcome, Finding, Kind, Permissions, ReadinessReport,
+};
 use deployment_circuit_breaker::report::FailureKind;
+use deployment_circuit_breaker::runtime::Function;
 use fake_aws::iam::Policy;
 use fake_aws::{Alarm, Deployment, Group, Role, FUNCTION_ROLE};
 use serde_json::{json, Value};
@@ -98,14 +101,20 @@ fn target_role(w: &World, account: &str, stop: bool) {
     });
 }
 
-async fn check(w: &World) -> CheckReport {
-    match w.invoke(&json!({"check": true})).await {
-        Ok(Response::Check(report)) => *report,
+/// The readiness check's own function, with the world's configuration and SDK set-up.
+async fn check_function(w: &World) -> ReadinessAws {
+    ReadinessAws::start(w.sdk.clone(), &w.config).await
+}
+
+async fn check(w: &World) -> ReadinessReport {
+    let function = check_function(w).await;
+    match w.serve(&function, br#"{"check": true}"#).await {
+        Ok(report) => report,
         other => panic!("expected a check report, got {other:?}"),
     }
 }
 
-fn of_kind(report: &CheckReport, kind: Kind) -> Vec<&Finding> {
+fn of_kind(report: &ReadinessReport, kind: Kind) -> Vec<&Finding> {
     report.findings.iter().filter(|f| f.kind == kind).collect()
 }
 
@@ -125,7 +134,7 @@ fn metrics_of(w: &World, account: &str, region: &str) -> Value {
 async fn a_ready_breaker_passes_and_maps_what_guards_each_group() {
     let w = world(&[]).await;
     let report = check(&w).await;
-    assert_eq!(report.check, "passed", "{:#?}", report.findings);
+    assert_eq!(report.check, CheckOutcome::Passed, "{:#?}", report.findings);
     assert_eq!(report.failures, 0);
     let places: Vec<(&str, &str)> = (report.locations.iter())
         .map(|l| (l.account.as_str(), l.region.as_str()))
@@ -194,7 +203,7 @@ async fn a_ready_breaker_passes_and_maps_what_guards_each_group() {
 async fn an_account_without_the_role_fails_the_check_with_how_to_fix_it() {
     let w = world(&[("TARGET_ACCOUNTS", "222233334444,333344445555")]).await;
     let report = check(&w).await;
-    assert_eq!(report.check, "failed");
+    assert_eq!(report.check, CheckOutcome::Failed);
     let missing = of_kind(&report, Kind::RoleNotAssumable);
     assert_eq!(missing.len(), 2, "both regions of team C: {missing:#?}");
     for finding in &missing {
@@ -232,7 +241,7 @@ async fn a_region_an_scp_denies_is_found_by_the_reads() {
         policy: Some(policy(json!(statements))),
     });
     let report = check(&w).await;
-    assert_eq!(report.check, "failed");
+    assert_eq!(report.check, CheckOutcome::Failed);
     let denied = of_kind(&report, Kind::ReadFailed);
     assert_eq!(denied.len(), 1, "{denied:#?}");
     assert_eq!(denied[0].account.as_deref(), Some(TEAM_B));
@@ -253,7 +262,7 @@ async fn a_stop_the_role_may_not_make_is_found_by_the_simulator() {
     let w = world(&[]).await;
     target_role(&w, TEAM_B, false);
     let report = check(&w).await;
-    assert_eq!(report.check, "failed");
+    assert_eq!(report.check, CheckOutcome::Failed);
     let denied = of_kind(&report, Kind::ChangeDenied);
     assert_eq!(denied.len(), 2, "both regions: {denied:#?}");
     assert!(denied[0].problem.contains(ROLE_B));
@@ -293,7 +302,11 @@ async fn unguarded_groups_and_dangling_tags_are_mapped_with_what_to_do() {
     assert!(problems
         .iter()
         .any(|p| p.contains("ghost-errors") && p.contains("application ghost does not exist")));
-    assert_eq!(report.check, "failed", "a dangling tag fails a real stop");
+    assert_eq!(
+        report.check,
+        CheckOutcome::Failed,
+        "a dangling tag fails a real stop"
+    );
     assert_eq!((report.unguarded_groups, report.dangling_mappings), (1, 2));
 
     let m = metrics_of(&w, ACCOUNT, HOME);
@@ -364,7 +377,7 @@ async fn a_bus_that_refuses_the_outcome_event_fails_the_check() {
     let w = world(&[]).await;
     w.fake.reject_events(1, "InternalFailure");
     let report = check(&w).await;
-    assert_eq!(report.check, "failed");
+    assert_eq!(report.check, CheckOutcome::Failed);
     let refused = of_kind(&report, Kind::BusRejected);
     assert_eq!(refused.len(), 1);
     assert!(refused[0].problem.contains("InternalFailure"));
@@ -375,15 +388,32 @@ async fn a_bus_that_refuses_the_outcome_event_fails_the_check() {
 #[tokio::test]
 async fn a_check_is_exactly_check_true() {
     let w = world(&[]).await;
+    let function = check_function(&w).await;
     for payload in [
         json!({"check": false}),
         json!({"check": true, "region": "x"}),
+        json!({"detail-type": "CloudWatch Alarm State Change"}),
     ] {
-        let failure = w.failure(&payload).await;
+        let bytes = payload.to_string();
+        let failure = w.serve(&function, bytes.as_bytes()).await.unwrap_err();
         assert_eq!(failure.kind, FailureKind::InvalidPayload);
         assert!(failure.message.contains(r#"exactly {"check": true}"#));
     }
     assert!(w.fake.calls().is_empty(), "nothing read");
+}
+
+#[tokio::test]
+async fn the_breaker_refuses_a_check_and_names_the_check_function() {
+    let w = world(&[]).await;
+    let failure = w.failure(&json!({"check": true})).await;
+    assert_eq!(failure.kind, FailureKind::InvalidPayload);
+    assert!(
+        failure.message.contains("ReadinessCheckFunction")
+            && failure.message.contains("readiness-check"),
+        "{}",
+        failure.message
+    );
+    assert!(w.fake.calls().is_empty(), "nothing read, nothing checked");
 }
 
 #[tokio::test]
@@ -451,7 +481,7 @@ async fn reads_that_fail_are_failures_and_never_turn_into_gaps() {
     w.fake
         .fail("DescribeAlarms", 100, 400, "AccessDeniedException");
     let report = check(&w).await;
-    assert_eq!(report.check, "failed");
+    assert_eq!(report.check, CheckOutcome::Failed);
     assert!(!of_kind(&report, Kind::ReadFailed).is_empty());
     for kind in [
         Kind::UnguardedGroup,

@@ -12,8 +12,8 @@ use common::{World, ACCOUNT, FUNCTION_ARN, HOME};
 use deployment_circuit_breaker::aws::{sdk_config_loader, Deadline, GateAws};
 use deployment_circuit_breaker::config::Config;
 use deployment_circuit_breaker::gate::{serve, GateOutcome, GateReport, Judgement, BAKE_CONTINUES};
-use deployment_circuit_breaker::handler::Invocation;
 use deployment_circuit_breaker::report::{Failure, FailureKind};
+use deployment_circuit_breaker::runtime::Invocation;
 use deployment_circuit_breaker::types::HookAnswer;
 use fake_aws::{Alarm, Deployment, FakeAws, Group};
 use serde_json::{json, Value};
@@ -156,6 +156,31 @@ async fn an_alarm_already_in_alarm_before_the_deployment_is_reported_and_lets_th
         "{}",
         report.reason
     );
+    assert_eq!(g.answers(), vec!["Succeeded"]);
+}
+
+#[tokio::test]
+async fn an_alarm_tagged_for_another_application_is_never_a_guard_by_a_rule() {
+    // The breaker maps an alarm with the application tag by its tags alone: this one stops web,
+    // never shop. So it must not fail shop's hook either, though the rule's glob matches it.
+    let rules = r#"[{"alarm":"shop-*","application":"shop","deploymentGroup":"prod"}]"#;
+    let g = Gate::new(&[("ALARM_RULES", rules)]).await;
+    g.fake.add(deployment("BeforeAllowTraffic"));
+    g.fake.put_alarm(
+        Alarm::new(HOME, "shop-frontend-5xx")
+            .tag("codedeploy-application", "web")
+            .state("ALARM", ago(30)),
+    );
+    g.fake
+        .put_alarm(Alarm::new(HOME, "shop-latency").state("OK", ago(900)));
+
+    let report = g.report(&hook()).await;
+
+    let names: Vec<_> = (report.alarms.iter())
+        .map(|j| j.guard.alarm.name.as_str())
+        .collect();
+    assert_eq!(names, vec!["shop-latency"], "{report:?}");
+    assert_eq!(report.outcome, GateOutcome::Passed);
     assert_eq!(g.answers(), vec!["Succeeded"]);
 }
 

@@ -2,9 +2,9 @@
 //! modules import each other. A failure names the file and the line.
 //!
 //! The order, bottom first (a module may import only those in layers below its own):
-//! `time`/`glob` → `types` → `config` → `signal` → `resolve` → `candidates` → `decide` → `aws`
-//! → `act`/`guards` → `report`/`notify`/`metrics` → `check` → `handler`/`payload` → `gate` (and `main` and
-//! `bin/`, the binaries, on top).
+//! `time`/`glob`/`payload` → `types` → `config` → `mapping` → `signal` → `resolve` →
+//! `candidates` → `decide` → `aws` → `act`/`guards` → `report`/`notify`/`metrics` → `runtime` →
+//! `handler`/`gate`/`readiness` (the three functions) → `main` and `bin/`, the binaries.
 //! Inside a folder, a file imports its siblings and never its parent `mod.rs`, which only
 //! declares and re-exports. Test code (`#[cfg(test)] mod tests` blocks and `tests.rs` files) is
 //! not part of the pipeline and is not checked.
@@ -14,9 +14,10 @@ use std::fs;
 use std::path::Path;
 
 const LAYERS: &[&[&str]] = &[
-    &["time", "glob"],
+    &["time", "glob", "payload"],
     &["types"],
     &["config"],
+    &["mapping"],
     &["signal"],
     &["resolve"],
     &["candidates"],
@@ -24,9 +25,8 @@ const LAYERS: &[&[&str]] = &[
     &["aws"],
     &["act", "guards"],
     &["report", "notify", "metrics"],
-    &["check"],
-    &["handler", "payload", "runtime"],
-    &["gate"],
+    &["runtime"],
+    &["handler", "gate", "readiness"],
     &["bin"],
 ];
 

@@ -12,7 +12,7 @@ use deployment_circuit_breaker::signal::{
     Via, What,
 };
 use deployment_circuit_breaker::time::Time;
-use deployment_circuit_breaker::types::{EventKind, Ignored};
+use deployment_circuit_breaker::types::{EventKind, NotActed};
 use serde_json::{json, Value};
 
 fn fixture_text(name: &str) -> String {
@@ -52,7 +52,7 @@ fn codedeploy(event: &Value) -> CodeDeployEvent {
     }
 }
 
-fn ignored(event: &Value) -> Ignored {
+fn ignored(event: &Value) -> NotActed {
     match one(event) {
         Item::Ignored(ignored) => ignored,
         other => panic!("expected an ignored item, got {other:?}"),

@@ -146,7 +146,6 @@ fn check(event: &Value) {
             })
             .collect(),
         Ok(Parsed::Url(UrlRequest::KillSwitch(item))) => vec![item],
-        Ok(Parsed::Check) => return,
         Ok(Parsed::Url(UrlRequest::Unsigned(e) | UrlRequest::Invalid(e))) | Err(e) => {
             assert!(e.0.len() > 10, "an error that says what: {e}");
             return;

@@ -584,7 +584,7 @@ async fn an_undecodable_event_is_our_invalid_payload() {
 #[test]
 fn the_own_account_comes_from_the_function_arn() {
     use deployment_circuit_breaker::aws::Deadline;
-    use deployment_circuit_breaker::handler::Invocation;
+    use deployment_circuit_breaker::runtime::Invocation;
     let deadline = Deadline::after(Duration::from_secs(1));
     let own = Invocation::new(deadline, FUNCTION_ARN, Some("111122223333")).unwrap();
     assert_eq!(own.account, ACCOUNT, "the ARN wins over LOCAL_ACCOUNT");

@@ -397,51 +397,63 @@ struct Args {
     rust_env: Vec<(String, String)>,
 }
 
-fn args() -> Args {
-    let usage = "usage: circuit-breaker-bench --rust BOOTSTRAP --python PYTHON HANDLER_DIR \
-                 [--cold N] [--warm N] [--event FILE] \
-                 [--modes http,tls,tls-128mb-strict,tls-128mb] [--rust-env NAME=VALUE ...]";
+const USAGE: &str = "usage: circuit-breaker-bench --rust BOOTSTRAP --python PYTHON HANDLER_DIR \
+                     [--cold N] [--warm N] [--event FILE] \
+                     [--modes http,tls,tls-128mb-strict,tls-128mb] [--rust-env NAME=VALUE ...]";
+
+/// The command line; `Err` says what is wrong with it (`--help`: nothing, the usage is asked).
+fn args() -> Result<Args, String> {
     let mut args = std::env::args().skip(1);
     let (mut rust, mut python, mut handler) = (None, None, None);
     let (mut cold, mut warm) = (15, 200);
     let mut event = PathBuf::from("events/eventbridge-alarm-state-change.json");
     let mut modes = "http,tls,tls-128mb-strict,tls-128mb".to_string();
     let mut rust_env = Vec::new();
+    let number = |value: Option<String>, name| {
+        let value = value.ok_or(format!("{name} needs a number"))?;
+        value
+            .parse()
+            .map_err(|_| format!("{name} {value}: not a number"))
+    };
     while let Some(arg) = args.next() {
         match arg.as_str() {
+            "--help" | "-h" => return Err(String::new()),
             "--rust" => rust = args.next().map(PathBuf::from),
             "--python" => {
                 python = args.next().map(PathBuf::from);
                 handler = args.next().map(PathBuf::from);
             }
-            "--cold" => cold = args.next().and_then(|n| n.parse().ok()).expect(usage),
-            "--warm" => warm = args.next().and_then(|n| n.parse().ok()).expect(usage),
-            "--event" => event = args.next().map(PathBuf::from).expect(usage),
-            "--modes" => modes = args.next().expect(usage),
+            "--cold" => cold = number(args.next(), "--cold")?,
+            "--warm" => warm = number(args.next(), "--warm")?,
+            "--event" => {
+                event = args
+                    .next()
+                    .map(PathBuf::from)
+                    .ok_or("--event needs a file")?
+            }
+            "--modes" => modes = args.next().ok_or("--modes needs a list")?,
             "--rust-env" => {
-                let pair = args.next().expect(usage);
-                let (name, value) = pair.split_once('=').expect(usage);
+                let pair = args.next().unwrap_or_default();
+                let (name, value) = pair.split_once('=').ok_or("--rust-env takes NAME=VALUE")?;
                 rust_env.push((name.to_string(), value.to_string()));
             }
-            _ => panic!("{usage}"),
+            other => return Err(format!("unknown argument `{other}`")),
         }
     }
-    Args {
-        rust: rust.expect(usage),
-        python: python.expect(usage),
-        handler: handler.expect(usage),
+    let modes = modes.split(',').map(|mode| match MODES.contains(&mode) {
+        true => Ok(mode.to_string()),
+        false => Err(format!("unknown mode `{mode}`")),
+    });
+    Ok(Args {
+        rust: rust.ok_or("--rust is required")?,
+        python: python.ok_or("--python is required")?,
+        handler: handler.ok_or("--python needs PYTHON and HANDLER_DIR")?,
         cold,
         warm,
         event,
-        modes: modes
-            .split(',')
-            .map(|mode| {
-                assert!(MODES.contains(&mode), "unknown mode `{mode}`: {usage}");
-                mode.to_string()
-            })
-            .collect(),
+        modes: modes.collect::<Result<_, _>>()?,
         rust_env,
-    }
+    })
 }
 
 /// The system bundle plus the throw-away CA, written to a scratch file.
@@ -490,7 +502,14 @@ async fn mode(name: &'static str, tls: &Tls) -> Option<Mode> {
 
 #[tokio::main]
 async fn main() {
-    let args = args();
+    let args = match args() {
+        Ok(args) => args,
+        Err(why) if why.is_empty() => return println!("{USAGE}"),
+        Err(why) => {
+            eprintln!("circuit-breaker-bench: {why}\n{USAGE}");
+            std::process::exit(2);
+        }
+    };
     let mut event: Value =
         serde_json::from_str(&std::fs::read_to_string(&args.event).expect("the event file exists"))
             .expect("the event is JSON");

@@ -1,5 +1,6 @@
-//! CloudWatch in the function's own account and region: the alarms that guard a deployment
-//! group, and their states (`DescribeAlarms`, metric and composite alarms, every page).
+//! CloudWatch in one account and region: the alarms that guard a deployment group, those a
+//! name glob matches, and their states (`DescribeAlarms`, metric and composite alarms, every
+//! page).
 
 use aws_config::SdkConfig;
 use aws_sdk_cloudwatch::primitives::DateTime;
@@ -9,6 +10,7 @@ use futures_util::future::join_all;
 
 use super::calls::{Calls, Deadline};
 use super::errors::aws_error;
+use crate::glob::{literal_prefix, matches};
 use crate::time::Time;
 use crate::types::{AlarmState, AwsError};
 
@@ -58,13 +60,37 @@ impl Alarms {
         Ok(states)
     }
 
-    /// Every alarm whose name starts with `prefix` (all alarms when it is empty).
-    pub async fn with_prefix(
+    /// The alarms each glob matches, in order: one DescribeAlarms pass per distinct literal
+    /// prefix (none for a prefix another one covers), each glob then applied to what its pass
+    /// found. A glob whose pass failed gets that error.
+    pub async fn matching(
         &self,
         deadline: Deadline,
-        prefix: &str,
-    ) -> Result<Vec<AlarmState>, AwsError> {
-        self.describe(deadline, Select::Prefix(prefix)).await
+        globs: &[&str],
+    ) -> Vec<Result<Vec<AlarmState>, AwsError>> {
+        let mut prefixes: Vec<&str> = globs.iter().map(|g| literal_prefix(g)).collect();
+        prefixes.sort_unstable();
+        prefixes.dedup();
+        let covering = |p: &str| {
+            prefixes
+                .iter()
+                .any(|q| q.len() < p.len() && p.starts_with(q))
+        };
+        let passes: Vec<&str> = prefixes.iter().copied().filter(|p| !covering(p)).collect();
+        let found =
+            join_all((passes.iter()).map(|prefix| self.describe(deadline, Select::Prefix(prefix))))
+                .await;
+        (globs.iter())
+            .map(|glob| {
+                let at = passes.iter().position(|p| glob.starts_with(p));
+                let found = at.map(|at| &found[at]).ok_or_else(|| {
+                    AwsError::new("DescribeAlarms", "NoPass", format!("no pass read {glob}"))
+                })?;
+                let alarms = found.as_ref().map_err(Clone::clone)?;
+                let alarms = alarms.iter().filter(|a| matches(glob, &a.name));
+                Ok(alarms.cloned().collect())
+            })
+            .collect()
     }
 
     /// One DescribeAlarms query, every page. Without `AlarmTypes` CloudWatch leaves composite

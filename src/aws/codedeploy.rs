@@ -26,6 +26,8 @@ use crate::types::{Account, AwsError, DeploymentInfo, GroupInfo, Revision, ACTIV
 
 /// BatchGetDeployments takes at most this many IDs per call.
 const BATCH_LIMIT: usize = 25;
+/// BatchGetDeploymentGroups takes at most this many group names a call.
+pub const GROUPS_PER_CALL: usize = 100;
 
 /// How a StopDeployment call ended, when it did not fail.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -303,25 +305,42 @@ impl CodeDeploy {
         application: &str,
         group: &str,
     ) -> Result<Option<GroupInfo>, AwsError> {
-        let request = self
-            .client(account, region)
-            .await
-            .batch_get_deployment_groups()
-            .application_name(application)
-            .deployment_group_names(group);
-        let work = async {
-            let output = request
-                .send()
-                .await
-                .map_err(|e| aws_error("BatchGetDeploymentGroups", e))?;
-            Ok(output
-                .deployment_groups_info()
-                .iter()
-                .map(group_info)
-                .find(|info| info.group == group))
-        };
-        self.call(deadline, account, "BatchGetDeploymentGroups", work)
-            .await
+        let names = [group.to_string()];
+        let found = self.groups(deadline, account, region, application, &names);
+        Ok(found.await?.into_iter().find(|info| info.group == group))
+    }
+
+    /// What CodeDeploy says of these groups of one application, those it knows:
+    /// BatchGetDeploymentGroups, [`GROUPS_PER_CALL`] names a call, the calls together.
+    pub async fn groups(
+        &self,
+        deadline: Deadline,
+        account: &Account,
+        region: &str,
+        application: &str,
+        names: &[String],
+    ) -> Result<Vec<GroupInfo>, AwsError> {
+        let client = self.client(account, region).await;
+        let batches = join_all(names.chunks(GROUPS_PER_CALL).map(|chunk| {
+            let request = (client.batch_get_deployment_groups())
+                .application_name(application)
+                .set_deployment_group_names(Some(chunk.to_vec()));
+            let work = async {
+                let output = request
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("BatchGetDeploymentGroups", e))?;
+                let infos = output.deployment_groups_info().iter().map(group_info);
+                Ok(infos.collect::<Vec<_>>())
+            };
+            self.call(deadline, account, "BatchGetDeploymentGroups", work)
+        }))
+        .await;
+        let mut found: Vec<GroupInfo> = Vec::new();
+        for batch in batches {
+            found.extend(batch?);
+        }
+        Ok(found)
     }
 
     /// Deploys `revision` to a group again (CreateDeployment); returns the new deployment's ID.

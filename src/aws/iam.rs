@@ -13,7 +13,7 @@ use crate::types::AwsError;
 /// IAM's decision on one action on one resource.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Decision {
+pub struct Simulated {
     /// The role simulated.
     pub role: String,
     pub action: String,
@@ -22,7 +22,7 @@ pub struct Decision {
     pub decision: String,
 }
 
-impl Decision {
+impl Simulated {
     pub fn allowed(&self) -> bool {
         self.decision == "allowed"
     }
@@ -51,7 +51,7 @@ impl Simulator {
         actions: &[String],
         resources: &[String],
         region: &str,
-    ) -> Result<Vec<Decision>, AwsError> {
+    ) -> Result<Vec<Simulated>, AwsError> {
         let requested = ContextEntry::builder()
             .context_key_name("aws:RequestedRegion")
             .context_key_values(region)
@@ -74,7 +74,7 @@ impl Simulator {
                 .map_err(|e| aws_error("SimulatePrincipalPolicy", e))?;
             Ok(results
                 .iter()
-                .map(|r| Decision {
+                .map(|r| Simulated {
                     role: role.to_string(),
                     action: r.eval_action_name().to_string(),
                     resource: r.eval_resource_name().unwrap_or("*").to_string(),

@@ -3,7 +3,8 @@
 //! ([`accounts`]), and EventBridge for notifications ([`events`]); for the gate, in its own
 //! account and region, CodeDeploy's lifecycle hooks ([`hooks`]), CloudWatch alarms
 //! ([`cloudwatch`]) and the tagging API ([`tagging`]); for the readiness check, those and IAM's
-//! policy simulator ([`iam`]) in every account and region.
+//! policy simulator ([`iam`]) in every account and region. Each function gets only the clients
+//! it calls ([`Aws`], [`GateAws`], [`ReadinessAws`]): what a binary never builds, it never links.
 //!
 //! Signing, retries (standard mode, with backoff), timeouts, endpoints (including
 //! `AWS_ENDPOINT_URL_<SERVICE>`) and credentials are the SDK's; every call is bounded by the
@@ -21,19 +22,21 @@ mod sdk;
 mod shapes;
 pub mod tagging;
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_config::SdkConfig;
 
 use crate::config::Config;
-use crate::types::Account;
+use crate::types::Location;
 
 pub use calls::{Deadline, MAX_CALLS_IN_FLIGHT};
 pub use cloudwatch::Alarms;
 pub use codedeploy::{CodeDeploy, Stopped};
 pub use events::{Delivery, EventBus};
 pub use hooks::Answered;
-pub use iam::{Decision, Simulator};
+pub use iam::{Simulated, Simulator};
 pub use sdk::sdk_config_loader;
 pub use tagging::{Tagged, Tagging};
 
@@ -54,13 +57,22 @@ impl Aws {
     /// Readies, within `limit`, the connections the first invocation will use: CodeDeploy in
     /// the function's region, and EventBridge when it notifies (see [`sdk::Unsigned`]).
     pub async fn warm_up(&self, config: &Config, limit: Duration) {
-        let codedeploy = self.codedeploy.warm_up(&config.default_region, limit);
+        let codedeploy = self.codedeploy.warm_up(&config.own_region, limit);
         if config.notify {
             tokio::join!(codedeploy, self.events.warm_up(limit));
         } else {
             codedeploy.await;
         }
     }
+}
+
+/// Every AWS service the readiness check calls: CodeDeploy everywhere (and the roles of the
+/// other accounts), EventBridge for its event, and the clients it reads each account and
+/// region with, made once for each.
+pub struct ReadinessAws {
+    pub codedeploy: CodeDeploy,
+    pub events: EventBus,
+    located: Mutex<HashMap<Location, Arc<Located>>>,
 }
 
 /// The clients the readiness check reads one account and region with.
@@ -70,15 +82,33 @@ pub struct Located {
     pub simulator: Simulator,
 }
 
-impl Aws {
-    /// The clients of `account` in `region`, with the account's credentials.
-    pub async fn located(&self, account: &Account, region: &str) -> Located {
-        let base = self.codedeploy.sdk_config(account, region).await;
-        Located {
+impl ReadinessAws {
+    /// The clients for `config`, from `base` (see [`sdk_config_loader`]).
+    pub fn new(base: SdkConfig, config: &Config) -> ReadinessAws {
+        let events = EventBus::new(&base, &config.notify_event_bus);
+        let codedeploy = CodeDeploy::new(base, &config.target_role_name, &config.function_name);
+        ReadinessAws {
+            codedeploy,
+            events,
+            located: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The clients of `location`, with its account's credentials: made on first use, then kept.
+    pub async fn located(&self, location: &Location) -> Arc<Located> {
+        let lock = || (self.located.lock()).unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(located) = lock().get(location) {
+            return located.clone();
+        }
+        let base = (self.codedeploy)
+            .sdk_config(&location.account, &location.region)
+            .await;
+        let located = Arc::new(Located {
             alarms: Alarms::new(&base),
             tagging: Tagging::new(&base),
             simulator: Simulator::new(&base),
-        }
+        });
+        lock().entry(location.clone()).or_insert(located).clone()
     }
 }
 

@@ -13,15 +13,15 @@ use parse::{
 };
 
 pub use parse::ConfigError;
-pub use rules::{AlarmRule, AllowedGroups};
+pub use rules::{AlarmRule, AllowedGroup};
 
 /// The function's configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
-    /// `AWS_REGION`: the region of signals that do not carry one.
-    pub default_region: String,
+    /// `AWS_REGION`: the function's own region, and that of signals that do not carry one.
+    pub own_region: String,
     /// `ALLOWED_DEPLOYMENT_GROUPS`: the deployment groups it may stop.
-    pub allowed_groups: Vec<AllowedGroups>,
+    pub allowed_groups: Vec<AllowedGroup>,
     /// `ALARM_RULES`.
     pub alarm_rules: Vec<AlarmRule>,
     /// `ALARM_TAG_APPLICATION`.
@@ -95,14 +95,14 @@ impl Config {
         let flag = |name: &'static str, default: bool| {
             get(name).map_or(Ok(default), |v| parse_bool(name, &v))
         };
-        let default_region = get("AWS_REGION")
+        let own_region = get("AWS_REGION")
             .or_else(|| get("AWS_DEFAULT_REGION"))
             .ok_or(ConfigError {
                 variable: "AWS_REGION",
                 problem: "not set (Lambda sets it; set it when running elsewhere)".into(),
             })?;
         Ok(Config {
-            default_region: default_region.trim().to_string(),
+            own_region: own_region.trim().to_string(),
             allowed_groups: parse_allowed_groups(get("ALLOWED_DEPLOYMENT_GROUPS"))?,
             alarm_rules: get("ALARM_RULES")
                 .map(|v| parse_rules(&v))
@@ -156,7 +156,7 @@ impl Config {
                 .unwrap_or(0),
             regions: match get("REGIONS").map(|v| parse_regions(&v)).transpose()? {
                 Some(regions) if !regions.is_empty() => regions,
-                _ => vec![default_region.trim().to_string()],
+                _ => vec![own_region.trim().to_string()],
             },
             function_role_arn: get("FUNCTION_ROLE_ARN")
                 .map(|v| parse_role_arn("FUNCTION_ROLE_ARN", &v))
@@ -183,6 +183,11 @@ impl Config {
         self.allowed_groups
             .iter()
             .any(|entry| entry.allows(account, application, group))
+    }
+
+    /// Whether any group of `application` in `account` may be in scope.
+    pub fn app_in_scope(&self, account: &str, application: &str) -> bool {
+        (self.allowed_groups.iter()).any(|entry| entry.may_hold(account, application))
     }
 }
 

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use super::rules::{AlarmRule, AllowedGroups};
+use super::rules::{AlarmRule, AllowedGroup};
 use crate::types::{arn_account, is_account, is_iam_name_char, is_region, EventKind};
 
 /// A configuration variable that could not be used.
@@ -26,8 +26,8 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-impl AllowedGroups {
-    pub(super) fn parse(entry: &str) -> Result<AllowedGroups, ConfigError> {
+impl AllowedGroup {
+    pub(super) fn parse(entry: &str) -> Result<AllowedGroup, ConfigError> {
         let error = |why: &str| ConfigError {
             variable: "ALLOWED_DEPLOYMENT_GROUPS",
             problem: format!("`{entry}` {why}"),
@@ -41,7 +41,7 @@ impl AllowedGroups {
             Some((application, group))
                 if !application.is_empty() && !group.is_empty() && !group.contains('/') =>
             {
-                Ok(AllowedGroups {
+                Ok(AllowedGroup {
                     account,
                     application: application.into(),
                     group: group.into(),
@@ -67,7 +67,7 @@ fn comma_list(value: &str) -> Vec<String> {
 /// The scope has no default: a function that may stop anything must say so (`*/*`).
 pub(super) fn parse_allowed_groups(
     value: Option<String>,
-) -> Result<Vec<AllowedGroups>, ConfigError> {
+) -> Result<Vec<AllowedGroup>, ConfigError> {
     let entries = value.map(|v| comma_list(&v)).unwrap_or_default();
     if entries.is_empty() {
         return Err(ConfigError {
@@ -78,7 +78,7 @@ pub(super) fn parse_allowed_groups(
                 .into(),
         });
     }
-    entries.iter().map(|e| AllowedGroups::parse(e)).collect()
+    entries.iter().map(|e| AllowedGroup::parse(e)).collect()
 }
 
 pub(super) fn parse_age(value: &str) -> Result<Option<i64>, ConfigError> {

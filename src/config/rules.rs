@@ -23,17 +23,21 @@ pub struct AlarmRule {
 /// group globs each matched on its own (a `*` never reaches across the `/`); without an account,
 /// it applies in every account the function acts in.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AllowedGroups {
+pub struct AllowedGroup {
     pub account: Option<String>,
     pub application: String,
     pub group: String,
 }
 
-impl AllowedGroups {
+impl AllowedGroup {
     /// Whether `application/group` of `account` is allowed by this entry.
     pub fn allows(&self, account: &str, application: &str, group: &str) -> bool {
+        self.may_hold(account, application) && matches(&self.group, group)
+    }
+
+    /// Whether this entry may allow groups of `application` in `account`.
+    pub fn may_hold(&self, account: &str, application: &str) -> bool {
         self.account.as_deref().is_none_or(|a| a == account)
             && matches(&self.application, application)
-            && matches(&self.group, group)
     }
 }

@@ -14,7 +14,7 @@ const SCOPE: (&str, &str) = ("ALLOWED_DEPLOYMENT_GROUPS", "*/*");
 #[test]
 fn defaults_are_safe() {
     let c = config(&[("AWS_REGION", "eu-west-1"), SCOPE]).unwrap();
-    assert_eq!(c.default_region, "eu-west-1");
+    assert_eq!(c.own_region, "eu-west-1");
     assert!(c.alarm_rules.is_empty());
     assert_eq!(c.application_tag, "codedeploy-application");
     assert_eq!(c.group_tag, "codedeploy-deployment-group");
@@ -61,7 +61,7 @@ fn reads_every_variable() {
         ("FUNCTION_ROLE_ARN", "arn:aws:iam::111122223333:role/ops/breaker-FunctionRole-X"),
     ])
     .unwrap();
-    let entry = |application: &str, group: &str| AllowedGroups {
+    let entry = |application: &str, group: &str| AllowedGroup {
         account: None,
         application: application.into(),
         group: group.into(),

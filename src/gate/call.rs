@@ -4,10 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::types::{is_deployment_id, SOURCE};
+use crate::types::{detail_type, is_deployment_id, SOURCE};
 
 /// The detail type of the event by which a bake goes on in a fresh invocation.
-pub const BAKE_CONTINUES: &str = "Deployment Gate Bake Continues";
+pub const BAKE_CONTINUES: &str = detail_type::GATE_BAKE_CONTINUES;
 
 /// A hook to answer: CodeDeploy's payload, word for word.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]

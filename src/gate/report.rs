@@ -6,7 +6,7 @@ use super::call::HookCall;
 use super::verdict::{failing, Judged, Judgement};
 use crate::config::GateOnError;
 use crate::time::Time;
-use crate::types::{HookAnswer, LifecycleEvent};
+use crate::types::{detail_type, HookAnswer, LifecycleEvent};
 
 /// How a hook ended for the gate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -55,9 +55,9 @@ impl GateOutcome {
     /// The detail type of its event for people, when it deserves one.
     pub fn detail_type(self) -> Option<&'static str> {
         match self {
-            GateOutcome::Failed => Some("Deployment Gate Failed"),
-            GateOutcome::CouldNotCheck => Some("Deployment Gate Could Not Check"),
-            GateOutcome::WouldFail => Some("Deployment Gate Would Fail"),
+            GateOutcome::Failed => Some(detail_type::GATE_FAILED),
+            GateOutcome::CouldNotCheck => Some(detail_type::GATE_COULD_NOT_CHECK),
+            GateOutcome::WouldFail => Some(detail_type::GATE_WOULD_FAIL),
             _ => None,
         }
     }

@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::time::Duration;
 
+use aws_config::SdkConfig;
 use serde_json::json;
 
 use super::bake::{poll_interval, watch, Watched};
@@ -12,18 +13,37 @@ use super::report::{GateOutcome, GateReport};
 use super::verdict::{failing, judge};
 use crate::aws::{Answered, Deadline, GateAws};
 use crate::config::Config;
-use crate::guards::{discover, Group, Guard};
-use crate::handler::Invocation;
+use crate::guards::{discover, Guard};
 use crate::metrics;
 use crate::report::{Failure, FailureKind};
+use crate::runtime::{Function, Invocation};
 use crate::time::Time;
-use crate::types::{partition, Account, DeploymentInfo, HookAnswer, LifecycleEvent, Notification};
+use crate::types::{Account, DeploymentInfo, GroupRef, HookAnswer, LifecycleEvent, Notification};
 
 /// Kept back from the invocation's deadline to answer the hook, or hand the bake on, and tell.
 const ANSWER_MARGIN: Duration = Duration::from_secs(20);
 
 /// The lifecycle event a bake waits in: after the last traffic shift.
 const BAKE_EVENT: &str = "AfterAllowTraffic";
+
+/// The gate is a [`Function`] over its clients.
+impl Function for GateAws {
+    type Response = GateReport;
+
+    async fn start(base: SdkConfig, config: &Config) -> GateAws {
+        GateAws::new(base, config)
+    }
+
+    async fn handle(
+        &self,
+        payload: &[u8],
+        invocation: &Invocation,
+        config: &Config,
+        metrics: &mut dyn Write,
+    ) -> Result<GateReport, Failure> {
+        serve(payload, invocation, config, self, metrics).await
+    }
+}
 
 /// Serves one invocation of the gate, writing its metrics to `out`. Fails, so that Lambda
 /// retries, when the payload is no hook or the answer could not be given.
@@ -32,7 +52,7 @@ pub async fn serve(
     invocation: &Invocation,
     config: &Config,
     aws: &GateAws,
-    out: &mut impl Write,
+    out: &mut dyn Write,
 ) -> Result<GateReport, Failure> {
     let (call, continued) = parse(payload).map_err(|message| Failure {
         kind: FailureKind::InvalidPayload,
@@ -65,7 +85,7 @@ async fn read(
     aws: &GateAws,
     work: Deadline,
 ) -> Result<(GateReport, DeploymentInfo, Time), GateReport> {
-    let region = config.default_region.as_str();
+    let region = config.own_region.as_str();
     let own = Account::Own(invocation.account.clone());
     let id = std::slice::from_ref(&report.deployment_id);
     let read = aws
@@ -117,17 +137,17 @@ async fn check(
         Ok(read) => read,
         Err(settled) => return settled,
     };
-    let region = config.default_region.as_str();
-    let group = Group {
-        account: &invocation.account,
-        region,
-        application: &info.application,
-        group: &info.group,
+    let region = config.own_region.as_str();
+    let group = GroupRef {
+        account: invocation.account.clone(),
+        region: region.to_string(),
+        application: info.application.clone(),
+        group: info.group.clone(),
     };
     let (event, guards) = tokio::join!(
         aws.codedeploy
             .lifecycle_event(work, region, &call.deployment_id),
-        discover(aws, config, work, group)
+        discover(aws, config, work, &group)
     );
     let event = event.unwrap_or_else(|e| {
         report
@@ -249,7 +269,7 @@ async fn answer(
         return Ok(());
     };
     let hook = (call.deployment_id.as_str(), call.execution_id.as_str());
-    let region = &config.default_region;
+    let region = &config.own_region;
     match aws
         .codedeploy
         .answer_hook(deadline, region, hook, answer)
@@ -278,18 +298,20 @@ async fn tell(
     config: &Config,
     aws: &GateAws,
     invocation: &Invocation,
-    out: &mut impl Write,
+    out: &mut dyn Write,
 ) {
     let text = serde_json::to_string(report).unwrap_or_default();
     tracing::info!(outcome = report.outcome.as_str(), reason = %report.reason, report = %text, "gate");
     if let (true, Some(detail_type)) = (config.notify, report.outcome.detail_type()) {
-        let region = &config.default_region;
+        let region = &config.own_region;
         let resources = match (&report.application_name, &report.deployment_group_name) {
-            (Some(application), Some(group)) => vec![format!(
-                "arn:{}:codedeploy:{region}:{}:deploymentgroup:{application}/{group}",
-                partition(region),
-                invocation.account
-            )],
+            (Some(application), Some(group)) => vec![GroupRef {
+                account: invocation.account.clone(),
+                region: region.clone(),
+                application: application.clone(),
+                group: group.clone(),
+            }
+            .arn()],
             _ => Vec::new(),
         };
         let event = Notification {

@@ -1,7 +1,7 @@
 //! Which targets an alarm asks to stop, if it asks for anything.
 
 use crate::config::Config;
-use crate::glob::matches;
+use crate::mapping::{map_alarm, AlarmSeen};
 use crate::signal::{Alarm, Target};
 use crate::types::Account;
 
@@ -10,11 +10,11 @@ pub(super) type AlarmTarget<'a> = (Target, Option<&'a str>, Option<&'a str>);
 
 /// An alarm acts only on entering ALARM with its actions not suppressed (or on its actions
 /// running at last, when a composite alarm's suppression ends), and maps to targets by the
-/// first source that applies: a `DeploymentId` dimension, the alarm's tags, then `ALARM_RULES`
-/// (a rule that names an account only for alarms of that account or the function's own).
+/// first source that applies: a `DeploymentId` dimension, else [`map_alarm`] (its tags, then
+/// `ALARM_RULES`).
 pub(super) fn alarm_targets<'a>(
     alarm: &'a Alarm,
-    origin: &Account,
+    origin: &'a Account,
     config: &'a Config,
 ) -> Result<Vec<AlarmTarget<'a>>, String> {
     if !alarm.state.eq_ignore_ascii_case("ALARM") {
@@ -38,37 +38,24 @@ pub(super) fn alarm_targets<'a>(
             .map(|id| (Target::Deployment(id.clone()), own, None))
             .collect());
     }
-    if let Some(application) = alarm
-        .tags
-        .get(&config.application_tag)
-        .filter(|a| !a.is_empty())
-    {
-        let group = alarm.tags.get(&config.group_tag).filter(|g| !g.is_empty());
-        let target = Target::Group {
-            application: application.clone(),
-            group: group.cloned(),
-        };
-        return Ok(vec![(target, own, None)]);
-    }
-    let by_rules: Vec<AlarmTarget> = config
-        .alarm_rules
-        .iter()
-        .filter(|rule| matches(&rule.alarm, &alarm.name))
-        .filter(|rule| match (&rule.account, origin) {
-            (None, _) | (Some(_), Account::Own(_)) => true,
-            (Some(account), Account::Target(from)) => account == from,
-        })
-        .map(|rule| {
+    let seen = AlarmSeen {
+        name: &alarm.name,
+        tags: &alarm.tags,
+        account: origin,
+        region: own,
+    };
+    let mapped: Vec<AlarmTarget> = map_alarm(&seen, config)
+        .into_iter()
+        .map(|to| {
             let target = Target::Group {
-                application: rule.application.clone(),
-                group: rule.deployment_group.clone(),
+                application: to.application.to_string(),
+                group: to.group.map(str::to_string),
             };
-            let region = rule.region.as_deref().or(own);
-            (target, region, rule.account.as_deref())
+            (target, to.region.or(own), to.account)
         })
         .collect();
-    if by_rules.is_empty() {
+    if mapped.is_empty() {
         return Err(format!("unmapped alarm {}", alarm.name));
     }
-    Ok(by_rules)
+    Ok(mapped)
 }

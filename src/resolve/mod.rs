@@ -10,7 +10,7 @@ mod origin;
 use crate::config::Config;
 use crate::signal::{Signal, Target, What};
 use crate::time::Time;
-use crate::types::{Account, Ignored, SignalSummary, CLOCK_SKEW_SECS};
+use crate::types::{Account, NotActed, SignalSummary, CLOCK_SKEW_SECS};
 use alarm::alarm_targets;
 use origin::{account, origin, Doubt};
 
@@ -49,10 +49,10 @@ pub fn signal_time(signal: &Signal, now: Time) -> (Time, Option<&'static str>) {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Held {
     /// It calls for nothing, or its origin or time is in doubt: reported as ignored.
-    Ignored(Ignored),
+    Ignored(NotActed),
     /// Whoever asked may not ask for it: the invocation fails (a function URL answers 403)
     /// with a reason that says how to allow it.
-    Refused(Ignored),
+    Refused(NotActed),
     /// An alarm in ALARM that arrived later than `MAX_SIGNAL_AGE` (after throttled retries,
     /// say): ignored, and told to people, since nobody acted on a real alarm.
     Dropped(Box<Dropped>),
@@ -61,7 +61,7 @@ pub enum Held {
 /// An alarm dropped as stale: why, what it was, and how old.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dropped {
-    pub ignored: Ignored,
+    pub ignored: NotActed,
     pub signal: SignalSummary,
     pub age_secs: i64,
 }
@@ -77,7 +77,7 @@ pub fn requests(
 ) -> Result<Vec<StopRequest>, Held> {
     let summary = signal.summary(time);
     let ignored = |reason: String| {
-        Held::Ignored(Ignored {
+        Held::Ignored(NotActed {
             signal: summary.label.clone(),
             reason,
         })
@@ -87,7 +87,7 @@ pub fn requests(
         |target: Target, account: Account, region: Option<&str>, reason: String| StopRequest {
             target,
             account,
-            region: region.unwrap_or(&config.default_region).to_string(),
+            region: region.unwrap_or(&config.own_region).to_string(),
             reason,
             signal: summary.clone(),
         };
@@ -139,7 +139,7 @@ fn admitted(
     invoked: &Invoked,
     config: &Config,
 ) -> Result<Account, Held> {
-    let held = |reason: String| Ignored {
+    let held = |reason: String| NotActed {
         signal: summary.label.clone(),
         reason,
     };

@@ -47,7 +47,7 @@ fn requests(
     signal: &Signal,
     invoked: &Invoked,
     config: &Config,
-) -> Result<Vec<StopRequest>, Ignored> {
+) -> Result<Vec<StopRequest>, NotActed> {
     super::requests(signal, signal_time(signal, invoked.now).0, invoked, config).map_err(|held| {
         match held {
             Held::Ignored(ignored) | Held::Refused(ignored) => ignored,

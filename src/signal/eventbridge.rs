@@ -8,7 +8,7 @@ use super::fields::{accounts, arn_region, decode, error, loose_time, nullable, v
 use super::model::{Item, ParseError, Scope};
 use super::{alarm, codedeploy};
 use crate::time::Time;
-use crate::types::{arn_account, Ignored};
+use crate::types::{arn_account, NotActed};
 
 const ALARM_STATE_CHANGE: &str = "CloudWatch Alarm State Change";
 const ALARM_CONFIGURATION_CHANGE: &str = "CloudWatch Alarm Configuration Change";
@@ -86,7 +86,7 @@ pub(super) fn event(value: &Value, what: &str) -> Result<Item, ParseError> {
             let signal = alarm::signal(data, None, region, event.time, accounts, &detail_what)?;
             Ok(Item::Signal(signal))
         }
-        ALARM_CONFIGURATION_CHANGE => Ok(Item::Ignored(Ignored {
+        ALARM_CONFIGURATION_CHANGE => Ok(Item::Ignored(NotActed {
             signal: match event.detail.get("alarmName").and_then(Value::as_str) {
                 Some(name) => format!("alarm {name}"),
                 None => "alarm".into(),

@@ -1,7 +1,7 @@
 //! Payload in → normalised signals.
 //!
 //! One invocation payload is recognised by its shape (SQS or SNS `Records`, an EventBridge event,
-//! a CloudWatch alarm action, a kill switch) and turned into [`Signal`]s, or into [`Ignored`]
+//! a CloudWatch alarm action, a kill switch) and turned into [`Signal`]s, or into [`NotActed`]
 //! entries for payloads that never call for action (plain-text SNS messages, alarm configuration
 //! changes). Messages nested as JSON strings (SNS `Message`, SQS `body`) are unwrapped. Parsing is
 //! lenient where AWS is inconsistent (null descriptions, missing `Trigger`, human-readable
@@ -51,13 +51,12 @@ pub fn parse(event: &Value) -> Result<Parsed, ParseError> {
     if let Some(records) = object.get("Records") {
         return parse_records(event, records);
     }
-    if let Some(check) = object.get("check") {
-        return match (check, object.len()) {
-            (Value::Bool(true), 1) => Ok(Parsed::Check),
-            _ => Err(error(
-                "a readiness check is exactly {\"check\": true}".to_string(),
-            )),
-        };
+    if object.contains_key("check") {
+        return Err(error(
+            "a readiness check: the breaker does not run it; invoke the readiness check \
+             function (ReadinessCheckFunction, the readiness-check binary) with \
+             {\"check\": true} instead",
+        ));
     }
     if function_url::is_request(event) {
         return function_url::parse(event);

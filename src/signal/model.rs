@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::time::Time;
-use crate::types::{EventKind, Ignored, SignalSummary};
+use crate::types::{EventKind, NotActed, SignalSummary};
 
 /// What a signal asks to stop.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -158,7 +158,7 @@ impl Signal {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Item {
     Signal(Signal),
-    Ignored(Ignored),
+    Ignored(NotActed),
 }
 
 impl Item {
@@ -188,8 +188,6 @@ pub enum Parsed {
     Sqs(Vec<SqsRecord>),
     /// A function URL request, answered in HTTP.
     Url(UrlRequest),
-    /// `{"check": true}`: the readiness check.
-    Check,
 }
 
 /// What a function URL request holds.

@@ -7,7 +7,7 @@ use super::fields::{arn_region, decode, error, loose_time};
 use super::message::message;
 use super::model::{Around, Item, ParseError, Parsed, Via};
 use crate::time::Time;
-use crate::types::Ignored;
+use crate::types::NotActed;
 
 #[derive(Deserialize)]
 struct SnsEvent {
@@ -55,7 +55,7 @@ pub(super) fn notification(sns: &Notification, what: &str) -> Result<Item, Parse
     match sns.kind.as_deref() {
         None | Some("Notification") => {}
         Some(other) => {
-            return Ok(Item::Ignored(Ignored {
+            return Ok(Item::Ignored(NotActed {
                 signal: format!("SNS {other}"),
                 reason: "SNS subscription housekeeping, not a notification".into(),
             }))
@@ -68,7 +68,7 @@ pub(super) fn notification(sns: &Notification, what: &str) -> Result<Item, Parse
             return Err(error(format!("{what} is not valid JSON: {e}")))
         }
         Err(_) => {
-            return Ok(Item::Ignored(Ignored {
+            return Ok(Item::Ignored(NotActed {
                 signal: format!("SNS message \"{subject}\""),
                 reason: "plain-text message, not an alarm or deployment event".into(),
             }))

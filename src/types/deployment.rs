@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
+use super::notification::detail_type;
 use crate::time::Time;
 
 /// Deployment statuses in which a deployment can still be stopped.
@@ -134,17 +135,17 @@ impl Outcome {
     /// The one list of how each outcome is spelt.
     const fn spelling(self) -> Spelling {
         let (name, metric, detail_type) = match self {
-            Outcome::Stopped => ("stopped", "Stopped", Some("Deployment Stopped")),
-            Outcome::Redeployed => ("redeployed", "Redeployed", Some("Deployment Redeployed")),
+            Outcome::Stopped => ("stopped", "Stopped", Some(detail_type::STOPPED)),
+            Outcome::Redeployed => ("redeployed", "Redeployed", Some(detail_type::REDEPLOYED)),
             Outcome::AlreadyCompleted => ("already_completed", "AlreadyCompleted", None),
-            Outcome::WouldStop => ("would_stop", "WouldStop", Some("Deployment Would Stop")),
+            Outcome::WouldStop => ("would_stop", "WouldStop", Some(detail_type::WOULD_STOP)),
             Outcome::WouldRedeploy => (
                 "would_redeploy",
                 "WouldRedeploy",
-                Some("Deployment Would Redeploy"),
+                Some(detail_type::WOULD_REDEPLOY),
             ),
             Outcome::Skipped => ("skipped", "Skipped", None),
-            Outcome::Failed => ("failed", "StopFailed", Some("Deployment Stop Failed")),
+            Outcome::Failed => ("failed", "StopFailed", Some(detail_type::STOP_FAILED)),
         };
         Spelling {
             name,

@@ -2,11 +2,12 @@
 //! ([`names`]), what a signal was ([`signal`]), what CodeDeploy says of a deployment and what
 //! became of it ([`deployment`]), the AWS error type ([`aws_error`]) and the events for people
 //! ([`notification`]), the alarms that guard a deployment
-//! group ([`alarm`]) and the lifecycle hooks the gate answers ([`hook`]). It depends on nothing in the crate but [`crate::time`].
+//! group ([`alarm`]), where a group lives ([`group`]) and the lifecycle hooks the gate answers ([`hook`]). It depends on nothing in the crate but [`crate::time`].
 
 mod alarm;
 mod aws_error;
 mod deployment;
+mod group;
 mod hook;
 mod names;
 mod notification;
@@ -18,10 +19,11 @@ pub use deployment::{
     DeploymentInfo, GroupInfo, LastDeployment, LookupError, Outcome, Revision, ACTIVE_STATUSES,
     REDEPLOY_MARK,
 };
+pub use group::{GroupRef, Location};
 pub use hook::{HookAnswer, LifecycleEvent};
 pub use names::{
     arn_account, bounded, is_account, is_deployment_id, is_iam_name_char, is_region, partition,
     Account, GroupName, ALARM_NAME_LIMIT, REASON_LIMIT,
 };
-pub use notification::{Notification, SOURCE};
-pub use signal::{EventKind, Ignored, SignalSummary, CLOCK_SKEW_SECS};
+pub use notification::{detail_type, Notification, SOURCE};
+pub use signal::{EventKind, NotActed, SignalSummary, CLOCK_SKEW_SECS};

@@ -66,9 +66,9 @@ pub struct SignalSummary {
     pub label: String,
 }
 
-/// A payload, or part of one, that calls for no action, and why.
+/// A signal, or part of a payload, that nothing was done for (ignored, or refused), and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Ignored {
+pub struct NotActed {
     pub signal: String,
     pub reason: String,
 }

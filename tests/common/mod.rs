@@ -9,8 +9,9 @@ use aws_config::{ConfigLoader, SdkConfig};
 use aws_sdk_codedeploy::config::{Credentials, Region};
 use deployment_circuit_breaker::aws::{sdk_config_loader, Aws, Deadline};
 use deployment_circuit_breaker::config::Config;
-use deployment_circuit_breaker::handler::{handle, Invocation, Response};
+use deployment_circuit_breaker::handler::Response;
 use deployment_circuit_breaker::report::{Failure, Report};
+use deployment_circuit_breaker::runtime::{Function, Invocation};
 use deployment_circuit_breaker::time::Time;
 use deployment_circuit_breaker::types::Outcome;
 use fake_aws::FakeAws;
@@ -26,6 +27,8 @@ pub const FUNCTION_ARN: &str =
 pub struct World {
     pub fake: FakeAws,
     pub aws: Aws,
+    /// The SDK's configuration, for the other functions (the readiness check).
+    pub sdk: SdkConfig,
     pub config: Config,
     /// How long each invocation may take.
     pub deadline: Duration,
@@ -47,7 +50,8 @@ impl World {
         let config = config(vars);
         World {
             fake,
-            aws: Aws::new(sdk, &config),
+            aws: Aws::new(sdk.clone(), &config),
+            sdk,
             config,
             deadline: Duration::from_secs(60),
             metrics: Default::default(),
@@ -60,11 +64,21 @@ impl World {
 
     /// Invokes the function on a payload as the runtime hands it over.
     pub async fn invoke_bytes(&self, payload: &[u8]) -> Result<Response, Failure> {
+        self.serve(&self.aws, payload).await
+    }
+
+    /// Serves a payload with `function` (the breaker's clients, or another function's), as
+    /// `runtime::serve` does, keeping its metrics.
+    pub async fn serve<F: Function>(
+        &self,
+        function: &F,
+        payload: &[u8],
+    ) -> Result<F::Response, Failure> {
         let deadline = Deadline::after(self.deadline);
         let invocation =
             Invocation::new(deadline, FUNCTION_ARN, None).expect("the ARN names an account");
         let mut metrics = Vec::new();
-        let response = handle(payload, &invocation, &self.config, &self.aws, &mut metrics).await;
+        let response = (function.handle(payload, &invocation, &self.config, &mut metrics)).await;
         let lines = String::from_utf8(metrics).expect("metrics are text");
         let mut all = self.metrics.lock().unwrap_or_else(|e| e.into_inner());
         all.extend(lines.lines().map(str::to_string));

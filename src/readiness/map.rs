@@ -1,11 +1,14 @@
 //! The map, from what was read: the alarms that guard each group in scope, and the gaps and
 //! dangling mappings, each with what to do about it. Plain data in, plain data out.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use super::report::{Finding, GroupMap, Kind, LocationReport};
 use super::scan::{Listed, Scan};
 use crate::config::{AlarmRule, Config};
-use crate::guards::{sources, with_states, Group};
-use crate::types::{Account, AlarmState, AwsError, ASSUME_ROLE_FAILED};
+use crate::guards::{sources, with_states, NO_TAGS};
+use crate::mapping::{guard_source, map_alarm, AlarmSeen};
+use crate::types::{AlarmState, AwsError, GroupRef, ASSUME_ROLE_FAILED};
 
 fn finding(kind: Kind, scan: Option<&Scan>, problem: String, fix: String) -> Finding {
     Finding {
@@ -17,42 +20,52 @@ fn finding(kind: Kind, scan: Option<&Scan>, problem: String, fix: String) -> Fin
     }
 }
 
-/// Where a rule maps the alarms it matched in one location: (account, region) and the alarms,
-/// as the breaker maps them. An alarm with the application tag is mapped by its tags, never by a
-/// rule; a rule naming an account maps only that account's alarms or the function's own.
-type Hits = Vec<((String, String), Vec<AlarmState>)>;
+/// Every alarm read anywhere, as the mapping sees it, and its state when it was read.
+type Everywhere<'a> = Vec<(AlarmSeen<'a>, Option<&'a AlarmState>)>;
 
-fn rule_hits(config: &Config, scans: &[Scan], index: usize) -> Hits {
-    let rule = &config.alarm_rules[index];
-    let mut hits: Hits = Vec::new();
+fn everywhere(scans: &[Scan]) -> Everywhere<'_> {
+    let mut alarms = Vec::new();
     for scan in scans {
         let Ok(listed) = &scan.listed else { continue };
-        let here = scan.location.account.id();
-        let account = rule.account.clone().unwrap_or_else(|| here.to_string());
-        let own = matches!(scan.location.account, Account::Own(_));
-        if account != here && !own {
-            continue;
-        }
-        let tagged = |name: &str| {
-            (listed.tagged.iter()).any(|t| {
-                t.name == name
-                    && t.tags
-                        .get(&config.application_tag)
-                        .is_some_and(|a| !a.is_empty())
-            })
-        };
-        let alarms: Vec<AlarmState> = (listed.by_rule.get(index).into_iter().flatten())
-            .filter(|a| !tagged(&a.name))
-            .cloned()
+        let tags: BTreeMap<&str, &BTreeMap<String, String>> = (listed.tagged.iter())
+            .map(|t| (t.name.as_str(), &t.tags))
             .collect();
-        if alarms.is_empty() {
+        let mut states: BTreeMap<&str, &AlarmState> = (listed.states.iter())
+            .map(|(name, state)| (name.as_str(), state))
+            .collect();
+        states.extend((listed.by_rule.iter().flatten()).map(|a| (a.name.as_str(), a)));
+        let names: BTreeSet<&str> = states.keys().chain(tags.keys()).copied().collect();
+        alarms.extend(names.into_iter().map(|name| {
+            let seen = AlarmSeen {
+                name,
+                tags: tags.get(name).copied().unwrap_or(&NO_TAGS),
+                account: &scan.location.account,
+                region: Some(&scan.location.region),
+            };
+            (seen, states.get(name).copied())
+        }));
+    }
+    alarms
+}
+
+/// Where a rule maps the alarms it matched: (account, region) and the alarms, as the breaker
+/// maps them (see [`map_alarm`]).
+type Hits = Vec<((String, String), Vec<AlarmState>)>;
+
+fn rule_hits(config: &Config, alarms: &Everywhere, index: usize) -> Hits {
+    let mut hits: Hits = Vec::new();
+    for (alarm, state) in alarms {
+        let mapped = map_alarm(alarm, config);
+        let Some(to) = mapped.iter().find(|to| to.rule == Some(index)) else {
             continue;
+        };
+        let (account, region) = to.place(alarm);
+        let place = (account, region.unwrap_or_default());
+        let state = (*state).cloned().into_iter();
+        match hits.iter_mut().find(|(at, _)| *at == place) {
+            Some((_, found)) => found.extend(state),
+            None => hits.push((place, state.collect())),
         }
-        let region = rule
-            .region
-            .clone()
-            .unwrap_or_else(|| scan.location.region.clone());
-        hits.push(((account, region), alarms));
     }
     hits
 }
@@ -64,8 +77,9 @@ fn complete(scans: &[Scan]) -> bool {
 
 /// The report of each location, and every finding.
 pub fn map(config: &Config, scans: &[Scan]) -> (Vec<LocationReport>, Vec<Finding>) {
+    let alarms = everywhere(scans);
     let hits: Vec<Hits> = (0..config.alarm_rules.len())
-        .map(|index| rule_hits(config, scans, index))
+        .map(|index| rule_hits(config, &alarms, index))
         .collect();
     let mut findings = Vec::new();
     let mut reports = Vec::new();
@@ -80,7 +94,7 @@ pub fn map(config: &Config, scans: &[Scan]) -> (Vec<LocationReport>, Vec<Finding
                     findings.push(read_failed(scan, e));
                 }
                 findings.extend(dangling_tags(config, scan, listed));
-                let groups = guarded(config, scan, listed, &hits, &mut findings);
+                let groups = guarded(config, scan, listed, &alarms, &mut findings);
                 ("ok".to_string(), groups)
             }
         };
@@ -132,40 +146,34 @@ fn guarded(
     config: &Config,
     scan: &Scan,
     l: &Listed,
-    hits: &[Hits],
+    alarms: &Everywhere,
     out: &mut Vec<Finding>,
 ) -> Vec<GroupMap> {
-    let (account, region) = (scan.location.account.id(), scan.location.region.as_str());
-    let here = (account.to_string(), region.to_string());
-    let rule_alarms: Vec<(&AlarmRule, Vec<AlarmState>)> = (config.alarm_rules.iter())
-        .zip(hits)
-        .map(|(rule, hits)| {
-            let alarms = (hits.iter()).filter(|(to, _)| *to == here);
-            (rule, alarms.flat_map(|(_, a)| a.iter().cloned()).collect())
-        })
-        .collect();
-    let mut states = l.states.clone();
-    let matched =
-        (rule_alarms.iter().flat_map(|(_, alarms)| alarms)).chain(l.by_rule.iter().flatten());
-    states.extend(matched.map(|a| (a.name.clone(), a.clone())));
+    let seen_everywhere: Vec<AlarmSeen> = alarms.iter().map(|(seen, _)| *seen).collect();
     let judged = l.errors.is_empty();
     let mut groups = Vec::new();
     for seen in &l.groups {
-        let group = Group {
-            account,
-            region,
-            application: &seen.application,
-            group: &seen.group,
+        let group = GroupRef {
+            account: scan.location.account.id().to_string(),
+            region: scan.location.region.clone(),
+            application: seen.application.clone(),
+            group: seen.group.clone(),
         };
-        let sources = sources(config, group, &rule_alarms, &l.tagged, &seen.alarms);
-        let name = format!("{}/{}", seen.application, seen.group);
-        let unknown = seen
-            .alarms
-            .iter()
-            .filter(|a| judged && !states.contains_key(*a));
+        let sources = sources(config, &group, &seen_everywhere, &seen.alarms);
+        // The states here first; then those of alarms elsewhere that a rule maps here.
+        let mut states = l.states.clone();
+        states.extend((l.by_rule.iter().flatten()).map(|a| (a.name.clone(), a.clone())));
+        for (alarm, state) in alarms {
+            if let (Some(state), Some(_)) = (state, guard_source(alarm, config, &group)) {
+                states
+                    .entry(alarm.name.to_string())
+                    .or_insert_with(|| (*state).clone());
+            }
+        }
+        let unknown = (seen.alarms.iter()).filter(|a| judged && !states.contains_key(*a));
         for missing in unknown {
             let problem = format!(
-                "deployment group {name} lists alarm {missing}, which CloudWatch does not know"
+                "deployment group {group} lists alarm {missing}, which CloudWatch does not know"
             );
             let fix = "correct the alarm's name in the group's alarm configuration, or remove it";
             out.push(finding(
@@ -177,7 +185,7 @@ fn guarded(
         }
         let guards = with_states(sources, &states);
         if guards.is_empty() && judged {
-            let problem = format!("deployment group {name} is in scope, but no alarm guards it");
+            let problem = format!("deployment group {group} is in scope, but no alarm guards it");
             let fix = format!(
                 "tag its alarms {}={} ({}={} for this group only), add an ALARM_RULES entry, or \
                  list them in the group's alarm configuration",

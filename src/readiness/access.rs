@@ -5,7 +5,7 @@
 use futures_util::future::join_all;
 use serde::Serialize;
 
-use crate::aws::{Deadline, Decision, Located};
+use crate::aws::{Deadline, Located, Simulated};
 use crate::config::Config;
 use crate::types::{partition, Account};
 
@@ -28,7 +28,7 @@ pub const SIMULATOR_LIMITS: &str = "IAM's policy simulator evaluates the role's 
 #[serde(rename_all = "camelCase", tag = "status")]
 pub enum Permissions {
     Checked {
-        decisions: Vec<Decision>,
+        decisions: Vec<Simulated>,
     },
     /// The simulation itself failed (the role may not simulate its own policy).
     Failed {
@@ -82,7 +82,7 @@ fn asks(config: &Config, place: &Place, role: &Option<String>) -> Vec<Ask> {
         }
     }
     // The gate answers hooks in its own account and region.
-    let gate_here = matches!(place.account, Account::Own(_)) && region == config.default_region;
+    let gate_here = matches!(place.account, Account::Own(_)) && region == config.own_region;
     if let (true, Some(role)) = (gate_here, &config.gate_role_arn) {
         asks.push(Ask {
             role: role.clone(),

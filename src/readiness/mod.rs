@@ -1,5 +1,5 @@
-//! The readiness check (`{"check": true}`, hourly from the template's schedule, or on demand):
-//! whether the breaker could trip in every account and region it may act in, and a map of
+//! The readiness check (`{"check": true}`, hourly from the template's schedule, or on demand;
+//! its own function, the `readiness-check` binary): whether the breaker could trip in every account and region it may act in, and a map of
 //! what guards each deployment group in scope.
 //!
 //! [`scan`] reads each location as the breaker would, [`access`] asks IAM's simulator about
@@ -14,18 +14,21 @@ mod scan;
 
 use std::io::Write;
 
+use aws_config::SdkConfig;
 use futures_util::future::join_all;
-use serde_json::json;
+use serde_json::{json, Value};
 use tracing::{info, warn};
 
-use crate::aws::{Aws, Deadline};
+use crate::aws::{Deadline, ReadinessAws};
 use crate::config::Config;
 use crate::metrics;
+use crate::report::{Failure, FailureKind};
+use crate::runtime::{Function, Invocation};
 use crate::time::Time;
-use crate::types::{Account, Notification};
+use crate::types::{Account, Location, Notification};
 pub use access::{Permissions, SIMULATOR_LIMITS};
-pub use report::{CheckReport, Finding, GroupMap, Kind, LocationReport};
-use scan::{scan, Location, Scan};
+pub use report::{Finding, GroupMap, Kind, LocationReport, ReadinessReport};
+use scan::{scan, Scan};
 
 /// The most findings the outcome event carries (an event holds at most 256 KB).
 const EVENT_FINDINGS: usize = 50;
@@ -33,23 +36,48 @@ const EVENT_FINDINGS: usize = 50;
 const LOG_BYTES: usize = 200 * 1024;
 const LOG_FINDINGS: usize = 300;
 
+/// The readiness check is a [`Function`] over its clients; it takes exactly `{"check": true}`.
+impl Function for ReadinessAws {
+    type Response = ReadinessReport;
+
+    async fn start(base: SdkConfig, config: &Config) -> ReadinessAws {
+        ReadinessAws::new(base, config)
+    }
+
+    async fn handle(
+        &self,
+        payload: &[u8],
+        invocation: &Invocation,
+        config: &Config,
+        metrics: &mut dyn Write,
+    ) -> Result<ReadinessReport, Failure> {
+        if serde_json::from_slice::<Value>(payload).ok() != Some(json!({"check": true})) {
+            let message = "the readiness check takes exactly {\"check\": true}; a signal goes \
+                           to the breaker, a lifecycle hook to the gate";
+            return Err(Failure {
+                kind: FailureKind::InvalidPayload,
+                message: message.into(),
+            });
+        }
+        let (own, deadline) = (&invocation.account, invocation.deadline);
+        Ok(check(own, deadline, config, self, metrics).await)
+    }
+}
+
 /// Runs the check for the function's own account `own` and every target account, in every
 /// region of `REGIONS`; puts the outcome event, logs the report and writes the metrics.
 pub async fn check(
     own: &str,
     deadline: Deadline,
     config: &Config,
-    aws: &Aws,
+    aws: &ReadinessAws,
     out: &mut dyn Write,
-) -> CheckReport {
+) -> ReadinessReport {
     let accounts = std::iter::once(Account::Own(own.to_string()))
         .chain(config.target_accounts.iter().cloned().map(Account::Target));
     let locations: Vec<Location> = accounts
         .flat_map(|account| {
-            (config.regions.iter()).map(move |region| Location {
-                account: account.clone(),
-                region: region.clone(),
-            })
+            (config.regions.iter()).map(move |region| Location::new(account.clone(), region))
         })
         .collect();
     let scans: Vec<Scan> = join_all(
@@ -60,10 +88,10 @@ pub async fn check(
     .await;
     let (locations, mut findings) = map::map(config, &scans);
     findings.extend(scans.iter().flat_map(permission_findings));
-    let mut report = CheckReport::new(findings, locations, Time::now());
+    let mut report = ReadinessReport::new(findings, locations, Time::now());
     tell(&mut report, deadline, config, aws).await;
     log(&report);
-    for line in metric_lines(&report, own, &config.default_region) {
+    for line in metric_lines(&report, own, &config.own_region) {
         let _ = writeln!(out, "{line}");
     }
     report
@@ -102,15 +130,17 @@ fn permission_findings(scan: &Scan) -> Vec<Finding> {
 }
 
 /// Puts the outcome event on the bus: the bus taking it is part of the check.
-async fn tell(report: &mut CheckReport, deadline: Deadline, config: &Config, aws: &Aws) {
+async fn tell(
+    report: &mut ReadinessReport,
+    deadline: Deadline,
+    config: &Config,
+    aws: &ReadinessAws,
+) {
     if !config.notify {
         report.event = "not sent: NOTIFY is off".into();
         return;
     }
-    let detail_type = match report.check {
-        "passed" => "Breaker Check Passed",
-        _ => "Breaker Check Failed",
-    };
+    let detail_type = report.check.detail_type();
     let shown = &report.findings[..report.findings.len().min(EVENT_FINDINGS)];
     let detail = json!({
         "check": report.check,
@@ -135,7 +165,7 @@ async fn tell(report: &mut CheckReport, deadline: Deadline, config: &Config, aws
     report.add(Finding {
         kind: Kind::BusRejected,
         account: None,
-        region: Some(config.default_region.clone()),
+        region: Some(config.own_region.clone()),
         problem: format!(
             "the bus {} refused the check's event: {why}",
             config.notify_event_bus
@@ -147,7 +177,7 @@ async fn tell(report: &mut CheckReport, deadline: Deadline, config: &Config, aws
 }
 
 /// The report as one log line, with the lists the dashboard shows as fields.
-fn log(report: &CheckReport) {
+fn log(report: &ReadinessReport) {
     let unguarded: Vec<String> = (report.locations.iter())
         .flat_map(|l| {
             (l.groups.iter())
@@ -168,7 +198,7 @@ fn log(report: &CheckReport) {
         })
         .to_string();
     }
-    let (outcome, failures) = (report.check, report.failures);
+    let (outcome, failures) = (report.check.as_str(), report.failures);
     let unguarded = unguarded.join(", ");
     if failures > 0 {
         warn!(outcome, failures, unguarded, dangling, report = %json, "check");
@@ -179,7 +209,7 @@ fn log(report: &CheckReport) {
 
 /// One metrics document per account and region checked; findings about no one location count
 /// in the function's own account and region (or the first checked).
-fn metric_lines(report: &CheckReport, own: &str, own_region: &str) -> Vec<String> {
+fn metric_lines(report: &ReadinessReport, own: &str, own_region: &str) -> Vec<String> {
     let now = report.checked_at;
     let home = (report.locations.iter())
         .position(|l| l.account == own && l.region == own_region)

@@ -8,18 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use futures_util::future::join_all;
 
 use super::access::{simulate, Permissions, Place};
-use crate::aws::{Aws, Deadline, Located, Tagged};
+use crate::aws::{Deadline, Located, ReadinessAws, Tagged};
 use crate::config::Config;
-use crate::glob::matches;
-use crate::guards::literal_prefix;
-use crate::types::{Account, AlarmState, AwsError};
-
-/// One account and region the function may act in.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Location {
-    pub account: Account,
-    pub region: String,
-}
+use crate::types::{AlarmState, AwsError, Location};
 
 /// A deployment group in scope, as read.
 #[derive(Clone, Debug)]
@@ -60,8 +51,13 @@ pub struct Scan {
 }
 
 /// Reads `location`.
-pub async fn scan(aws: &Aws, config: &Config, deadline: Deadline, location: Location) -> Scan {
-    let located = aws.located(&location.account, &location.region).await;
+pub async fn scan(
+    aws: &ReadinessAws,
+    config: &Config,
+    deadline: Deadline,
+    location: Location,
+) -> Scan {
+    let located = aws.located(&location).await;
     let role = aws.codedeploy.role_arn(&location.account);
     let listed = list(aws, &located, config, deadline, &location).await;
     let permissions = match &listed {
@@ -87,16 +83,8 @@ pub async fn scan(aws: &Aws, config: &Config, deadline: Deadline, location: Loca
     }
 }
 
-/// Whether an `ALLOWED_DEPLOYMENT_GROUPS` entry may hold groups of `application` in `account`.
-fn app_in_scope(config: &Config, account: &str, application: &str) -> bool {
-    config.allowed_groups.iter().any(|entry| {
-        entry.account.as_deref().is_none_or(|a| a == account)
-            && matches(&entry.application, application)
-    })
-}
-
 async fn list(
-    aws: &Aws,
+    aws: &ReadinessAws,
     located: &Located,
     config: &Config,
     deadline: Deadline,
@@ -109,13 +97,10 @@ async fn list(
     let tagged = located
         .tagging
         .alarms_tagged(deadline, &config.application_tag, None);
-    let by_rule = join_all(config.alarm_rules.iter().map(|rule| async move {
-        let found = located
-            .alarms
-            .with_prefix(deadline, literal_prefix(&rule.alarm))
-            .await?;
-        Ok::<_, AwsError>(found.into_iter().filter(|a| matches(&rule.alarm, &a.name)))
-    }));
+    let globs: Vec<&str> = (config.alarm_rules.iter())
+        .map(|r| r.alarm.as_str())
+        .collect();
+    let by_rule = located.alarms.matching(deadline, &globs);
     let (tagged, by_rule) = tokio::join!(tagged, by_rule);
     listed.tagged = tagged.unwrap_or_else(|e| {
         listed.errors.push(e);
@@ -123,7 +108,7 @@ async fn list(
     });
     for found in by_rule {
         match found {
-            Ok(alarms) => listed.by_rule.push(alarms.collect()),
+            Ok(alarms) => listed.by_rule.push(alarms),
             Err(e) => {
                 listed.errors.push(e);
                 listed.by_rule.push(Vec::new());
@@ -137,7 +122,7 @@ async fn list(
         .chain(config.alarm_rules.iter().map(|r| r.application.as_str()))
         .collect();
     let wanted: Vec<&String> = (applications.iter())
-        .filter(|app| app_in_scope(config, account.id(), app) || named.contains(app.as_str()))
+        .filter(|app| config.app_in_scope(account.id(), app) || named.contains(app.as_str()))
         .collect();
     let groups = join_all(
         (wanted.iter()).map(|app| codedeploy.deployment_groups(deadline, account, region, app)),
@@ -156,10 +141,11 @@ async fn list(
     Ok(listed)
 }
 
-/// Each group in scope: its active deployments and alarm configuration; then the states of the
-/// alarms that guard one and that no rule read already.
+/// Each group in scope: its active deployments and alarm configuration (a hundred groups of
+/// an application a call); then the states of the alarms that guard one and that no rule read
+/// already.
 async fn read_groups(
-    aws: &Aws,
+    aws: &ReadinessAws,
     located: &Located,
     config: &Config,
     deadline: Deadline,
@@ -167,30 +153,50 @@ async fn read_groups(
     listed: &mut Listed,
 ) {
     let (account, region) = (&location.account, location.region.as_str());
-    let in_scope: Vec<(String, String)> = (listed.applications.iter())
-        .flat_map(|(app, groups)| groups.iter().flatten().map(move |g| (app, g)))
-        .filter(|(app, group)| config.in_scope(account.id(), app, group))
-        .map(|(app, group)| (app.clone(), group.clone()))
+    let in_scope: BTreeMap<&String, Vec<String>> = (listed.applications.iter())
+        .map(|(app, groups)| {
+            let groups = groups.iter().flatten();
+            let groups = groups.filter(|g| config.in_scope(account.id(), app, g));
+            (app, groups.cloned().collect::<Vec<_>>())
+        })
+        .filter(|(_, groups)| !groups.is_empty())
         .collect();
     let codedeploy = &aws.codedeploy;
-    let read = join_all(in_scope.iter().map(|(app, group)| async move {
-        tokio::join!(
-            codedeploy.active_deployments(deadline, account, region, app, group),
-            codedeploy.group(deadline, account, region, app, group),
-        )
-    }))
-    .await;
-    for ((application, group), (active, info)) in in_scope.into_iter().zip(read) {
+    let configured = join_all(
+        (in_scope.iter())
+            .map(|(app, groups)| codedeploy.groups(deadline, account, region, app, groups)),
+    );
+    let pairs: Vec<(&String, &String)> = (in_scope.iter())
+        .flat_map(|(app, groups)| groups.iter().map(move |g| (*app, g)))
+        .collect();
+    let active =
+        join_all((pairs.iter()).map(|(app, group)| {
+            codedeploy.active_deployments(deadline, account, region, app, group)
+        }));
+    let (configured, active) = tokio::join!(configured, active);
+    let mut alarms: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for found in configured {
+        match found {
+            Ok(infos) => alarms.extend(
+                infos
+                    .into_iter()
+                    .map(|i| ((i.application, i.group), i.alarms)),
+            ),
+            Err(e) => listed.errors.push(e),
+        }
+    }
+    let mut seen = Vec::new();
+    for ((application, group), active) in pairs.iter().zip(active) {
         let active = active.map_err(|e| listed.errors.push(e)).ok();
-        let info = info.map_err(|e| listed.errors.push(e)).ok().flatten();
-        let alarms = info.map(|info| info.alarms).unwrap_or_default();
-        listed.groups.push(GroupSeen {
-            application,
-            group,
+        seen.push(GroupSeen {
+            application: application.to_string(),
+            group: group.to_string(),
             active: active.map(|ids| ids.len()),
-            alarms,
+            alarms: (alarms.remove(&(application.to_string(), group.to_string())))
+                .unwrap_or_default(),
         });
     }
+    listed.groups = seen;
     let known: BTreeSet<&str> = (listed.by_rule.iter().flatten())
         .map(|a| a.name.as_str())
         .collect();

@@ -1,4 +1,4 @@
-//! The check's report: what it read in each account and region, the map of what guards each
+//! The readiness report: what it read in each account and region, the map of what guards each
 //! group, and the findings, each with what to do about it.
 
 use serde::Serialize;
@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::access::Permissions;
 use crate::guards::Guard;
 use crate::time::Time;
+use crate::types::detail_type;
 
 /// What a finding is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -101,12 +102,38 @@ pub struct LocationReport {
     pub permissions: Permissions,
 }
 
+/// How a check ended: failed when any finding is a failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckOutcome {
+    Passed,
+    Failed,
+}
+
+impl CheckOutcome {
+    /// The one list of how each outcome is spelt: in the report and logs, and as the
+    /// detail-type of its event.
+    const fn spelling(self) -> (&'static str, &'static str) {
+        match self {
+            CheckOutcome::Passed => ("passed", detail_type::CHECK_PASSED),
+            CheckOutcome::Failed => ("failed", detail_type::CHECK_FAILED),
+        }
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        self.spelling().0
+    }
+
+    pub const fn detail_type(self) -> &'static str {
+        self.spelling().1
+    }
+}
+
 /// The whole report.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CheckReport {
-    /// `passed` or `failed`.
-    pub check: &'static str,
+pub struct ReadinessReport {
+    pub check: CheckOutcome,
     pub checked_at: Time,
     pub failures: usize,
     pub unguarded_groups: usize,
@@ -119,11 +146,11 @@ pub struct CheckReport {
     pub event: String,
 }
 
-impl CheckReport {
+impl ReadinessReport {
     /// The report of `findings`, its counts and outcome from them.
     pub fn new(findings: Vec<Finding>, locations: Vec<LocationReport>, now: Time) -> Self {
-        let mut report = CheckReport {
-            check: "passed",
+        let mut report = ReadinessReport {
+            check: CheckOutcome::Passed,
             checked_at: now,
             failures: 0,
             unguarded_groups: 0,
@@ -144,7 +171,7 @@ impl CheckReport {
         self.dangling_mappings += usize::from(finding.kind.is_dangling());
         self.unguarded_groups += usize::from(finding.kind == Kind::UnguardedGroup);
         if self.failures > 0 {
-            self.check = "failed";
+            self.check = CheckOutcome::Failed;
         }
         self.findings.push(finding);
     }
