@@ -6,7 +6,7 @@ Run with `python3 scripts/local.py e2e`.
 
 import json
 
-from stack import EVENTS, OWN, TARGET_ROLE, TEAM_B, Stack, here_and_now
+from stack import CHECK_ROLE, EVENTS, FUNCTION_ROLE, OWN, TARGET_ROLE, TEAM_B, Stack, here_and_now
 
 # What each sample event must do against scripts/seed.json (with scripts/local.env):
 # outcome per deployment, the StopDeployment calls as (account, region, id) in any order, and, for
@@ -67,9 +67,11 @@ EXPECTED = {
         "answers": [("d-WEBLAMBD1", "Failed")],
         "stops": [],
     },
-    # The readiness check, with the policies the templates synthesise enforced and simulated:
-    # every read and change call allowed in both accounts and regions; the one failure is the
-    # seed's alarm tagged for web/canary, a group that does not exist. Nothing is stopped.
+    # The readiness check (a third runtime, signing as the check function's role), with the
+    # policies the templates synthesise enforced and simulated: every read allowed to the check's
+    # role and team B's, every change call simulated allowed to the breaker's, the gate's and team
+    # B's; the one failure is the seed's alarm tagged for web/canary, a group that does not
+    # exist. Nothing is stopped.
     "check.json": {
         "check": "failed",
         "failures": ["danglingTag"],
@@ -107,8 +109,10 @@ def undecodable_batch():
                {"eventSource": "aws:sqs", "messageId": "alarm", "body": json.dumps(alarm)}]
     return json.dumps({"Records": records}).encode().replace(b"PLACEHOLDER", b"\xff\xfe")
 
-# What must never reach the logs at INFO: credentials (from scripts/local.env) and payload text.
-SECRETS = ["AKIDLOCALFAKE", "local-fake-secret", "Threshold Crossed", "5xx rate of the shop API"]
+# What must never reach the logs at INFO: credentials (from scripts/local.env, and the check's
+# key, stack.py's) and payload text.
+SECRETS = ["AKIDLOCALFAKE", "AKIDLOCALCHECK", "local-fake-secret", "Threshold Crossed",
+           "5xx rate of the shop API"]
 
 
 def check(name, ok, output, stops, answers=()):
@@ -199,8 +203,8 @@ def e2e(logs):
             stack.fake("POST", "reset")
             ok, output = stack.invoke_event(EVENTS / name)
             problems = check(name, ok, output, stack.fake("GET", "stops"), stack.fake("GET", "hooks"))
-            # Once per process: whichever sample first acts in team B's account (the check, or
-            # team B's alarm) assumes the role, and the rest reuse its credentials.
+            # Once per runtime: the check assumes team B's role as its own role, the breaker (on
+            # team B's alarm) as its; later invocations reuse the credentials.
             assumed_roles += stack.fake("GET", "assumed")
             checks.record(f"events/{name}", not problems, "; ".join(problems))
 
@@ -215,6 +219,18 @@ def e2e(logs):
         checks.record("the breaker refuses a lifecycle hook and names the gate",
                       not ok and "InvalidPayload" in output and "CodeDeployHook_" in output
                       and not stack.fake("GET", "hooks"), output.strip())
+
+        stack.fake("POST", "reset")
+        ok, output = stack.invoke("--data-file", str(EVENTS / "check.json"))
+        checks.record("the breaker refuses a readiness check and names the check function",
+                      not ok and "InvalidPayload" in output and "readiness-check" in output
+                      and not stack.fake("GET", "calls"), output.strip())
+
+        stack.fake("POST", "reset")
+        ok, output = stack.invoke("--data-file", str(EVENTS / "kill-switch.json"), runtime="check")
+        checks.record("the readiness check refuses a kill switch, and stops nothing",
+                      not ok and "InvalidPayload" in output and not stack.fake("GET", "stops")
+                      and not stack.fake("GET", "calls"), output.strip())
 
         stack.fake("POST", "reset")
         ok, output = stack.invoke_event(EVENTS / "alarm-lambda-action.json", fresh=False)
@@ -241,10 +257,16 @@ def e2e(logs):
         # sample ran above; its credentials are still cached).
         accounts = {call["account"] for call in stack.fake("GET", "calls")
                     if call["service"] == "codedeploy"}
-        through_role = accounts == {TEAM_B} and [a["roleArn"] for a in assumed_roles] == [TARGET_ROLE]
+        by_breaker = [a["roleArn"] for a in assumed_roles if a["caller"] == FUNCTION_ROLE]
+        through_role = accounts == {TEAM_B} and by_breaker == [TARGET_ROLE]
         checks.record("team B's alarm acts through its role, and the stop is put on the bus",
                       told and through_role,
                       f"assumed {assumed_roles}, in {accounts}, events {events}, {output.strip()}")
+        by_check = [a["roleArn"] for a in assumed_roles if a["caller"] == CHECK_ROLE]
+        checks.record("the readiness check assumes team B's role as the check's own role",
+                      by_check == [TARGET_ROLE]
+                      and all(a["caller"] in (FUNCTION_ROLE, CHECK_ROLE) for a in assumed_roles),
+                      f"assumed {assumed_roles}")
 
         emf = [json.loads(line) for line in stack.function_log().splitlines()
                if line.startswith("{") and '"_aws"' in line]
@@ -289,9 +311,11 @@ def e2e(logs):
                       output.strip())
 
         json_lines = [line for line in stack.function_log().splitlines() if line.startswith("{")]
-        leaked = [s for s in SECRETS if any(s in line for line in json_lines)]
+        check_lines = [line for line in stack.function_log("check").splitlines()
+                       if line.startswith("{")]
+        leaked = [s for s in SECRETS if any(s in line for line in json_lines + check_lines)]
         checks.record("no credentials or payloads in INFO logs", not leaked,
-                      f"the function's logs contain {leaked}")
+                      f"the function's or the check's logs contain {leaked}")
 
         decisions = [json.loads(line) for line in json_lines if '"decision"' in line]
         checks.record("JSON decision logs",

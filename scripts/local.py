@@ -3,13 +3,13 @@
 
     local.py try [EVENT_FILE|check]
                                 invoke one event (its times set to now; a lifecycle hook goes to
-                                the gate), print the result, the StopDeployment calls and hook
-                                answers
+                                the gate, a readiness check to the check function), print the
+                                result, the StopDeployment calls and hook answers
     local.py e2e                invoke every file in events/ and check each result and stop
     local.py bootstrap FILE     cold-start a built `bootstrap` (as `sam build` makes it) under a
                                 minimal Lambda Runtime API and check it stops a deployment
 
-Each starts the fake AWS and the function (see stack.py), and stops them again on success,
+Each starts the fake AWS and the functions (see stack.py), and stops them again on success,
 failure or Ctrl-C. No AWS account is used; the checks of `e2e` are in e2e.py.
 """
 
@@ -24,7 +24,8 @@ import time
 from pathlib import Path
 
 import e2e
-from stack import EVENTS, FUNCTION, OWN, Stack, function_env, here_and_now, is_hook, stop
+from stack import (EVENTS, FUNCTION, OWN, RUNTIMES, Stack, function_env, here_and_now, runtime_of,
+                   stop)
 
 
 def shorten(line, limit=600):
@@ -72,7 +73,8 @@ def try_event(logs, event):
         ok, output = stack.invoke_event(path.resolve())
         stops = stack.fake("GET", "stops")
         result = json.loads(output) if ok else None
-        print(f"== {path.name} → the function returned:" if ok else f"== {path.name} → the function failed:")
+        name, _ = RUNTIMES[runtime_of(path)]
+        print(f"== {path.name} → {name} returned:" if ok else f"== {path.name} → {name} failed:")
         if ok and "simulatorLimits" in result:
             print_check(result)
         else:
@@ -84,13 +86,14 @@ def try_event(logs, event):
         for answer in stack.fake("GET", "hooks"):
             print(f"== lifecycle hook answered: {answer['deploymentId']} {answer['status']}")
         for assumed in stack.fake("GET", "assumed"):
-            print(f"== assumed {assumed['roleArn']} as session {assumed['sessionName']}")
+            print(f"== assumed {assumed['roleArn']} as session {assumed['sessionName']}, "
+                  f"by {assumed['caller']}")
         events = stack.fake("GET", "events")
         print(f"== events put on the bus (NOTIFY): {len(events)}")
         for event in events:
             print(f"   {shorten(event['detailType'] + ': ' + json.dumps(event['detail']))}")
-        print("== the function's log lines:")
-        for line in stack.function_log("gate" if is_hook(path) else "function").splitlines():
+        print(f"== {name}'s log lines:")
+        for line in stack.function_log(runtime_of(path)).splitlines():
             if line.startswith("{"):
                 print(f"   {shorten(line)}")
     return 0 if ok else 1

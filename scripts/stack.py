@@ -1,7 +1,8 @@
 """The local stack: the fake AWS (CodeDeploy, STS and EventBridge, seeded from scripts/seed.json
 with the function's account and team B's, enforcing the IAM policies template.yaml and
-templates/target-role.yaml grant, as scripts/policy.py extracts them) and the function under
-`cargo lambda watch` (environment from scripts/local.env); and the sample events made fresh.
+templates/target-role.yaml grant, as scripts/policy.py extracts them) and the breaker, the gate
+and the readiness check, each under its own `cargo lambda watch` (environment from
+scripts/local.env); and the sample events made fresh.
 """
 
 import contextlib
@@ -23,6 +24,13 @@ FUNCTION = "deployment-circuit-breaker"
 # fake enforces its own role's policy on it.
 GATE = "codedeploy-hook"
 GATE_KEY = "AKIDLOCALGATE"
+# The readiness check (src/bin/readiness-check.rs), likewise: its own runtime and key, under its
+# own role's policy.
+CHECK = "readiness-check"
+CHECK_KEY = "AKIDLOCALCHECK"
+# Each runtime of the stack: the binary it serves and the key it signs with (None: the key of
+# scripts/local.env, which the fake takes for the breaker's role).
+RUNTIMES = {"function": (FUNCTION, None), "gate": (GATE, GATE_KEY), "check": (CHECK, CHECK_KEY)}
 # The template parameters the local runs deploy with: the regions and the second account
 # scripts/seed.json uses; and the role the fake says the function runs as.
 TEMPLATE_PARAMETERS = ["Regions=us-east-1,eu-west-1", "TargetAccounts=222233334444"]
@@ -31,11 +39,14 @@ TEAM_B = "222233334444"
 TARGET_ROLE = f"arn:aws:iam::{TEAM_B}:role/deployment-circuit-breaker-target"
 FUNCTION_ROLE = f"arn:aws:iam::{OWN}:role/deployment-circuit-breaker-FunctionRole"
 GATE_ROLE = f"arn:aws:iam::{OWN}:role/deployment-circuit-breaker-GateFunctionRole"
+# The role the check signs as; team B's role trusts it too (scripts/seed.json).
+CHECK_ROLE = f"arn:aws:iam::{OWN}:role/deployment-circuit-breaker-ReadinessCheckFunctionRole"
 # The same two roles as scripts/policy.py names them for stack `breaker`: what the readiness
 # check simulates (FUNCTION_ROLE_ARN and GATE_ROLE_ARN in scripts/local.env).
 DEPLOYED_FUNCTION_ROLE = f"arn:aws:iam::{OWN}:role/breaker-FunctionRole-416537C237A3"
 DEPLOYED_GATE_ROLE = f"arn:aws:iam::{OWN}:role/breaker-GateFunctionRole-27F1AF715ED0"
-TARGET_ROLE_PARAMETERS = [f"CentralRoleArn={FUNCTION_ROLE}", "Regions=us-east-1,eu-west-1"]
+TARGET_ROLE_PARAMETERS = [f"CentralRoleArn={FUNCTION_ROLE}", f"CentralCheckRoleArn={CHECK_ROLE}",
+                          "Regions=us-east-1,eu-west-1"]
 
 
 def free_port():
@@ -88,12 +99,12 @@ def function_env(fake_port):
 
 class Stack:
     """The fake AWS, enforcing the templates' policies, and the function under
-    `cargo lambda watch` (or, with `watch=False`, the fake alone), and the gate under another."""
+    `cargo lambda watch` (or, with `watch=False`, the fake alone), and the gate and the readiness
+    check each under another."""
 
     def __init__(self, logs, watch=True):
         self.fake_port = free_port()
-        self.runtime_port = free_port()
-        self.gate_port = free_port()
+        self.ports = {name: free_port() for name in RUNTIMES}
         self.logs = Path(logs)
         self.watch = watch
         self.processes = []
@@ -108,13 +119,16 @@ class Stack:
 
     def start(self):
         # Both builds `cargo lambda watch` would otherwise do on the first invoke, after the event
-        # was dated: the workspace's (the fake), and the function's own (`cargo run --bin`, whose
-        # dependencies' features differ from the workspace build's).
-        for build in (["--workspace", "--bins"], ["--bin", FUNCTION], ["--bin", GATE]):
+        # was dated: the workspace's (the fake), and the package's binaries (`cargo run --bin`,
+        # whose dependencies' features differ from the workspace build's), all three at once.
+        binaries = [arg for binary, _ in RUNTIMES.values() for arg in ("--bin", binary)]
+        for build in (["--workspace", "--bins"], binaries):
             subprocess.run(["cargo", "build", "--quiet", *build], cwd=ROOT, check=True)
         policy = self.extract("template.yaml", TEMPLATE_PARAMETERS, "policy.json", "--role", "FunctionRole")
         gate_policy = self.extract("template.yaml", TEMPLATE_PARAMETERS, "gate-policy.json",
                                    "--role", "GateFunctionRole")
+        check_policy = self.extract("template.yaml", TEMPLATE_PARAMETERS, "check-policy.json",
+                                    "--role", "ReadinessCheckFunctionRole")
         target_policy = self.extract("templates/target-role.yaml", TARGET_ROLE_PARAMETERS,
                                      "target-policy.json", "--account", TEAM_B)
         fake = self.spawn(
@@ -123,14 +137,15 @@ class Stack:
              "--role-policy", f"{TARGET_ROLE}={target_policy}",
              "--role-policy", f"{DEPLOYED_FUNCTION_ROLE}={policy}",
              "--role-policy", f"{DEPLOYED_GATE_ROLE}={gate_policy}",
-             "--principal", f"{GATE_KEY}={GATE_ROLE}={gate_policy}"],
+             "--principal", f"{GATE_KEY}={GATE_ROLE}={gate_policy}",
+             "--principal", f"{CHECK_KEY}={CHECK_ROLE}={check_policy}"],
             "fake.log",
         )
         wait_for_port(self.fake_port, fake, "fake-aws")
         if not self.watch:
             return self
-        for port, key, name in ((self.runtime_port, None, "function"),
-                                (self.gate_port, GATE_KEY, "gate")):
+        for name, (_, key) in RUNTIMES.items():
+            port = self.ports[name]
             env_file = self.logs / f"{name}.env"
             env_file.write_text(local_env(self.fake_port, key))
             watch = self.spawn(
@@ -172,9 +187,10 @@ class Stack:
     def invoke_event(self, path, fresh=True, change=None):
         """Invokes the function on an event file, its times set to now unless `fresh` is false,
         and then changed by `change` (a function of the event), if given. A lifecycle hook goes
-        to the gate."""
-        if is_hook(path):
-            return self.invoke("--data-file", str(path), gate=True)
+        to the gate, a readiness check to the check function, each as it is."""
+        runtime = runtime_of(path)
+        if runtime != "function":
+            return self.invoke("--data-file", str(path), runtime=runtime)
         if not fresh:
             return self.invoke("--data-file", str(path))
         event = here_and_now(json.loads(Path(path).read_text()))
@@ -184,18 +200,19 @@ class Stack:
         fresh_file.write_text(json.dumps(event))
         return self.invoke("--data-file", str(fresh_file))
 
-    def invoke(self, *data, gate=False):
-        """Invokes the function (or the gate) with `cargo lambda invoke`; returns (ok, output)."""
-        port, name = (self.gate_port, GATE) if gate else (self.runtime_port, FUNCTION)
+    def invoke(self, *data, runtime="function"):
+        """Invokes the function (or, with `runtime` "gate" or "check", the gate or the readiness
+        check) with `cargo lambda invoke`; returns (ok, output)."""
+        name, _ = RUNTIMES[runtime]
         result = subprocess.run(
-            ["cargo", "lambda", "invoke", "--invoke-port", str(port), *data, name],
+            ["cargo", "lambda", "invoke", "--invoke-port", str(self.ports[runtime]), *data, name],
             cwd=ROOT, capture_output=True, text=True, timeout=120,
         )
         return result.returncode == 0, (result.stdout if result.returncode == 0 else result.stderr)
 
     def post(self, body):
         """Sends raw bytes to the runtime emulator as an invocation; returns (HTTP status, body)."""
-        url = f"http://127.0.0.1:{self.runtime_port}/2015-03-31/functions/{FUNCTION}/invocations"
+        url = f"http://127.0.0.1:{self.ports['function']}/2015-03-31/functions/{FUNCTION}/invocations"
         request = urllib.request.Request(url, data=body, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=120) as response:
@@ -210,6 +227,18 @@ class Stack:
 def is_hook(path):
     """Whether an event file is a CodeDeploy lifecycle hook's payload (the gate's)."""
     return "LifecycleEventHookExecutionId" in json.loads(Path(path).read_text())
+
+
+def is_check(path):
+    """Whether an event file is a readiness check's payload (`{"check": ...}`: the check
+    function's, which refuses any but `{"check": true}`)."""
+    payload = json.loads(Path(path).read_text())
+    return isinstance(payload, dict) and "check" in payload
+
+
+def runtime_of(path):
+    """The runtime an event file goes to: "gate", "check" or "function" (the breaker)."""
+    return "gate" if is_hook(path) else "check" if is_check(path) else "function"
 
 
 # Fields that hold when a payload's signal happened (see src/signal/).

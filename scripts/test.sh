@@ -14,18 +14,24 @@ echo "== cargo clippy"; cargo clippy --workspace --all-targets --locked -- -D wa
 echo "== cargo test"; cargo test --workspace --locked
 echo "== cfn-lint"; cfn-lint template.yaml templates/*.yaml
 echo "== IAM policy check"
-# template.yaml has two functions: the breaker (FunctionRole) and the gate (GateFunctionRole),
-# and EventBridge Scheduler's role for the readiness check (ReadinessCheckRole).
+# template.yaml has three functions: the breaker (FunctionRole), the gate (GateFunctionRole) and
+# the readiness check (ReadinessCheckFunctionRole), and EventBridge Scheduler's role for the
+# check (ReadinessCheckRole).
 python3 scripts/policy.py check template.yaml --role FunctionRole
 python3 scripts/policy.py check template.yaml --role FunctionRole --parameter TargetAccounts=222233334444,333344445555 \
   --parameter Regions=us-east-1,eu-west-1 --parameter RollbackCompletedWithin=1800
 python3 scripts/policy.py check template.yaml --role GateFunctionRole
 python3 scripts/policy.py check template.yaml --role GateFunctionRole --parameter Notify=false
+python3 scripts/policy.py check template.yaml --role ReadinessCheckFunctionRole
+python3 scripts/policy.py check template.yaml --role ReadinessCheckFunctionRole \
+  --parameter TargetAccounts=222233334444,333344445555 --parameter Regions=us-east-1,eu-west-1 \
+  --parameter RollbackCompletedWithin=1800
 python3 scripts/policy.py check template.yaml --role ReadinessCheckRole
 python3 scripts/policy.py check templates/target-role.yaml \
   --parameter CentralRoleArn=arn:aws:iam::111122223333:role/breaker-FunctionRole-EXAMPLE
 python3 scripts/policy.py check templates/target-role.yaml \
   --parameter CentralRoleArn=arn:aws:iam::111122223333:role/breaker-FunctionRole-EXAMPLE \
+  --parameter CentralCheckRoleArn=arn:aws:iam::111122223333:role/breaker-ReadinessCheckFunctionRole-EXAMPLE \
   --parameter Regions=us-east-1,eu-west-1 --parameter RollbackCompletedWithin=1800
 python3 scripts/policy.py check templates/forward-alarms.yaml --parameter CentralAccountId=111122223333 \
   --parameter ForwardCodeDeployEvents=true
@@ -35,12 +41,11 @@ python3 scripts/policy.py check templates/function-role.yaml --parameter TargetA
 # The role for cargo lambda deploy grants what template.yaml's breaker gets, no more, no less.
 # It creates no event bus and has no default one: it is given the name of the bus template.yaml
 # creates (<stack>-notifications, stack `breaker` here), or of the one template.yaml is given.
-# But for the readiness check's simulation of the gate's role: there is no gate without SAM.
 python3 scripts/policy.py same template.yaml templates/function-role.yaml --role FunctionRole \
-  --parameter NotifyEventBus=breaker-notifications --except-sid SimulateGateRole
+  --parameter NotifyEventBus=breaker-notifications
 python3 scripts/policy.py same template.yaml templates/function-role.yaml --role FunctionRole \
   --parameter TargetAccounts=222233334444 --parameter Regions=us-east-1,eu-west-1 --parameter NotifyEventBus=ops \
-  --parameter RollbackCompletedWithin=1800 --except-sid SimulateGateRole
+  --parameter RollbackCompletedWithin=1800
 echo "== sam validate"; sam validate --lint -t template.yaml
 # x86_64: the arm64 Rust target is not installed on a fresh machine.
 echo "== sam build"; sam build --parameter-overrides Architecture=x86_64

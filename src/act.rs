@@ -191,29 +191,28 @@ struct Redeploy<'a> {
 const DESCRIPTION_LIMIT: usize = 1024;
 
 impl Redeploy<'_> {
-    /// The last rail, read from CodeDeploy just before acting: the deployment is still its
-    /// group's latest (a redeploy over a newer one would undo it, and a second signal finds the
-    /// first redeploy there). Then CreateDeployment; returns when CodeDeploy accepted it.
-    async fn run(
+    /// Whether the deployment is still its group's latest, as CodeDeploy says now; when not, or
+    /// when it cannot be read, `action` says why.
+    async fn still_latest(
         &self,
         candidate: &Candidate,
         action: &mut Action,
         deadline: Deadline,
         aws: &Aws,
-    ) -> Option<Time> {
+    ) -> bool {
         let (account, region) = (&candidate.account, candidate.region.as_str());
-        let place = (self.info.application.as_str(), self.info.group.as_str());
         let held = |why: &str, action: &Action| format!("{why}; {}", action.reason);
+        let (application, group) = (&self.info.application, &self.info.group);
         let group = aws
             .codedeploy
-            .group(deadline, account, region, place.0, place.1)
+            .group(deadline, account, region, application, group)
             .await;
         let latest = match group {
             Ok(group) => group.and_then(|g| g.last_attempted).map(|last| last.id),
             Err(e) => {
                 action.reason = held(&format!("could not read the deployment group: {e}"), action);
                 action.error_code = Some(e.code);
-                return None;
+                return false;
             }
         };
         if latest.as_deref() != Some(self.info.id.as_str()) {
@@ -226,8 +225,27 @@ impl Redeploy<'_> {
                 ),
                 action,
             );
+            return false;
+        }
+        true
+    }
+
+    /// The last rail, read from CodeDeploy just before acting: the deployment is still its
+    /// group's latest (a redeploy over a newer one would undo it, and a second signal finds the
+    /// first redeploy there). Then CreateDeployment; returns when CodeDeploy accepted it.
+    async fn run(
+        &self,
+        candidate: &Candidate,
+        action: &mut Action,
+        deadline: Deadline,
+        aws: &Aws,
+    ) -> Option<Time> {
+        if !self.still_latest(candidate, action, deadline, aws).await {
             return None;
         }
+        let (account, region) = (&candidate.account, candidate.region.as_str());
+        let place = (self.info.application.as_str(), self.info.group.as_str());
+        let held = |why: &str, action: &Action| format!("{why}; {}", action.reason);
         let description = bounded(
             &format!(
                 "{REDEPLOY_MARK} of {} in place of {}, after {}",

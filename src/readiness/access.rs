@@ -30,7 +30,7 @@ pub enum Permissions {
     Checked {
         decisions: Vec<Simulated>,
     },
-    /// The simulation itself failed (the role may not simulate its own policy).
+    /// The simulation itself failed (the role may not simulate the one asked about).
     Failed {
         error: String,
     },

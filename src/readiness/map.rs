@@ -118,7 +118,9 @@ fn unreadable(scan: &Scan, e: &AwsError) -> Finding {
     let (account, region) = (scan.location.account.id(), &scan.location.region);
     if e.code == ASSUME_ROLE_FAILED {
         let fix = "create the role there from templates/target-role.yaml, trusting the \
-                   function's role (FunctionRoleArn), or take the account out of TARGET_ACCOUNTS";
+                   function's role (FunctionRoleArn) and the readiness check's \
+                   (CentralCheckRoleArn: ReadinessCheckFunctionRoleArn), or take the account out \
+                   of TARGET_ACCOUNTS";
         return finding(
             Kind::RoleNotAssumable,
             Some(scan),

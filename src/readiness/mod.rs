@@ -111,8 +111,9 @@ fn permission_findings(scan: &Scan) -> Vec<Finding> {
         Permissions::Failed { error } => vec![at(
             Kind::NotSimulated,
             format!("IAM's policy simulator could not be asked: {error}"),
-            "let the role simulate its own policy (iam:SimulatePrincipalPolicy on itself; \
-             template.yaml and templates/target-role.yaml grant it)",
+            "let the role the check reads as simulate the roles that act there \
+             (iam:SimulatePrincipalPolicy: template.yaml grants the check's role the breaker's \
+             and the gate's; templates/target-role.yaml lets the target role simulate itself)",
         )],
         Permissions::Checked { decisions } => (decisions.iter())
             .filter(|d| !d.allowed())

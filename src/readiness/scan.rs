@@ -142,8 +142,7 @@ async fn list(
 }
 
 /// Each group in scope: its active deployments and alarm configuration (a hundred groups of
-/// an application a call); then the states of the alarms that guard one and that no rule read
-/// already.
+/// an application a call); then the states of the alarms that guard them.
 async fn read_groups(
     aws: &ReadinessAws,
     located: &Located,
@@ -197,6 +196,11 @@ async fn read_groups(
         });
     }
     listed.groups = seen;
+    read_states(located, deadline, listed).await;
+}
+
+/// The states of the alarms that guard a group here and that no rule read already.
+async fn read_states(located: &Located, deadline: Deadline, listed: &mut Listed) {
     let known: BTreeSet<&str> = (listed.by_rule.iter().flatten())
         .map(|a| a.name.as_str())
         .collect();
