@@ -21,7 +21,7 @@ fn pipeline(bytes: &[u8], config: &Config, deployment: &DeploymentInfo) -> usize
         Ok(Parsed::Direct(items)) => items,
         Ok(Parsed::Sqs(records)) => records.into_iter().filter_map(|r| r.item.ok()).collect(),
         Ok(Parsed::Url(UrlRequest::KillSwitch(item))) => vec![item],
-        Ok(Parsed::Url(_) | Parsed::Check) | Err(_) => return 0,
+        Ok(Parsed::Url(_)) | Err(_) => return 0,
     };
     let mut decisions = 0;
     for item in items {

@@ -6,13 +6,14 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
 
-use crate::server::ApiError;
-use crate::State;
+use crate::codedeploy::{authorize, CodeDeploy};
+use crate::protocol::ApiError;
+use crate::{Input, State};
 
-impl State {
+impl CodeDeploy {
     /// The distinct names of the applications of the deployments and groups in `account` and
     /// `region`, sorted.
-    pub(crate) fn application_names(&self, account: &str, region: &str) -> Vec<String> {
+    fn application_names(&self, account: &str, region: &str) -> Vec<String> {
         let from_deployments = self
             .deployments
             .iter()
@@ -26,24 +27,26 @@ impl State {
         let unique: BTreeSet<String> = from_deployments.chain(from_groups).collect();
         unique.into_iter().collect()
     }
+}
 
-    pub(crate) fn list_applications(
-        &self,
-        account: &str,
-        region: &str,
-        body: &Value,
-    ) -> Result<Value, ApiError> {
-        let names = self.application_names(account, region);
-        let (page, next) = self.page(&names, body)?;
-        Ok(json!({ "applications": page, "nextToken": next }))
-    }
+/// `ListApplications`: the applications of the caller's account and region.
+pub(crate) fn list_applications(state: &mut State, input: &Input) -> Result<Value, ApiError> {
+    authorize(state, input)?;
+    let names = state
+        .codedeploy
+        .application_names(input.account(), input.region);
+    let (page, next) = state.page(&names, input.body)?;
+    Ok(json!({ "applications": page, "nextToken": next }))
 }
 
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
+    use crate::codedeploy::CodeDeploy;
     use crate::iam::Policy;
+    use crate::protocol::ApiError;
+    use crate::router::call;
     use crate::{Deployment, Group, State, ACCOUNT};
 
     fn state() -> State {
@@ -54,7 +57,7 @@ mod tests {
             group: "prod".into(),
             alarms: Vec::new(),
         };
-        State {
+        let codedeploy = CodeDeploy {
             deployments: vec![
                 Deployment::new("us-east-1", "d-AAAAAAAAA", "shop", "prod"),
                 Deployment::new("us-east-1", "d-AAAAAAAAB", "shop", "beta"),
@@ -63,14 +66,21 @@ mod tests {
                     .account("210987654321"),
             ],
             groups: [group("billing"), group("shop")].into_iter().collect(),
+            ..CodeDeploy::default()
+        };
+        State {
+            codedeploy,
             ..State::default()
         }
     }
 
+    fn try_list(state: &mut State, body: serde_json::Value) -> Result<serde_json::Value, ApiError> {
+        let operation = ("codedeploy", "ListApplications", "us-east-1");
+        call(state, "AKIDEXAMPLE", operation, &body).map(|answer| answer.json())
+    }
+
     fn list(state: &mut State, body: serde_json::Value) -> serde_json::Value {
-        let caller = state.caller("AKIDEXAMPLE");
-        let answer = state.codedeploy(&caller, "ListApplications", "us-east-1", &body);
-        answer.unwrap_or_else(|e| panic!("{} {}", e.1, e.2))
+        try_list(state, body).unwrap_or_else(|e| panic!("{} {}", e.1, e.2))
     }
 
     #[test]
@@ -93,9 +103,7 @@ mod tests {
         );
         let second = list(&mut state, json!({"nextToken": "page-1"}));
         assert_eq!(second, json!({"applications": ["shop"], "nextToken": null}));
-        let caller = state.caller("AKIDEXAMPLE");
-        let bad = json!({"nextToken": "nonsense"});
-        let error = state.codedeploy(&caller, "ListApplications", "us-east-1", &bad);
+        let error = try_list(&mut state, json!({"nextToken": "nonsense"}));
         assert_eq!(
             error.err().map(|e| e.1).as_deref(),
             Some("InvalidNextTokenException")
@@ -110,14 +118,13 @@ mod tests {
                 "Action": "codedeploy:ListApplications", "Resource": resource}}))
             .expect("a policy")
         };
-        state.policy = Some(policy("arn:aws:codedeploy:*:*:application:*"));
-        let caller = state.caller("AKIDEXAMPLE");
-        let denied = state.codedeploy(&caller, "ListApplications", "us-east-1", &json!({}));
+        state.identities.policy = Some(policy("arn:aws:codedeploy:*:*:application:*"));
+        let denied = try_list(&mut state, json!({}));
         assert_eq!(
             denied.err().map(|e| e.1).as_deref(),
             Some("AccessDeniedException")
         );
-        state.policy = Some(policy("*"));
+        state.identities.policy = Some(policy("*"));
         assert_eq!(
             list(&mut state, json!({}))["applications"],
             json!(["billing", "shop"])

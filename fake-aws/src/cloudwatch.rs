@@ -1,7 +1,8 @@
 //! CloudWatch alarms (SigV4 service `monitoring`; RPC v2 CBOR, as the SDK sends it, or JSON
 //! 1.0): `DescribeAlarms` as the service answers it (metric alarms only unless `AlarmTypes` asks
 //! for composite ones, sorted by name, paginated, its validation errors), IAM on the alarms'
-//! ARNs, and the fake's controls of their states and tags.
+//! ARNs; its state (the alarms of every account), and the fake's controls of their states and
+//! tags. `page_at` and `strings` serve the other services' lists too.
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
@@ -9,8 +10,8 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::server::{client_error, ApiError};
-use crate::{epoch_seconds, own_account, string_field, Caller, FakeAws, State, ACCOUNT};
+use crate::protocol::{client_error, ApiError};
+use crate::{epoch_seconds, own_account, string_field, FakeAws, Input, State, ACCOUNT};
 
 const TYPES: [&str; 2] = ["MetricAlarm", "CompositeAlarm"];
 const STATES: [&str; 3] = ["OK", "ALARM", "INSUFFICIENT_DATA"];
@@ -48,6 +49,12 @@ pub struct Alarm {
     /// `None`: not suppressed.
     #[serde(default, rename = "actionsSuppressedBy")]
     pub actions_suppressed_by: Option<String>,
+}
+
+/// CloudWatch's state: the alarms of every account and region.
+#[derive(Default)]
+pub(crate) struct CloudWatch {
+    pub(crate) alarms: Vec<Alarm>,
 }
 
 fn metric_alarm() -> String {
@@ -157,8 +164,9 @@ impl FakeAws {
     /// Adds an alarm, or replaces the one of the same account, region and name.
     pub fn put_alarm(&self, alarm: Alarm) {
         let mut state = self.lock();
-        state.alarms.retain(|a| !a.same(&alarm));
-        state.alarms.push(alarm.dated());
+        let alarms = &mut state.cloudwatch.alarms;
+        alarms.retain(|a| !a.same(&alarm));
+        alarms.push(alarm.dated());
     }
 
     /// Sets the state of an alarm of the function's own account, as CloudWatch does: a new
@@ -188,6 +196,7 @@ impl FakeAws {
 
 fn own_alarm<'a>(state: &'a mut State, region: &str, name: &str) -> &'a mut Alarm {
     state
+        .cloudwatch
         .alarms
         .iter_mut()
         .find(|a| a.is_in(ACCOUNT, region) && a.name == name)
@@ -236,116 +245,129 @@ fn validation(message: String) -> ApiError {
     )
 }
 
-impl State {
-    /// Serves `DescribeAlarms` in the caller's account. IAM: `cloudwatch:DescribeAlarms` takes
-    /// the `alarm` resource type, so a call naming alarms is authorized on the ARN of each alarm
-    /// it returns, any other call on `arn:aws:cloudwatch:{region}:{account}:alarm:*`.
-    pub(crate) fn cloudwatch(
-        &self,
-        caller: &Caller,
-        operation: &str,
-        region: &str,
-        body: &Value,
-    ) -> Result<Value, ApiError> {
-        if operation != "DescribeAlarms" {
-            return Err(client_error(
-                "UnknownOperationException",
-                format!("the fake does not serve operation `{operation}`"),
-            ));
-        }
-        let account = caller.account.as_str();
-        let names = strings(body, "AlarmNames")?;
-        let prefix = string_field(body, "AlarmNamePrefix");
-        if names.as_ref().is_some_and(|names| names.len() > LIMIT) {
-            return Err(validation(format!(
-                "Value at 'alarmNames' failed to satisfy constraint: Member must have length \
-                 less than or equal to {LIMIT}"
-            )));
-        }
-        if names.is_some() && prefix.is_some() {
-            return Err(client_error(
-                "InvalidParameterCombination",
-                "AlarmNames and AlarmNamePrefix cannot be specified together.",
-            ));
-        }
-        for unsupported in ["ChildrenOfAlarmName", "ParentsOfAlarmName", "ActionPrefix"] {
-            if body.get(unsupported).is_some_and(|v| !v.is_null()) {
-                return Err(validation(format!(
-                    "the fake does not filter by {unsupported}"
-                )));
-            }
-        }
-        let types = strings(body, "AlarmTypes")?
-            .filter(|types| !types.is_empty())
-            .unwrap_or(vec!["MetricAlarm"]);
-        if let Some(bad) = types.iter().find(|t| !TYPES.contains(t)) {
-            return Err(validation(format!(
-                "Value '{bad}' at 'alarmTypes' failed to satisfy constraint: Member must \
-                 satisfy enum value set: [{}]",
-                TYPES.join(", ")
-            )));
-        }
-        let state = string_field(body, "StateValue");
-        if let Some(bad) = state.filter(|s| !STATES.contains(s)) {
-            return Err(validation(format!(
-                "Value '{bad}' at 'stateValue' failed to satisfy constraint: Member must \
-                 satisfy enum value set: [{}]",
-                STATES.join(", ")
-            )));
-        }
-        let records = match body.get("MaxRecords").filter(|v| !v.is_null()) {
-            None => DEFAULT_RECORDS,
-            Some(n) => n
-                .as_u64()
-                .map(|n| n as usize)
-                .filter(|n| (1..=LIMIT).contains(n))
-                .ok_or_else(|| {
-                    validation(format!(
-                        "Value '{n}' at 'maxRecords' failed to satisfy constraint: Member must \
-                         have value between 1 and {LIMIT}"
-                    ))
-                })?,
-        };
-        let mut found: Vec<&Alarm> = self
-            .alarms
-            .iter()
-            .filter(|a| a.is_in(account, region) && types.contains(&a.kind.as_str()))
-            .filter(|a| state.is_none_or(|s| a.state == s))
-            .filter(|a| names.as_ref().is_none_or(|n| n.contains(&a.name.as_str())))
-            .filter(|a| prefix.is_none_or(|p| a.name.starts_with(p)))
-            .collect();
-        found.sort_by(|a, b| a.name.cmp(&b.name));
-        let size = self.page_size.map_or(records, |page| page.min(records));
-        let (page, next) =
-            page_at(&found, string_field(body, "NextToken"), size).ok_or_else(|| {
-                client_error("InvalidNextToken", "The service cannot parse the token.")
-            })?;
-        let resources = match names {
-            Some(_) => page.iter().map(|a| a.arn()).collect(),
-            None => vec![format!("arn:aws:cloudwatch:{region}:{account}:alarm:*")],
-        };
-        for resource in resources {
-            self.authorize(
-                caller,
-                "cloudwatch:DescribeAlarms",
-                &resource,
-                account,
-                region,
-            )?;
-        }
-        let of_kind = |kind: &str| -> Vec<Value> {
-            page.iter()
-                .filter(|a| a.kind == kind)
-                .map(|a| a.describe())
-                .collect()
-        };
-        let mut answer = json!({
-            "MetricAlarms": of_kind("MetricAlarm"),
-            "CompositeAlarms": of_kind("CompositeAlarm"),
-        });
-        if let Some(next) = next {
-            answer["NextToken"] = json!(next);
-        }
-        Ok(answer)
+/// A `DescribeAlarms` request, validated.
+struct Query<'a> {
+    names: Option<Vec<&'a str>>,
+    prefix: Option<&'a str>,
+    types: Vec<&'a str>,
+    state: Option<&'a str>,
+    records: usize,
+}
+
+impl Query<'_> {
+    fn matches(&self, alarm: &Alarm) -> bool {
+        self.types.contains(&alarm.kind.as_str())
+            && self.state.is_none_or(|s| alarm.state == s)
+            && (self.names.as_ref()).is_none_or(|n| n.contains(&alarm.name.as_str()))
+            && self.prefix.is_none_or(|p| alarm.name.starts_with(p))
     }
+}
+
+/// `DescribeAlarms`' input, with CloudWatch's validation errors.
+fn query(body: &Value) -> Result<Query<'_>, ApiError> {
+    let names = strings(body, "AlarmNames")?;
+    let prefix = string_field(body, "AlarmNamePrefix");
+    if names.as_ref().is_some_and(|names| names.len() > LIMIT) {
+        return Err(validation(format!(
+            "Value at 'alarmNames' failed to satisfy constraint: Member must have length \
+             less than or equal to {LIMIT}"
+        )));
+    }
+    if names.is_some() && prefix.is_some() {
+        return Err(client_error(
+            "InvalidParameterCombination",
+            "AlarmNames and AlarmNamePrefix cannot be specified together.",
+        ));
+    }
+    for unsupported in ["ChildrenOfAlarmName", "ParentsOfAlarmName", "ActionPrefix"] {
+        if body.get(unsupported).is_some_and(|v| !v.is_null()) {
+            return Err(validation(format!(
+                "the fake does not filter by {unsupported}"
+            )));
+        }
+    }
+    let types = strings(body, "AlarmTypes")?
+        .filter(|types| !types.is_empty())
+        .unwrap_or(vec!["MetricAlarm"]);
+    if let Some(bad) = types.iter().find(|t| !TYPES.contains(t)) {
+        return Err(validation(format!(
+            "Value '{bad}' at 'alarmTypes' failed to satisfy constraint: Member must \
+             satisfy enum value set: [{}]",
+            TYPES.join(", ")
+        )));
+    }
+    let state = string_field(body, "StateValue");
+    if let Some(bad) = state.filter(|s| !STATES.contains(s)) {
+        return Err(validation(format!(
+            "Value '{bad}' at 'stateValue' failed to satisfy constraint: Member must \
+             satisfy enum value set: [{}]",
+            STATES.join(", ")
+        )));
+    }
+    let records = max_records(body)?;
+    Ok(Query {
+        names,
+        prefix,
+        types,
+        state,
+        records,
+    })
+}
+
+/// `MaxRecords`, between 1 and [`LIMIT`]; [`DEFAULT_RECORDS`] when not given.
+fn max_records(body: &Value) -> Result<usize, ApiError> {
+    let Some(n) = body.get("MaxRecords").filter(|v| !v.is_null()) else {
+        return Ok(DEFAULT_RECORDS);
+    };
+    n.as_u64()
+        .map(|n| n as usize)
+        .filter(|n| (1..=LIMIT).contains(n))
+        .ok_or_else(|| {
+            validation(format!(
+                "Value '{n}' at 'maxRecords' failed to satisfy constraint: Member must \
+                 have value between 1 and {LIMIT}"
+            ))
+        })
+}
+
+/// `DescribeAlarms`, in the caller's account. IAM: `cloudwatch:DescribeAlarms` takes the `alarm`
+/// resource type, so a call naming alarms is authorized on the ARN of each alarm it returns,
+/// any other call on `arn:aws:cloudwatch:{region}:{account}:alarm:*`.
+pub(crate) fn describe_alarms(state: &mut State, input: &Input) -> Result<Value, ApiError> {
+    let (account, region, body) = (input.account(), input.region, input.body);
+    let query = query(body)?;
+    let mut found: Vec<&Alarm> = state
+        .cloudwatch
+        .alarms
+        .iter()
+        .filter(|a| a.is_in(account, region) && query.matches(a))
+        .collect();
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    let size = state
+        .page_size
+        .map_or(query.records, |page| page.min(query.records));
+    let (page, next) = page_at(&found, string_field(body, "NextToken"), size)
+        .ok_or_else(|| client_error("InvalidNextToken", "The service cannot parse the token."))?;
+    let resources = match query.names {
+        Some(_) => page.iter().map(|a| a.arn()).collect(),
+        None => vec![format!("arn:aws:cloudwatch:{region}:{account}:alarm:*")],
+    };
+    for resource in resources {
+        let action = "cloudwatch:DescribeAlarms";
+        input.caller.authorize(action, &resource, account, region)?;
+    }
+    let of_kind = |kind: &str| -> Vec<Value> {
+        page.iter()
+            .filter(|a| a.kind == kind)
+            .map(|a| a.describe())
+            .collect()
+    };
+    let mut answer = json!({
+        "MetricAlarms": of_kind("MetricAlarm"),
+        "CompositeAlarms": of_kind("CompositeAlarm"),
+    });
+    if let Some(next) = next {
+        answer["NextToken"] = json!(next);
+    }
+    Ok(answer)
 }

@@ -1,29 +1,20 @@
-//! CodeDeploy (JSON 1.1): the operations the circuit breaker calls, as the service answers them:
-//! pagination through `nextToken`, `StopDeployment` moving a deployment to `Stopped`, its
-//! errors, and IAM by the resource type each action takes.
+//! CodeDeploy (JSON 1.1): its state (deployments, groups, and the stops and deployments made),
+//! IAM by the resource type each action takes (checked before anything else, as CodeDeploy
+//! does), and what its operations share: pagination through `nextToken`, and the application or
+//! deployment a call names, with CodeDeploy's errors. Its operations are served in
+//! `applications`, `deployment_groups`, `deployments` and `hooks`.
 
 use std::collections::BTreeSet;
 
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::server::{client_error, ApiError};
-use crate::{string_field, Caller, State};
+use crate::protocol::{client_error, ApiError};
+use crate::seed::{Deployment, Group};
+use crate::{string_field, FakeAws, Input, State};
 
 /// The statuses in which a deployment can still be stopped.
 pub(crate) const ACTIVE: [&str; 5] = ["Created", "Queued", "InProgress", "Baking", "Ready"];
-const ALL_STATUSES: [&str; 8] = [
-    "Created",
-    "Queued",
-    "InProgress",
-    "Baking",
-    "Ready",
-    "Succeeded",
-    "Failed",
-    "Stopped",
-];
-/// BatchGetDeployments accepts at most this many IDs.
-const BATCH_LIMIT: usize = 25;
 
 /// A `StopDeployment` call that stopped a deployment.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -35,6 +26,29 @@ pub struct Stop {
     pub auto_rollback_enabled: Option<bool>,
 }
 
+/// CodeDeploy's state, in every account and region.
+#[derive(Default)]
+pub(crate) struct CodeDeploy {
+    pub(crate) deployments: Vec<Deployment>,
+    /// Groups that have no deployment yet.
+    pub(crate) groups: BTreeSet<Group>,
+    pub(crate) stops: Vec<Stop>,
+    /// The deployments CreateDeployment made.
+    pub(crate) created: Vec<Deployment>,
+}
+
+impl FakeAws {
+    /// The deployments CreateDeployment made so far, in order.
+    pub fn created(&self) -> Vec<Deployment> {
+        self.lock().codedeploy.created.clone()
+    }
+
+    /// The deployments stopped so far, in order.
+    pub fn stops(&self) -> Vec<Stop> {
+        self.lock().codedeploy.stops.clone()
+    }
+}
+
 pub(crate) fn is_deployment_id(id: &str) -> bool {
     id.strip_prefix("d-").is_some_and(|rest| {
         rest.len() == 9
@@ -44,39 +58,22 @@ pub(crate) fn is_deployment_id(id: &str) -> bool {
     })
 }
 
-impl State {
-    /// Authorizes and serves one CodeDeploy call in the caller's account.
-    pub(crate) fn codedeploy(
-        &mut self,
-        caller: &Caller,
-        operation: &str,
-        region: &str,
-        body: &Value,
-    ) -> Result<Value, ApiError> {
-        let account = caller.account.as_str();
-        for (action, resource) in self.resources(account, operation, region, body) {
-            self.authorize(caller, &action, &resource, account, region)?;
-        }
-        match operation {
-            "BatchGetDeploymentGroups" => self.batch_get_deployment_groups(account, region, body),
-            "CreateDeployment" => self.create_deployment(account, region, body),
-            "ListApplications" => self.list_applications(account, region, body),
-            "ListDeploymentGroups" => self.list_deployment_groups(account, region, body),
-            "ListDeployments" => self.list_deployments(account, region, body),
-            "BatchGetDeployments" => self.batch_get_deployments(account, region, body),
-            "StopDeployment" => self.stop_deployment(account, region, body),
-            "ListDeploymentTargets" => self.list_deployment_targets(account, region, body),
-            "BatchGetDeploymentTargets" => self.batch_get_deployment_targets(account, region, body),
-            "PutLifecycleEventHookExecutionStatus" => {
-                self.put_lifecycle_event_hook_execution_status(account, region, body)
-            }
-            other => Err(client_error(
-                "UnknownOperationException",
-                format!("the fake does not serve operation `{other}`"),
-            )),
-        }
+/// Denies a CodeDeploy call (known to the fake or not) unless the caller may take every action
+/// it needs on every resource (see [`CodeDeploy::resources`]); CodeDeploy checks this first.
+pub(crate) fn authorize(state: &State, input: &Input) -> Result<(), ApiError> {
+    let (account, region) = (input.account(), input.region);
+    let needed = state
+        .codedeploy
+        .resources(account, input.operation, region, input.body);
+    for (action, resource) in needed {
+        input
+            .caller
+            .authorize(&action, &resource, account, region)?;
     }
+    Ok(())
+}
 
+impl CodeDeploy {
     /// What a call needs, as IAM sees it, each action with its resource: the application
     /// (ListDeploymentGroups), the deployment group (ListDeployments, BatchGetDeploymentGroups,
     /// the group of each deployment BatchGetDeployments returns, CreateDeployment with the
@@ -126,21 +123,30 @@ impl State {
                     arn("application", application),
                 ),
             ],
-            "BatchGetDeployments" => {
-                let ids: Vec<&str> = body["deploymentIds"]
-                    .as_array()
-                    .map(|ids| ids.iter().filter_map(Value::as_str).collect())
-                    .unwrap_or_default();
-                let groups: BTreeSet<String> = self
-                    .deployments
-                    .iter()
-                    .filter(|d| d.is_in(account, region) && ids.contains(&d.id.as_str()))
-                    .map(|d| arn("deploymentgroup", &format!("{}/{}", d.application, d.group)))
-                    .collect();
-                on(groups.into_iter().collect())
-            }
+            "BatchGetDeployments" => on(self.groups_of(account, region, body, arn)),
             _ => on(vec!["*".into()]),
         }
+    }
+
+    /// The ARNs (by `arn`) of the groups of the deployments `deploymentIds` names, each once.
+    fn groups_of(
+        &self,
+        account: &str,
+        region: &str,
+        body: &Value,
+        arn: impl Fn(&str, &str) -> String,
+    ) -> Vec<String> {
+        let ids: Vec<&str> = body["deploymentIds"]
+            .as_array()
+            .map(|ids| ids.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let groups: BTreeSet<String> = self
+            .deployments
+            .iter()
+            .filter(|d| d.is_in(account, region) && ids.contains(&d.id.as_str()))
+            .map(|d| arn("deploymentgroup", &format!("{}/{}", d.application, d.group)))
+            .collect();
+        groups.into_iter().collect()
     }
 
     pub(crate) fn group_names(
@@ -162,27 +168,6 @@ impl State {
             .map(|g| g.group.clone());
         let unique: BTreeSet<String> = from_deployments.chain(empty).collect();
         unique.into_iter().collect()
-    }
-
-    pub(crate) fn page<T: Clone>(
-        &self,
-        items: &[T],
-        body: &Value,
-    ) -> Result<(Vec<T>, Option<String>), ApiError> {
-        let start = match string_field(body, "nextToken") {
-            None => 0,
-            Some(token) => token
-                .strip_prefix("page-")
-                .and_then(|n| n.parse::<usize>().ok())
-                .filter(|n| *n <= items.len())
-                .ok_or_else(|| {
-                    client_error("InvalidNextTokenException", "The next token is invalid.")
-                })?,
-        };
-        let size = self.page_size.unwrap_or(100);
-        let end = (start + size).min(items.len());
-        let next = (end < items.len()).then(|| format!("page-{end}"));
-        Ok((items[start..end].to_vec(), next))
     }
 
     /// The application the call names, with its deployment groups.
@@ -208,149 +193,58 @@ impl State {
         Ok((application.to_string(), groups))
     }
 
-    fn list_deployment_groups(
+    /// The index of the deployment the call names (`deploymentId`), with CodeDeploy's errors for
+    /// a missing, malformed or unknown ID.
+    pub(crate) fn named_deployment(
         &self,
         account: &str,
         region: &str,
         body: &Value,
-    ) -> Result<Value, ApiError> {
-        let (application, groups) = self.require_application(account, region, body)?;
-        let (page, next) = self.page(&groups, body)?;
-        Ok(json!({ "applicationName": application, "deploymentGroups": page, "nextToken": next }))
-    }
-
-    fn list_deployments(
-        &self,
-        account: &str,
-        region: &str,
-        body: &Value,
-    ) -> Result<Value, ApiError> {
-        let (application, groups) = self.require_application(account, region, body)?;
-        let group = string_field(body, "deploymentGroupName").ok_or_else(|| {
+    ) -> Result<usize, ApiError> {
+        let id = string_field(body, "deploymentId").ok_or_else(|| {
             client_error(
-                "DeploymentGroupNameRequiredException",
-                "The deployment group name was not specified.",
+                "DeploymentIdRequiredException",
+                "A deployment ID must be specified.",
             )
         })?;
-        if !groups.iter().any(|g| g == group) {
+        if !is_deployment_id(id) {
             return Err(client_error(
-                "DeploymentGroupDoesNotExistException",
-                format!("No deployment group found for name: {group}"),
+                "InvalidDeploymentIdException",
+                format!("Specified deployment ID {id} is invalid."),
             ));
         }
-        let statuses: Vec<&str> = match body.get("includeOnlyStatuses").and_then(Value::as_array) {
-            None => ALL_STATUSES.to_vec(),
-            Some(list) => list
-                .iter()
-                .map(|s| {
-                    s.as_str()
-                        .filter(|s| ALL_STATUSES.contains(s))
-                        .ok_or_else(|| {
-                            client_error(
-                                "InvalidDeploymentStatusException",
-                                format!("invalid status {s}"),
-                            )
-                        })
-                })
-                .collect::<Result<_, _>>()?,
-        };
-        let ids: Vec<String> = self
-            .deployments
+        self.deployments
             .iter()
-            .filter(|d| {
-                d.is_in(account, region)
-                    && d.application == application
-                    && d.group == group
-                    && statuses.contains(&d.status.as_str())
-            })
-            .map(|d| d.id.clone())
-            .collect();
-        let (page, next) = self.page(&ids, body)?;
-        Ok(json!({ "deployments": page, "nextToken": next }))
-    }
-
-    fn batch_get_deployments(
-        &self,
-        account: &str,
-        region: &str,
-        body: &Value,
-    ) -> Result<Value, ApiError> {
-        let ids = body
-            .get("deploymentIds")
-            .and_then(Value::as_array)
-            .filter(|ids| !ids.is_empty())
+            .position(|d| d.is_in(account, region) && d.id == id)
             .ok_or_else(|| {
                 client_error(
-                    "DeploymentIdRequiredException",
-                    "At least one deployment ID must be specified.",
+                    "DeploymentDoesNotExistException",
+                    format!("The deployment {id} could not be found."),
                 )
-            })?;
-        if ids.len() > BATCH_LIMIT {
-            return Err(client_error(
-                "BatchLimitExceededException",
-                format!("The maximum number of deployment IDs is {BATCH_LIMIT}."),
-            ));
-        }
-        let mut infos = Vec::new();
-        for id in ids {
-            let id = id
-                .as_str()
-                .filter(|id| is_deployment_id(id))
-                .ok_or_else(|| {
-                    client_error(
-                        "InvalidDeploymentIdException",
-                        format!("Specified deployment ID {id} is invalid."),
-                    )
-                })?;
-            let found = self
-                .deployments
-                .iter()
-                .find(|d| d.is_in(account, region) && d.id == id);
-            if let Some(d) = found {
-                let mut info = json!({
-                    "deploymentId": d.id,
-                    "applicationName": d.application,
-                    "deploymentGroupName": d.group,
-                    "status": d.status,
-                    "createTime": d.create_time,
-                    "completeTime": d.complete_time,
-                    "computePlatform": d.compute_platform,
-                    "description": d.description,
-                    "revision": d.revision,
-                    "previousRevision": d.previous_revision,
-                });
-                if let Some(creator) = &d.creator {
-                    info["creator"] = json!(creator);
-                }
-                infos.push(info);
-            }
-        }
-        Ok(json!({ "deploymentsInfo": infos }))
+            })
     }
+}
 
-    fn stop_deployment(
-        &mut self,
-        account: &str,
-        region: &str,
+impl State {
+    /// The page of `items` that `nextToken` starts (`page-N`), with the next page's token.
+    pub(crate) fn page<T: Clone>(
+        &self,
+        items: &[T],
         body: &Value,
-    ) -> Result<Value, ApiError> {
-        let index = self.named_deployment(account, region, body)?;
-        let deployment = &mut self.deployments[index];
-        let id = deployment.id.clone();
-        if !ACTIVE.contains(&deployment.status.as_str()) {
-            return Err(client_error(
-                "DeploymentAlreadyCompletedException",
-                format!("The deployment {id} has already completed."),
-            ));
-        }
-        deployment.status = "Stopped".into();
-        let auto_rollback_enabled = body.get("autoRollbackEnabled").and_then(Value::as_bool);
-        self.stops.push(Stop {
-            account: account.into(),
-            region: region.into(),
-            deployment_id: id.clone(),
-            auto_rollback_enabled,
-        });
-        Ok(json!({ "status": "Pending", "statusMessage": format!("Stopping deployment {id}") }))
+    ) -> Result<(Vec<T>, Option<String>), ApiError> {
+        let start = match string_field(body, "nextToken") {
+            None => 0,
+            Some(token) => token
+                .strip_prefix("page-")
+                .and_then(|n| n.parse::<usize>().ok())
+                .filter(|n| *n <= items.len())
+                .ok_or_else(|| {
+                    client_error("InvalidNextTokenException", "The next token is invalid.")
+                })?,
+        };
+        let size = self.page_size.unwrap_or(100);
+        let end = (start + size).min(items.len());
+        let next = (end < items.len()).then(|| format!("page-{end}"));
+        Ok((items[start..end].to_vec(), next))
     }
 }

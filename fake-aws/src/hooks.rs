@@ -2,16 +2,19 @@
 //! Lambda alias, ECS service or instance), whose lifecycle events follow the deployment's hooks;
 //! `PutLifecycleEventHookExecutionStatus` accepts one answer a hook, and a `Failed` one fails
 //! the deployment (which CodeDeploy then rolls back). IAM: none of these actions takes a
-//! resource type, so each is authorized on `*`.
+//! resource type, so each is authorized on `*`. Its state: the answers given.
 
 use std::time::SystemTime;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::codedeploy::is_deployment_id;
-use crate::server::{client_error, ApiError};
-use crate::{epoch_seconds, in_progress, string_field, Deployment, FakeAws, State};
+use crate::codedeploy::authorize;
+use crate::protocol::{client_error, ApiError};
+use crate::seed::{in_progress, Deployment};
+use crate::{epoch_seconds, string_field, FakeAws, Input, State};
+
+pub use crate::seed::Hook;
 
 const LAMBDA_EVENTS: [&str; 3] = ["BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic"];
 const ECS_EVENTS: [&str; 9] = [
@@ -37,22 +40,6 @@ const SERVER_EVENTS: [&str; 7] = [
 /// BatchGetDeploymentTargets accepts at most this many target IDs.
 const TARGETS_LIMIT: usize = 25;
 
-/// A lifecycle event hook CodeDeploy called, waiting for (or given) its answer.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
-pub struct Hook {
-    /// The lifecycle event (`BeforeAllowTraffic`, …).
-    pub event: String,
-    #[serde(rename = "executionId")]
-    pub execution_id: String,
-    /// `InProgress` until answered, then `Succeeded` or `Failed`.
-    #[serde(default = "in_progress")]
-    pub status: String,
-    /// When the event started, in seconds since the epoch; when not given, the time the
-    /// deployment was added (or the seed restored).
-    #[serde(default, rename = "startTime")]
-    pub start_time: Option<f64>,
-}
-
 /// A `PutLifecycleEventHookExecutionStatus` call that answered a hook.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -62,6 +49,12 @@ pub struct HookAnswer {
     pub deployment_id: String,
     pub execution_id: String,
     pub status: String,
+}
+
+/// The hooks' state: the answers given.
+#[derive(Default)]
+pub(crate) struct Hooks {
+    pub(crate) answers: Vec<HookAnswer>,
 }
 
 impl Deployment {
@@ -176,132 +169,107 @@ impl Deployment {
 impl FakeAws {
     /// The hooks answered so far, in order.
     pub fn hook_answers(&self) -> Vec<HookAnswer> {
-        self.lock().hook_answers.clone()
+        self.lock().hooks.answers.clone()
     }
 }
 
-impl State {
-    /// The index of the deployment the call names (`deploymentId`), with CodeDeploy's errors for
-    /// a missing, malformed or unknown ID; StopDeployment's too.
-    pub(crate) fn named_deployment(
-        &self,
-        account: &str,
-        region: &str,
-        body: &Value,
-    ) -> Result<usize, ApiError> {
-        let id = string_field(body, "deploymentId").ok_or_else(|| {
+/// `ListDeploymentTargets`: the deployment's one target.
+pub(crate) fn list_deployment_targets(state: &mut State, input: &Input) -> Result<Value, ApiError> {
+    authorize(state, input)?;
+    let deployment = named_deployment(state, input)?;
+    let (page, next) = state.page(&[deployment.target_id()], input.body)?;
+    Ok(json!({ "targetIds": page, "nextToken": next }))
+}
+
+/// `BatchGetDeploymentTargets`: the deployment's target, once for each of its IDs given.
+pub(crate) fn batch_get_deployment_targets(
+    state: &mut State,
+    input: &Input,
+) -> Result<Value, ApiError> {
+    authorize(state, input)?;
+    let deployment = named_deployment(state, input)?;
+    let ids = input.body["targetIds"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice);
+    if ids.is_empty() {
+        return Err(client_error(
+            "DeploymentTargetIdRequiredException",
+            "A deployment target ID must be specified.",
+        ));
+    }
+    if ids.len() > TARGETS_LIMIT {
+        return Err(client_error(
+            "DeploymentTargetListSizeExceededException",
+            format!("The maximum number of deployment target IDs is {TARGETS_LIMIT}."),
+        ));
+    }
+    let target_id = deployment.target_id();
+    if let Some(unknown) = ids
+        .iter()
+        .find(|id| id.as_str() != Some(target_id.as_str()))
+    {
+        return Err(client_error(
+            "DeploymentTargetDoesNotExistException",
+            format!("The deployment target {unknown} does not exist."),
+        ));
+    }
+    let targets: Vec<Value> = ids.iter().map(|_| deployment.target()).collect();
+    Ok(json!({ "deploymentTargets": targets }))
+}
+
+/// The deployment the call names.
+fn named_deployment<'a>(state: &'a State, input: &Input) -> Result<&'a Deployment, ApiError> {
+    let codedeploy = &state.codedeploy;
+    let index = codedeploy.named_deployment(input.account(), input.region, input.body)?;
+    Ok(&codedeploy.deployments[index])
+}
+
+/// `PutLifecycleEventHookExecutionStatus`: a hook still in progress takes the answer, and a
+/// `Failed` one fails the deployment.
+pub(crate) fn put_lifecycle_event_hook_execution_status(
+    state: &mut State,
+    input: &Input,
+) -> Result<Value, ApiError> {
+    authorize(state, input)?;
+    let (account, region, body) = (input.account(), input.region, input.body);
+    let index = state.codedeploy.named_deployment(account, region, body)?;
+    let status = string_field(body, "status")
+        .filter(|s| ["Succeeded", "Failed"].contains(s))
+        .ok_or_else(|| {
             client_error(
-                "DeploymentIdRequiredException",
-                "A deployment ID must be specified.",
+                "InvalidLifecycleEventHookExecutionStatusException",
+                "The status must be Succeeded or Failed.",
             )
         })?;
-        if !is_deployment_id(id) {
-            return Err(client_error(
-                "InvalidDeploymentIdException",
-                format!("Specified deployment ID {id} is invalid."),
-            ));
-        }
-        self.deployments
-            .iter()
-            .position(|d| d.is_in(account, region) && d.id == id)
-            .ok_or_else(|| {
-                client_error(
-                    "DeploymentDoesNotExistException",
-                    format!("The deployment {id} could not be found."),
-                )
-            })
+    let execution_id = string_field(body, "lifecycleEventHookExecutionId").unwrap_or_default();
+    let deployment = &mut state.codedeploy.deployments[index];
+    let hook = deployment
+        .hooks
+        .iter_mut()
+        .find(|h| h.execution_id == execution_id)
+        .ok_or_else(|| {
+            client_error(
+                "InvalidLifecycleEventHookExecutionIdException",
+                format!("The lifecycle event hook execution ID {execution_id} is invalid."),
+            )
+        })?;
+    if hook.status != "InProgress" {
+        return Err(client_error(
+            "LifecycleEventAlreadyCompletedException",
+            format!("The lifecycle event {} has already completed.", hook.event),
+        ));
     }
-
-    pub(crate) fn list_deployment_targets(
-        &self,
-        account: &str,
-        region: &str,
-        body: &Value,
-    ) -> Result<Value, ApiError> {
-        let deployment = &self.deployments[self.named_deployment(account, region, body)?];
-        let (page, next) = self.page(&[deployment.target_id()], body)?;
-        Ok(json!({ "targetIds": page, "nextToken": next }))
+    hook.status = status.into();
+    if status == "Failed" {
+        deployment.status = "Failed".into();
+        deployment.complete_time = Some(epoch_seconds(SystemTime::now()));
     }
-
-    pub(crate) fn batch_get_deployment_targets(
-        &self,
-        account: &str,
-        region: &str,
-        body: &Value,
-    ) -> Result<Value, ApiError> {
-        let deployment = &self.deployments[self.named_deployment(account, region, body)?];
-        let ids = body["targetIds"].as_array().map_or(&[][..], Vec::as_slice);
-        if ids.is_empty() {
-            return Err(client_error(
-                "DeploymentTargetIdRequiredException",
-                "A deployment target ID must be specified.",
-            ));
-        }
-        if ids.len() > TARGETS_LIMIT {
-            return Err(client_error(
-                "DeploymentTargetListSizeExceededException",
-                format!("The maximum number of deployment target IDs is {TARGETS_LIMIT}."),
-            ));
-        }
-        let target_id = deployment.target_id();
-        if let Some(unknown) = ids
-            .iter()
-            .find(|id| id.as_str() != Some(target_id.as_str()))
-        {
-            return Err(client_error(
-                "DeploymentTargetDoesNotExistException",
-                format!("The deployment target {unknown} does not exist."),
-            ));
-        }
-        let targets: Vec<Value> = ids.iter().map(|_| deployment.target()).collect();
-        Ok(json!({ "deploymentTargets": targets }))
-    }
-
-    pub(crate) fn put_lifecycle_event_hook_execution_status(
-        &mut self,
-        account: &str,
-        region: &str,
-        body: &Value,
-    ) -> Result<Value, ApiError> {
-        let index = self.named_deployment(account, region, body)?;
-        let status = string_field(body, "status")
-            .filter(|s| ["Succeeded", "Failed"].contains(s))
-            .ok_or_else(|| {
-                client_error(
-                    "InvalidLifecycleEventHookExecutionStatusException",
-                    "The status must be Succeeded or Failed.",
-                )
-            })?;
-        let execution_id = string_field(body, "lifecycleEventHookExecutionId").unwrap_or_default();
-        let deployment = &mut self.deployments[index];
-        let hook = deployment
-            .hooks
-            .iter_mut()
-            .find(|h| h.execution_id == execution_id)
-            .ok_or_else(|| {
-                client_error(
-                    "InvalidLifecycleEventHookExecutionIdException",
-                    format!("The lifecycle event hook execution ID {execution_id} is invalid."),
-                )
-            })?;
-        if hook.status != "InProgress" {
-            return Err(client_error(
-                "LifecycleEventAlreadyCompletedException",
-                format!("The lifecycle event {} has already completed.", hook.event),
-            ));
-        }
-        hook.status = status.into();
-        if status == "Failed" {
-            deployment.status = "Failed".into();
-            deployment.complete_time = Some(epoch_seconds(SystemTime::now()));
-        }
-        self.hook_answers.push(HookAnswer {
-            account: account.into(),
-            region: region.into(),
-            deployment_id: deployment.id.clone(),
-            execution_id: execution_id.into(),
-            status: status.into(),
-        });
-        Ok(json!({ "lifecycleEventHookExecutionId": execution_id }))
-    }
+    state.hooks.answers.push(HookAnswer {
+        account: account.into(),
+        region: region.into(),
+        deployment_id: deployment.id.clone(),
+        execution_id: execution_id.into(),
+        status: status.into(),
+    });
+    Ok(json!({ "lifecycleEventHookExecutionId": execution_id }))
 }

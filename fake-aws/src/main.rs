@@ -20,8 +20,15 @@ fn read_json<T: DeserializeOwned>(path: &str) -> Result<T, String> {
     serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))
 }
 
-#[tokio::main]
-async fn main() -> Result<(), String> {
+/// What the command line asks for.
+struct Args {
+    listen: SocketAddr,
+    seed: Seed,
+    function_policy: Option<Policy>,
+    verbose: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
     let mut listen: SocketAddr = "127.0.0.1:4599".parse().expect("valid default");
     let mut seed = Seed::default();
     let mut function_policy: Option<Policy> = None;
@@ -46,20 +53,7 @@ async fn main() -> Result<(), String> {
                 let (arn, path) = value.split_once('=').ok_or(USAGE)?;
                 role_policies.push((arn.to_string(), read_json::<Policy>(path)?));
             }
-            "--principal" => {
-                let value = args.next().ok_or(USAGE)?;
-                let mut parts = value.splitn(3, '=');
-                let (Some(key), Some(role), Some(path)) =
-                    (parts.next(), parts.next(), parts.next())
-                else {
-                    return Err(USAGE.into());
-                };
-                principals.push(Principal {
-                    access_key: key.into(),
-                    role: role.into(),
-                    policy: Some(read_json(path)?),
-                });
-            }
+            "--principal" => principals.push(principal(&args.next().ok_or(USAGE)?)?),
             "--quiet" => verbose = false,
             _ => return Err(USAGE.into()),
         }
@@ -73,6 +67,35 @@ async fn main() -> Result<(), String> {
         role.policy = Some(policy);
     }
     seed.principals.extend(principals);
+    Ok(Args {
+        listen,
+        seed,
+        function_policy,
+        verbose,
+    })
+}
+
+/// `--principal ACCESS_KEY=ROLE_ARN=FILE`.
+fn principal(value: &str) -> Result<Principal, String> {
+    let mut parts = value.splitn(3, '=');
+    let (Some(key), Some(role), Some(path)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(USAGE.into());
+    };
+    Ok(Principal {
+        access_key: key.into(),
+        role: role.into(),
+        policy: Some(read_json(path)?),
+    })
+}
+
+#[tokio::main]
+async fn main() -> Result<(), String> {
+    let Args {
+        listen,
+        seed,
+        function_policy,
+        verbose,
+    } = parse_args()?;
     let fake = FakeAws::start_on(listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;

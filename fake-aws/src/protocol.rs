@@ -1,16 +1,24 @@
 //! The protocol a request speaks, and answers in it: JSON 1.0 or 1.1 (`x-amz-target:
 //! Prefix.Operation`), Smithy RPC v2 CBOR (`POST /service/{Service}/operation/{Operation}`, for
-//! any JSON service: the same handlers, CBOR in and out), or query (STS and IAM, XML answers).
+//! any JSON service: the same handlers, CBOR in and out), or query (STS and IAM: forms in, XML
+//! answers). Errors ([`ApiError`]) are `{"__type", "message"}` in JSON or CBOR, or query's XML;
 //! CloudWatch is `awsQueryCompatible`: its errors also name their code in `x-amzn-query-error`.
 
 use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::{Request, Response, StatusCode};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
-use crate::server::{client_error, error_response, json_response, ApiError};
-use crate::{cbor, sts};
+use crate::cbor;
+
+/// An error answer: HTTP status, AWS error code and message.
+pub(crate) struct ApiError(pub u16, pub String, pub String);
+
+/// A 400 with this code: how AWS answers a request it refuses.
+pub(crate) fn client_error(code: &str, message: impl Into<String>) -> ApiError {
+    ApiError(400, code.into(), message.into())
+}
 
 pub(crate) const STS_NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 pub(crate) const IAM_NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
@@ -85,7 +93,7 @@ impl Protocol {
     /// The request's input as JSON (a query form as an object of its parameters).
     pub(crate) fn parse(&self, bytes: &[u8]) -> Result<Value, ApiError> {
         match self.wire {
-            Wire::Query(_) => Ok(sts::form(bytes)),
+            Wire::Query(_) => Ok(form(bytes)),
             Wire::Json(_) => serde_json::from_slice(bytes)
                 .map_err(|e| client_error("SerializationException", e.to_string())),
             Wire::Cbor => {
@@ -155,4 +163,77 @@ fn cbor_response(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
         .header("x-amzn-requestid", "00000000-0000-0000-0000-000000000000")
         .body(Full::new(Bytes::from(cbor::encode(body))))
         .expect("a static response is valid")
+}
+
+/// An `application/x-www-form-urlencoded` body as a JSON object of its parameters.
+pub(crate) fn form(body: &[u8]) -> Value {
+    let pairs: Map<String, Value> = form_urlencoded::parse(body)
+        .map(|(name, value)| (name.into_owned(), Value::String(value.into_owned())))
+        .collect();
+    Value::Object(pairs)
+}
+
+fn response(status: StatusCode, content_type: &str, body: String) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .header("x-amzn-requestid", "00000000-0000-0000-0000-000000000000")
+        .body(Full::new(Bytes::from(body)))
+        .expect("a static response is valid")
+}
+
+pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
+    response(status, "application/x-amz-json-1.1", body.to_string())
+}
+
+pub(crate) fn xml_response(body: String) -> Response<Full<Bytes>> {
+    response(StatusCode::OK, "text/xml", body)
+}
+
+/// An error as JSON 1.1 services write it, or (`xml`: its namespace) as query services such as
+/// STS and IAM do.
+fn error_response(
+    ApiError(status, code, message): ApiError,
+    xml: Option<&str>,
+) -> Response<Full<Bytes>> {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let Some(namespace) = xml else {
+        return json_response(status, &json!({ "__type": code, "message": message }));
+    };
+    let kind = if status.is_client_error() {
+        "Sender"
+    } else {
+        "Receiver"
+    };
+    let body = format!(
+        "<ErrorResponse xmlns=\"{namespace}\"><Error><Type>{kind}</Type><Code>{}</Code>\
+         <Message>{}</Message></Error><RequestId>00000000-0000-0000-0000-000000000000\
+         </RequestId></ErrorResponse>",
+        escape(&code),
+        escape(&message)
+    );
+    response(status, "text/xml", body)
+}
+
+/// Text as XML character data.
+pub(crate) fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms_decode_as_sts_receives_them() {
+        let body =
+            b"Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A2%3Arole%2Fr&RoleSessionName=a+b%40c";
+        let form = form(body);
+        assert_eq!(form["Action"], "AssumeRole");
+        assert_eq!(form["RoleArn"], "arn:aws:iam::2:role/r");
+        assert_eq!(form["RoleSessionName"], "a b@c");
+    }
 }

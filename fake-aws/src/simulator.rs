@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::caller::Identities;
 use crate::cloudwatch::page_at;
 use crate::iam::{self, Decision, Policy};
-use crate::server::{client_error, escape, ApiError};
-use crate::{string_field, Caller, State, FUNCTION_ROLE};
+use crate::protocol::{client_error, escape, ApiError, IAM_NAMESPACE};
+use crate::{string_field, Input, State, FUNCTION_ROLE};
 
 /// `MaxItems` at most, and when not given.
 const MAX_ITEMS_LIMIT: usize = 1000;
@@ -162,72 +163,64 @@ fn simulation(body: &Value) -> Result<Simulation<'_>, ApiError> {
     })
 }
 
-impl State {
-    /// Serves one IAM call (only `SimulatePrincipalPolicy`), as IAM writes its answer.
-    pub(crate) fn iam(
-        &self,
-        caller: &Caller,
-        operation: &str,
-        region: &str,
-        body: &Value,
-    ) -> Result<String, ApiError> {
-        if operation != "SimulatePrincipalPolicy" {
-            return Err(ApiError(
-                400,
-                "InvalidAction".into(),
-                format!("the fake does not serve IAM action `{operation}`"),
-            ));
-        }
-        let Simulation {
-            source,
-            actions,
-            resources,
-            mut context,
-            max_items,
-        } = simulation(body)?;
-        let (account, kind, name) = entity(source)
-            .ok_or_else(|| client_error("InvalidInput", format!("Invalid Entity Arn: {source}")))?;
-        let action = "iam:SimulatePrincipalPolicy";
-        self.authorize(caller, action, source, account, region)
-            .map_err(|ApiError(_, _, message)| ApiError(403, "AccessDenied".into(), message))?;
-        // IAM is per account: a role of another account is not found either.
-        let policy = (account == caller.account && kind == "role")
-            .then(|| self.role_policy(source))
-            .flatten()
-            .ok_or_else(|| {
-                let message = format!("The {kind} with name {name} cannot be found.");
-                ApiError(404, "NoSuchEntity".into(), message)
-            })?;
-        context
-            .entry("aws:PrincipalAccount".into())
-            .or_insert(account.into());
-        let results: Vec<String> = actions
-            .iter()
-            .flat_map(|action| resources.iter().map(move |resource| (action, resource)))
-            .map(|(action, resource)| {
-                let decision = decide(policy, action, resource, account, &context);
-                result(action, resource, decision)
-            })
-            .collect();
-        let size = self.page_size.map_or(max_items, |page| page.min(max_items));
-        let (page, next) = page_at(&results, string_field(body, "Marker"), size)
-            .ok_or_else(|| client_error("InvalidInput", "Invalid Marker."))?;
-        Ok(answer(&page, next))
-    }
+/// `SimulatePrincipalPolicy`, as IAM writes its answer.
+pub(crate) fn simulate_principal_policy(
+    state: &mut State,
+    input: &Input,
+) -> Result<String, ApiError> {
+    let (caller, body) = (input.caller, input.body);
+    let Simulation {
+        source,
+        actions,
+        resources,
+        mut context,
+        max_items,
+    } = simulation(body)?;
+    let (account, kind, name) = entity(source)
+        .ok_or_else(|| client_error("InvalidInput", format!("Invalid Entity Arn: {source}")))?;
+    let action = "iam:SimulatePrincipalPolicy";
+    caller
+        .authorize(action, source, account, input.region)
+        .map_err(|ApiError(_, _, message)| ApiError(403, "AccessDenied".into(), message))?;
+    // IAM is per account: a role of another account is not found either.
+    let policy = (account == caller.account && kind == "role")
+        .then(|| role_policy(&state.identities, source))
+        .flatten()
+        .ok_or_else(|| {
+            let message = format!("The {kind} with name {name} cannot be found.");
+            ApiError(404, "NoSuchEntity".into(), message)
+        })?;
+    context
+        .entry("aws:PrincipalAccount".into())
+        .or_insert(account.into());
+    let results: Vec<String> = actions
+        .iter()
+        .flat_map(|action| resources.iter().map(move |resource| (action, resource)))
+        .map(|(action, resource)| {
+            let decision = decide(policy, action, resource, account, &context);
+            result(action, resource, decision)
+        })
+        .collect();
+    let size = state
+        .page_size
+        .map_or(max_items, |page| page.min(max_items));
+    let (page, next) = page_at(&results, string_field(body, "Marker"), size)
+        .ok_or_else(|| client_error("InvalidInput", "Invalid Marker."))?;
+    Ok(answer(&page, next))
+}
 
-    /// The policy of a role the fake knows (`Some(None)`: it allows everything): the
-    /// function's own role, a seeded [`crate::Role`], or a [`crate::Principal`]'s role.
-    fn role_policy(&self, arn: &str) -> Option<Option<&Policy>> {
-        if arn == FUNCTION_ROLE {
-            return Some(self.policy.as_ref());
-        }
-        let seeded = self.roles.iter().find(|role| role.arn == arn);
-        if let Some(role) = seeded {
-            return Some(role.policy.as_ref());
-        }
-        let principal = self.principals.iter().find(|p| p.role == arn)?;
-        Some(principal.policy.as_ref())
+/// The policy of a role the fake knows (`Some(None)`: it allows everything): the function's own
+/// role, a seeded [`crate::Role`], or a [`crate::Principal`]'s role.
+fn role_policy<'a>(identities: &'a Identities, arn: &str) -> Option<Option<&'a Policy>> {
+    if arn == FUNCTION_ROLE {
+        return Some(identities.policy.as_ref());
     }
+    let seeded = identities.roles.iter().find(|role| role.arn == arn);
+    if let Some(role) = seeded {
+        return Some(role.policy.as_ref());
+    }
+    let principal = identities.principals.iter().find(|p| p.role == arn)?;
+    Some(principal.policy.as_ref())
 }
 
 /// The decision on `action` on `resource`, with `aws:ResourceAccount` the resource's account
@@ -269,7 +262,7 @@ fn answer(results: &[String], next: Option<String>) -> String {
          </SimulatePrincipalPolicyResult><ResponseMetadata>\
          <RequestId>00000000-0000-0000-0000-000000000000</RequestId></ResponseMetadata>\
          </SimulatePrincipalPolicyResponse>",
-        crate::protocol::IAM_NAMESPACE,
+        IAM_NAMESPACE,
         next.is_some(),
         results.concat(),
     )

@@ -3,6 +3,7 @@ use std::io::{Read, Write};
 use serde_json::{json, Map, Value};
 
 use crate::iam::Policy;
+use crate::router::call;
 use crate::{FakeAws, Principal, Role, State, ACCOUNT, FUNCTION_ROLE};
 
 const TEAM_ROLE: &str = "arn:aws:iam::123456789012:role/team/shop-deployer";
@@ -28,7 +29,7 @@ fn state() -> State {
         trusted: vec![FUNCTION_ROLE.into()],
         policy,
     };
-    state.roles = vec![role(TEAM_ROLE, Some(team_policy())), role(OTHER_ROLE, None)];
+    state.identities.roles = vec![role(TEAM_ROLE, Some(team_policy())), role(OTHER_ROLE, None)];
     state
 }
 
@@ -42,15 +43,10 @@ fn form(pairs: &[(&str, &str)]) -> Value {
     Value::Object(form)
 }
 
-fn simulate(state: &State, pairs: &[(&str, &str)]) -> Result<String, (u16, String, String)> {
-    let caller = state.caller("AKIDEXAMPLE");
-    state
-        .iam(
-            &caller,
-            "SimulatePrincipalPolicy",
-            "us-east-1",
-            &form(pairs),
-        )
+fn simulate(state: &mut State, pairs: &[(&str, &str)]) -> Result<String, (u16, String, String)> {
+    let operation = ("iam", "SimulatePrincipalPolicy", "us-east-1");
+    call(state, "AKIDEXAMPLE", operation, &form(pairs))
+        .map(|answer| answer.xml())
         .map_err(|e| (e.0, e.1, e.2))
 }
 
@@ -82,7 +78,7 @@ fn triple(action: &str, resource: &str, decision: &str) -> (String, String, Stri
 #[test]
 fn every_action_on_every_resource_is_decided_in_order() {
     let answer = simulate(
-        &state(),
+        &mut state(),
         &[
             ("PolicySourceArn", TEAM_ROLE),
             ("ActionNames.member.1", "codedeploy:ListDeployments"),
@@ -134,20 +130,20 @@ fn context_entries_and_account_keys_reach_the_conditions() {
             ("ContextEntries.member.1.ContextKeyValues.member.1", region),
         ]
     };
-    let decided = |state: &State, region| decisions(&simulate(state, &args(region)).unwrap());
+    let decided = |state: &mut State, region| decisions(&simulate(state, &args(region)).unwrap());
     let mut state = state();
-    assert_eq!(decided(&state, "eu-west-1")[0].2, "implicitDeny");
-    state.roles[0].policy = Some(policy(json!({"Effect": "Allow", "Action": "*",
+    assert_eq!(decided(&mut state, "eu-west-1")[0].2, "implicitDeny");
+    state.identities.roles[0].policy = Some(policy(json!({"Effect": "Allow", "Action": "*",
         "Resource": "*", "Condition": {"StringEquals": {
             "aws:ResourceAccount": ACCOUNT, "aws:PrincipalAccount": ACCOUNT}}})));
-    assert_eq!(decided(&state, "eu-west-1")[0].2, "allowed");
+    assert_eq!(decided(&mut state, "eu-west-1")[0].2, "allowed");
     let mut other = args("eu-west-1").to_vec();
     other.push((
         "ResourceArns.member.1",
         "arn:aws:codedeploy:us-east-1:210987654321:deploymentgroup:shop/prod",
     ));
     assert_eq!(
-        decisions(&simulate(&state, &other).unwrap())[0].2,
+        decisions(&simulate(&mut state, &other).unwrap())[0].2,
         "implicitDeny"
     );
 }
@@ -155,18 +151,20 @@ fn context_entries_and_account_keys_reach_the_conditions() {
 #[test]
 fn the_roles_known_are_the_seeded_the_principals_and_the_functions() {
     let mut state = state();
-    state.policy = Some(policy(
+    state.identities.policy = Some(policy(
         json!({"Effect": "Allow", "Action": "iam:*", "Resource": "*"}),
     ));
     let deployer = "arn:aws:iam::123456789012:role/gate";
-    state.principals.push(Principal {
+    state.identities.principals.push(Principal {
         access_key: "AKIAGATE".into(),
         role: deployer.into(),
         policy: None,
     });
-    let decide = |role: &str, action: &str| {
+    let mut decide = |role: &str, action: &str| {
         let pairs = [("PolicySourceArn", role), ("ActionNames.member.1", action)];
-        decisions(&simulate(&state, &pairs).unwrap())[0].2.clone()
+        decisions(&simulate(&mut state, &pairs).unwrap())[0]
+            .2
+            .clone()
     };
     assert_eq!(
         decide(FUNCTION_ROLE, "iam:SimulatePrincipalPolicy"),
@@ -182,13 +180,13 @@ fn the_roles_known_are_the_seeded_the_principals_and_the_functions() {
 
 #[test]
 fn a_role_of_another_account_or_unknown_is_no_such_entity() {
-    let state = state();
-    let error = |arn: &str| {
+    let mut state = state();
+    let mut error = |arn: &str| {
         let pairs = [
             ("PolicySourceArn", arn),
             ("ActionNames.member.1", "s3:GetObject"),
         ];
-        simulate(&state, &pairs).expect_err("an error")
+        simulate(&mut state, &pairs).expect_err("an error")
     };
     let missing = |kind: &str, name: &str| {
         let message = format!("The {kind} with name {name} cannot be found.");
@@ -219,24 +217,24 @@ fn the_caller_needs_the_action_on_the_role() {
         Some(policy(json!({"Effect": "Allow",
             "Action": "iam:SimulatePrincipalPolicy", "Resource": resource})))
     };
-    state.policy = allow("arn:aws:iam::123456789012:role/other");
+    state.identities.policy = allow("arn:aws:iam::123456789012:role/other");
     let pairs = [
         ("PolicySourceArn", TEAM_ROLE),
         ("ActionNames.member.1", "s3:GetObject"),
     ];
-    let (status, code, message) = simulate(&state, &pairs).expect_err("denied");
+    let (status, code, message) = simulate(&mut state, &pairs).expect_err("denied");
     assert_eq!((status, code.as_str()), (403, "AccessDenied"));
     assert!(
         message.contains("iam:SimulatePrincipalPolicy on resource: "),
         "{message}"
     );
-    state.policy = allow("arn:aws:iam::123456789012:role/team/*");
-    assert!(simulate(&state, &pairs).is_ok());
+    state.identities.policy = allow("arn:aws:iam::123456789012:role/team/*");
+    assert!(simulate(&mut state, &pairs).is_ok());
 }
 
 #[test]
 fn results_come_in_pages_of_max_items() {
-    let state = state();
+    let mut state = state();
     let mut pairs = vec![
         ("PolicySourceArn", TEAM_ROLE),
         ("ActionNames.member.1", "codedeploy:ListDeployments"),
@@ -244,12 +242,12 @@ fn results_come_in_pages_of_max_items() {
         ("ActionNames.member.3", "sts:AssumeRole"),
         ("MaxItems", "2"),
     ];
-    let first = simulate(&state, &pairs).unwrap();
+    let first = simulate(&mut state, &pairs).unwrap();
     assert!(first.contains("<IsTruncated>true</IsTruncated>"));
     assert!(first.contains("</EvaluationResults><Marker>page-2</Marker>"));
     assert_eq!(decisions(&first).len(), 2);
     pairs.push(("Marker", "page-2"));
-    let last = simulate(&state, &pairs).unwrap();
+    let last = simulate(&mut state, &pairs).unwrap();
     assert!(last.contains("<IsTruncated>false</IsTruncated>") && !last.contains("<Marker>"));
     assert_eq!(
         decisions(&last),
@@ -257,13 +255,13 @@ fn results_come_in_pages_of_max_items() {
     );
     pairs.pop();
     pairs.push(("Marker", "bogus"));
-    assert_eq!(simulate(&state, &pairs).unwrap_err().1, "InvalidInput");
+    assert_eq!(simulate(&mut state, &pairs).unwrap_err().1, "InvalidInput");
 }
 
 #[test]
 fn invalid_requests_are_refused_as_iam_does() {
-    let state = state();
-    let code = |pairs: &[(&str, &str)]| simulate(&state, pairs).unwrap_err().1;
+    let mut state = state();
+    let mut code = |pairs: &[(&str, &str)]| simulate(&mut state, pairs).unwrap_err().1;
     let action = ("ActionNames.member.1", "s3:GetObject");
     let source = ("PolicySourceArn", TEAM_ROLE);
     assert_eq!(code(&[action]), "ValidationError");
@@ -284,11 +282,11 @@ fn invalid_requests_are_refused_as_iam_does() {
     );
     let kind = ("ContextEntries.member.1.ContextKeyType", "text");
     assert_eq!(code(&[source, action, name, kind]), "ValidationError");
-    let caller = state.caller("AKIDEXAMPLE");
-    let other = state.iam(
-        &caller,
-        "GetRole",
-        "us-east-1",
+    let get_role = ("iam", "GetRole", "us-east-1");
+    let other = call(
+        &mut state,
+        "AKIDEXAMPLE",
+        get_role,
         &json!({"Action": "GetRole"}),
     );
     assert_eq!(

@@ -6,8 +6,8 @@
 use serde_json::{json, Value};
 
 use crate::cloudwatch::{page_at, strings};
-use crate::server::{client_error, ApiError};
-use crate::{string_field, Alarm, Caller, State};
+use crate::protocol::{client_error, ApiError};
+use crate::{string_field, Alarm, Input, State};
 
 /// `ResourcesPerPage` at most, and when not given.
 const PER_PAGE_LIMIT: usize = 100;
@@ -25,89 +25,88 @@ fn matches(alarm: &Alarm, key: &str, values: &[&str]) -> bool {
     })
 }
 
-impl State {
-    /// Serves `GetResources` in the caller's account. IAM: `tag:GetResources` takes no resource
-    /// type, so it is authorized on `*`.
-    pub(crate) fn tagging(
-        &self,
-        caller: &Caller,
-        operation: &str,
-        region: &str,
-        body: &Value,
-    ) -> Result<Value, ApiError> {
-        if operation != "GetResources" {
-            return Err(client_error(
-                "UnknownOperationException",
-                format!("the fake does not serve operation `{operation}`"),
-            ));
-        }
-        let account = caller.account.as_str();
-        self.authorize(caller, "tag:GetResources", "*", account, region)?;
-        let per_page = match body.get("ResourcesPerPage").filter(|v| !v.is_null()) {
-            None => DEFAULT_PER_PAGE,
-            Some(n) => n
-                .as_u64()
-                .map(|n| n as usize)
-                .filter(|n| (1..=PER_PAGE_LIMIT).contains(n))
-                .ok_or_else(|| {
-                    invalid(format!(
-                        "ResourcesPerPage must be between 1 and {PER_PAGE_LIMIT}, not {n}"
-                    ))
-                })?,
-        };
-        // Only alarms are tagged in the fake: any other resource type has none.
-        let alarms = strings(body, "ResourceTypeFilters")?.is_none_or(|types| {
-            types.is_empty()
-                || types
-                    .iter()
-                    .any(|t| ["cloudwatch", "cloudwatch:alarm"].contains(t))
-        });
-        let mut filters: Vec<(&str, Vec<&str>)> = Vec::new();
-        for filter in body["TagFilters"].as_array().map_or(&[][..], Vec::as_slice) {
-            let key =
-                string_field(filter, "Key").ok_or_else(|| invalid("A tag filter needs a Key."))?;
-            filters.push((key, strings(filter, "Values")?.unwrap_or_default()));
-        }
-        let mut found: Vec<&Alarm> = self
-            .alarms
-            .iter()
-            .filter(|a| alarms && a.is_in(account, region))
-            .filter(|a| filters.iter().all(|(key, values)| matches(a, key, values)))
-            .collect();
-        found.sort_by_key(|a| a.arn());
-        let size = self.page_size.map_or(per_page, |page| page.min(per_page));
-        let token = string_field(body, "PaginationToken").filter(|t| !t.is_empty());
-        let (page, next) = page_at(&found, token, size)
-            .ok_or_else(|| invalid("The pagination token is invalid."))?;
-        let mappings: Vec<Value> = page
-            .iter()
-            .map(|alarm| {
-                let tags: Vec<Value> = alarm
-                    .tags
-                    .iter()
-                    .map(|(key, value)| json!({"Key": key, "Value": value}))
-                    .collect();
-                json!({"ResourceARN": alarm.arn(), "Tags": tags})
-            })
-            .collect();
-        Ok(json!({
-            "ResourceTagMappingList": mappings,
-            "PaginationToken": next.unwrap_or_default(),
-        }))
+/// `ResourcesPerPage`, between 1 and [`PER_PAGE_LIMIT`]; [`DEFAULT_PER_PAGE`] when not given.
+fn per_page(body: &Value) -> Result<usize, ApiError> {
+    let Some(n) = body.get("ResourcesPerPage").filter(|v| !v.is_null()) else {
+        return Ok(DEFAULT_PER_PAGE);
+    };
+    n.as_u64()
+        .map(|n| n as usize)
+        .filter(|n| (1..=PER_PAGE_LIMIT).contains(n))
+        .ok_or_else(|| {
+            invalid(format!(
+                "ResourcesPerPage must be between 1 and {PER_PAGE_LIMIT}, not {n}"
+            ))
+        })
+}
+
+/// The tag filters: each key with the values it matches (none: any).
+fn tag_filters(body: &Value) -> Result<Vec<(&str, Vec<&str>)>, ApiError> {
+    let mut filters = Vec::new();
+    for filter in body["TagFilters"].as_array().map_or(&[][..], Vec::as_slice) {
+        let key =
+            string_field(filter, "Key").ok_or_else(|| invalid("A tag filter needs a Key."))?;
+        filters.push((key, strings(filter, "Values")?.unwrap_or_default()));
     }
+    Ok(filters)
+}
+
+/// An alarm as `GetResources` maps it to its tags.
+fn mapping(alarm: &Alarm) -> Value {
+    let tags: Vec<Value> = alarm
+        .tags
+        .iter()
+        .map(|(key, value)| json!({"Key": key, "Value": value}))
+        .collect();
+    json!({"ResourceARN": alarm.arn(), "Tags": tags})
+}
+
+/// `GetResources`, in the caller's account. IAM: `tag:GetResources` takes no resource type, so
+/// it is authorized on `*`.
+pub(crate) fn get_resources(state: &mut State, input: &Input) -> Result<Value, ApiError> {
+    let (account, region, body) = (input.account(), input.region, input.body);
+    input
+        .caller
+        .authorize("tag:GetResources", "*", account, region)?;
+    let per_page = per_page(body)?;
+    // Only alarms are tagged in the fake: any other resource type has none.
+    let alarms = strings(body, "ResourceTypeFilters")?.is_none_or(|types| {
+        types.is_empty()
+            || types
+                .iter()
+                .any(|t| ["cloudwatch", "cloudwatch:alarm"].contains(t))
+    });
+    let filters = tag_filters(body)?;
+    let mut found: Vec<&Alarm> = state
+        .cloudwatch
+        .alarms
+        .iter()
+        .filter(|a| alarms && a.is_in(account, region))
+        .filter(|a| filters.iter().all(|(key, values)| matches(a, key, values)))
+        .collect();
+    found.sort_by_key(|a| a.arn());
+    let size = state.page_size.map_or(per_page, |page| page.min(per_page));
+    let token = string_field(body, "PaginationToken").filter(|t| !t.is_empty());
+    let (page, next) =
+        page_at(&found, token, size).ok_or_else(|| invalid("The pagination token is invalid."))?;
+    Ok(json!({
+        "ResourceTagMappingList": page.iter().copied().map(mapping).collect::<Vec<_>>(),
+        "PaginationToken": next.unwrap_or_default(),
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use serde_json::{json, Value};
 
+    use crate::router::call;
     use crate::{Alarm, State};
 
     fn state() -> State {
         let mut state = State::default();
         let mut untagged = Alarm::new("us-east-1", "d-former").tag("team", "ops");
         untagged.former_tags = std::mem::take(&mut untagged.tags);
-        state.alarms = vec![
+        state.cloudwatch.alarms = vec![
             Alarm::new("us-east-1", "a-shop").tag("team", "shop"),
             Alarm::new("us-east-1", "b-billing").tag("team", "billing"),
             Alarm::new("us-east-1", "c-other").tag("owner", "shop"),
@@ -119,11 +118,10 @@ mod tests {
 
     /// The names of the alarms `GetResources` answers for these tag filters.
     fn names(filters: Value) -> Vec<String> {
-        let state = state();
-        let caller = state.caller("AKIDEXAMPLE");
         let body = json!({ "TagFilters": filters });
-        let answer = state.tagging(&caller, "GetResources", "us-east-1", &body);
-        let answer = answer.unwrap_or_else(|e| panic!("{} {}", e.1, e.2));
+        let operation = ("tagging", "GetResources", "us-east-1");
+        let answer = call(&mut state(), "AKIDEXAMPLE", operation, &body);
+        let answer = answer.unwrap_or_else(|e| panic!("{} {}", e.1, e.2)).json();
         assert_eq!(answer["PaginationToken"], "");
         let list = answer["ResourceTagMappingList"].as_array().cloned();
         let arns = list.unwrap_or_default().into_iter();
