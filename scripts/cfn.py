@@ -120,6 +120,12 @@ def _replace_local_uris(template: dict) -> None:
 
 NO_VALUE = object()  # AWS::NoValue: the key or list element disappears
 
+
+def _show(value: Any) -> str:
+    """A resolved value as JSON, for messages (NO_VALUE shown as the Ref it came from)."""
+    return json.dumps(value, default=lambda v: {"Ref": "AWS::NoValue"} if v is NO_VALUE else repr(v))
+
+
 # CloudFormation resource types whose Ref / Fn::GetAtt can be computed offline:
 # (name property, Ref value, {attribute: value}). Placeholders: {p} partition, {r} region,
 # {a} account, {u} URL suffix, {name} physical name, {path} IAM path, {bus} "bus/" of a rule on a
@@ -173,7 +179,7 @@ def scalar(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float, str)):
         return str(value)
-    raise TemplateError(f"expected a string, got {json.dumps(value)}")
+    raise TemplateError(f"expected a string, got {_show(value)}")
 
 
 class Resolver:
@@ -235,6 +241,8 @@ class Resolver:
 
     def condition(self, name: str) -> bool:
         """Value of a named condition of the template's Conditions section."""
+        if not isinstance(name, str):
+            raise TemplateError(f"expected a condition name, got {_show(name)}")
         if name not in self._conditions:
             conditions = self.template.get("Conditions", {}) or {}
             if name not in conditions:
@@ -243,8 +251,10 @@ class Resolver:
                 loop = " -> ".join(self._evaluating + [name])
                 raise TemplateError(f"conditions refer to each other in a loop: {loop}")
             self._evaluating.append(name)
-            self._conditions[name] = self.boolean(conditions[name], f"condition {name}")
-            self._evaluating.pop()
+            try:
+                self._conditions[name] = self.boolean(conditions[name], f"condition {name}")
+            finally:  # a caller may catch the error and go on: no false loop afterwards
+                self._evaluating.pop()
         return self._conditions[name]
 
     def boolean(self, value: Any, where: str) -> bool:
@@ -252,11 +262,13 @@ class Resolver:
             return self.condition(value["Condition"])
         result = self.resolve(value)
         if not isinstance(result, bool):
-            raise TemplateError(f"{where}: expected a condition function, got {json.dumps(value)}")
+            raise TemplateError(f"{where}: expected a condition function, got {_show(value)}")
         return result
 
     def physical(self, logical_id: str) -> tuple[dict, str]:
         """The resource and its physical name (its name property, or a CloudFormation-like one)."""
+        if not isinstance(logical_id, str):
+            raise TemplateError(f"expected a logical id, got {_show(logical_id)}")
         resource = self.resources.get(logical_id)
         if resource is None:
             raise TemplateError(f"reference to {logical_id}: no such parameter, pseudo parameter or resource")
@@ -269,22 +281,26 @@ class Resolver:
         if kind not in RESOURCE_TYPES:
             raise TemplateError(f"reference to {logical_id}: policy.py does not support resource type {kind}")
         properties = resource.get("Properties", {}) or {}
-        name = properties.get(RESOURCE_TYPES[kind][0])
-        if name is None:
+        name = self._property(properties, RESOURCE_TYPES[kind][0], None)
+        if name is None:  # absent, or !Ref AWS::NoValue: CloudFormation makes one up
             digest = hashlib.sha256(logical_id.encode()).hexdigest()[:12].upper()
             name = f"{self.stack}-{logical_id}-{digest}"
             if kind == "AWS::S3::Bucket":
                 name = name.lower()
-            fifo = scalar(self.resolve(properties.get("FifoQueue", False))) == "true"
-            if kind == "AWS::SQS::Queue" and fifo:
+            if kind == "AWS::SQS::Queue" and scalar(self._property(properties, "FifoQueue", False)) == "true":
                 name += ".fifo"
-        return resource, scalar(self.resolve(name))
+        return resource, scalar(name)
+
+    def _property(self, properties: dict, key: str, default: Any) -> Any:
+        """A resolved property; the default when it is absent or resolves to AWS::NoValue."""
+        value = self.resolve(properties.get(key, default))
+        return default if value is NO_VALUE else value
 
     def _format(self, template: str, logical_id: str) -> str:
         resource, name = self.physical(logical_id)
         properties = resource.get("Properties", {}) or {}
-        path = scalar(self.resolve(properties.get("Path", "/")))
-        bus = scalar(self.resolve(properties.get("EventBusName", "default")))
+        path = scalar(self._property(properties, "Path", "/"))
+        bus = scalar(self._property(properties, "EventBusName", "default"))
         bus = bus.rsplit("event-bus/", 1)[-1]
         custom_bus = resource["Type"] == "AWS::Events::Rule" and bus != "default"
         return template.format(
@@ -296,6 +312,8 @@ class Resolver:
         )
 
     def ref(self, name: str) -> Any:
+        if not isinstance(name, str):
+            raise TemplateError(f"Ref: expected a name, got {_show(name)}")
         if name in self.pseudo:
             return self.pseudo[name]
         if name == "AWS::NoValue":
@@ -320,11 +338,13 @@ class Resolver:
     def sub(self, argument: Any) -> str:
         if isinstance(argument, list) and len(argument) == 2:
             text, variables = argument
+            if not isinstance(variables, dict):
+                raise TemplateError(f"Fn::Sub: expected a map of variables, got {_show(variables)}")
             variables = {k: self.resolve(v) for k, v in variables.items()}
         else:
             text, variables = argument, {}
         if not isinstance(text, str):
-            raise TemplateError(f"Fn::Sub: expected a string, got {json.dumps(text)}")
+            raise TemplateError(f"Fn::Sub: expected a string, got {_show(text)}")
 
         def replace(match: re.Match) -> str:
             name = match.group(1).strip()
@@ -359,7 +379,7 @@ class Resolver:
     def function(self, key: str, argument: Any) -> Any:
         def args(count: int) -> list:
             if not isinstance(argument, list) or len(argument) != count:
-                raise TemplateError(f"{key}: expected a list of {count} arguments, got {json.dumps(argument)}")
+                raise TemplateError(f"{key}: expected a list of {count} arguments, got {_show(argument)}")
             return argument
 
         if key == "Fn::Sub":
@@ -379,23 +399,29 @@ class Resolver:
             return all(values) if key == "Fn::And" else any(values)
         if key == "Fn::Split":
             delimiter, text = args(2)
+            if not isinstance(delimiter, str) or not delimiter:
+                raise TemplateError(f"Fn::Split: expected a delimiter string, got {_show(delimiter)}")
             return scalar(self.resolve(text)).split(delimiter)
         if key == "Fn::Join":
             delimiter, items = args(2)
+            if not isinstance(delimiter, str):
+                raise TemplateError(f"Fn::Join: expected a delimiter string, got {_show(delimiter)}")
             items = self.resolve(items)
             if not isinstance(items, list):
-                raise TemplateError(f"Fn::Join: expected a list, got {json.dumps(items)}")
+                raise TemplateError(f"Fn::Join: expected a list, got {_show(items)}")
             return delimiter.join(scalar(i) for i in items)
         if key == "Fn::Select":
             index, items = args(2)
-            index, items = int(scalar(self.resolve(index))), self.resolve(items)
-            if not isinstance(items, list) or not 0 <= index < len(items):
-                raise TemplateError(f"Fn::Select: index {index} out of range of {json.dumps(items)}")
-            return items[index]
+            index, items = scalar(self.resolve(index)), self.resolve(items)
+            if not re.fullmatch(r"\d+", index):
+                raise TemplateError(f"Fn::Select: expected an index, got {_show(index)}")
+            if not isinstance(items, list) or not int(index) < len(items):
+                raise TemplateError(f"Fn::Select: index {index} out of range of {_show(items)}")
+            return items[int(index)]
         if key == "Fn::GetAtt":
             target = argument.split(".", 1) if isinstance(argument, str) else argument
             if not isinstance(target, list) or len(target) != 2:
-                raise TemplateError(f"Fn::GetAtt: expected [resource, attribute], got {json.dumps(argument)}")
+                raise TemplateError(f"Fn::GetAtt: expected [resource, attribute], got {_show(argument)}")
             return self.get_att(target[0], scalar(self.resolve(target[1])))
         if key == "Fn::FindInMap":
             names = [scalar(self.resolve(a)) for a in args(3)]
