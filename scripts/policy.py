@@ -21,6 +21,10 @@ file picks the role, collects and normalises its policies, checks them and is th
                                         RolePolicy resources attached to it, not those SAM adds
                                         for other properties), but for the statements whose Sid
                                         --except-sid names (on either side)
+  policy.py write-test-policies [DIR]   write the policies the Rust tests load (TEST_POLICIES, below)
+                                        into DIR (default tests/policies): each role's policy, as
+                                        extract prints it, for the tests' accounts, regions and
+                                        stack; scripts/test.sh fails when they differ from these
 
 Options: --role LOGICAL_ID, --parameter NAME=VALUE (repeatable), --account, --region,
 --stack-name, -o FILE (write the extracted policy there). Managed policies attached to the role
@@ -199,8 +203,8 @@ def normalise_document(document: dict) -> dict:
 def _import_parliament():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # parliament imports the deprecated pkg_resources
-        parliament = need("parliament", "parliament")
-        import parliament.statement
+        need("parliament.statement", "parliament")  # says how to install it when missing
+        import parliament
 
     for key, kind in GLOBAL_CONDITION_KEYS_MISSING_FROM_PARLIAMENT.items():
         parliament.statement.GLOBAL_CONDITION_KEYS.setdefault(key, kind)
@@ -307,8 +311,10 @@ def main(argv: list[str] | None = None) -> int:
         "--except-sid", action="append", default=[], metavar="SID",
         help="leave the statements with this Sid out of the comparison, on both sides (repeatable)",
     )
+    tests = commands.add_parser("write-test-policies", help="write the policies the Rust tests load")
+    tests.add_argument("directory", nargs="?", default=str(TEST_POLICY_DIR), help="default: %(default)s")
     args = parser.parse_args(argv)
-    if not re.fullmatch(r"\d{12}", args.account):
+    if args.command != "write-test-policies" and not re.fullmatch(r"\d{12}", args.account):
         parser.error(f"--account {args.account}: expected 12 digits")
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("cfnlint").setLevel(logging.CRITICAL)  # its parse errors are reported below
@@ -367,14 +373,12 @@ def compare(args: argparse.Namespace) -> int:
         role, policies, managed, sam, own_resources = load_role(template, args)
         if sam:  # SAM names the policies of a function's Policies <Role>Policy0, 1, ...
             own = re.compile(rf"{re.escape(role)}/{re.escape(role)}Policy\d+")
-
-            def written(name: str) -> bool:  # in the Policies, or a policy resource of the template
-                return bool(own.fullmatch(name)) or name in own_resources
-
+            # in the Policies, or a policy resource of the template
+            written = {name for name, _ in policies if own.fullmatch(name) or name in own_resources}
             for name, _ in policies:
-                if not written(name):
+                if name not in written:
                     print(f"{template}: not compared: {name} (added by SAM)", file=sys.stderr)
-            policies = [(name, d) for name, d in policies if written(name)]
+            policies = [(name, d) for name, d in policies if name in written]
         statements = []
         for name, document in policies:
             for statement in document["Statement"]:
@@ -396,15 +400,93 @@ def compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def merged_text(policies: list[tuple[str, dict]]) -> tuple[dict, str]:
+    """Every statement of the role's inline policies as one document, and as extract prints it."""
+    merged = {"Version": "2012-10-17", "Statement": [s for _, d in policies for s in d["Statement"]]}
+    return merged, json.dumps(merged, indent=2) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# The policies the Rust tests load (tests/common/mod.rs `template_policy`), so that the tests'
+# fake enforces what the templates grant, not copies written by hand.
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_POLICY_DIR = ROOT / "tests/policies"
+# The tests' world (tests/common/mod.rs): the function's account and region, stack `breaker`
+# (as scripts/stack.py), the second region and target accounts (teams B and C) the tests use, and the
+# bus the function notifies on when NOTIFY_EVENT_BUS is unset ("default").
+TEST_ACCOUNT, TEST_REGION, TEST_STACK = "123456789012", "us-east-1", "breaker"
+TEST_TEAM_B, TEST_TEAM_C = "222233334444", "333344445555"
+TEST_WORLD = ["Regions=us-east-1,eu-west-1", f"TargetAccounts={TEST_TEAM_B}", "NotifyEventBus=default"]
+# The roles team B's target role trusts: the fake's names of the breaker's and the check's roles
+# (fake_aws::FUNCTION_ROLE, scripts/stack.py). Only its trust policy, never extracted, uses them.
+TEST_TARGET_ROLE = [
+    f"CentralRoleArn=arn:aws:iam::{TEST_ACCOUNT}:role/deployment-circuit-breaker-FunctionRole",
+    f"CentralCheckRoleArn=arn:aws:iam::{TEST_ACCOUNT}:role/deployment-circuit-breaker-ReadinessCheckFunctionRole",
+    "Regions=us-east-1,eu-west-1",
+]
+# File name: (template, role, parameters, account). Each variant differs from the world in one
+# parameter.
+TEST_POLICIES = {
+    "FunctionRole.json": ("template.yaml", "FunctionRole", TEST_WORLD, TEST_ACCOUNT),
+    "FunctionRole.home-region.json": (
+        "template.yaml", "FunctionRole", [p for p in TEST_WORLD if not p.startswith("Regions=")], TEST_ACCOUNT,
+    ),
+    "FunctionRole.redeploys.json": (
+        "template.yaml", "FunctionRole", TEST_WORLD + ["RollbackCompletedWithin=1800"], TEST_ACCOUNT,
+    ),
+    "GateFunctionRole.json": ("template.yaml", "GateFunctionRole", TEST_WORLD, TEST_ACCOUNT),
+    "ReadinessCheckFunctionRole.json": ("template.yaml", "ReadinessCheckFunctionRole", TEST_WORLD, TEST_ACCOUNT),
+    "ReadinessCheckFunctionRole.two-target-accounts.json": (
+        "template.yaml", "ReadinessCheckFunctionRole",
+        [p if not p.startswith("TargetAccounts=") else f"{p},{TEST_TEAM_C}" for p in TEST_WORLD], TEST_ACCOUNT,
+    ),
+    "TargetRole.json": ("templates/target-role.yaml", "Role", TEST_TARGET_ROLE, TEST_TEAM_B),
+}
+
+
+def write_test_policies(directory: str) -> int:
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    # samtranslator warns of its unpublished metrics when a second translation drops the first's
+    logging.getLogger("samtranslator.metrics").setLevel(logging.ERROR)
+    readme = [
+        "# Generated: the IAM policies the Rust tests load (tests/common/mod.rs `template_policy`)",
+        "",
+        "Each is what a template grants a role, as SAM synthesises it and `scripts/policy.py extract`",
+        "prints it, for the tests' world (account, regions, stack). Do not edit: after changing a",
+        "template, run `python3 scripts/policy.py write-test-policies` (in the venv of",
+        "`scripts/dev-env.sh`); `scripts/test.sh` fails when these differ from the templates.",
+        "",
+        f"Stack `{TEST_STACK}`, region `{TEST_REGION}`.",
+        "",
+        "| file | template | role | account | parameters |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, (template, role, parameters, account) in TEST_POLICIES.items():
+        args = argparse.Namespace(
+            role=role, parameter=[_parse_parameter(p) for p in parameters], account=account,
+            region=TEST_REGION, stack_name=TEST_STACK,
+        )
+        _, policies, _, _, _ = load_role(str(ROOT / template), args)
+        merged, text = merged_text(policies)
+        (out / name).write_text(text)
+        print(f"{out / name}: {len(merged['Statement'])} statements of {template} {role}", file=sys.stderr)
+        readme.append(f"| {name} | {template} | {role} | {account} | {' '.join(parameters)} |")
+    (out / "README.md").write_text("\n".join(readme) + "\n")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     if args.command == "same":
         return compare(args)
+    if args.command == "write-test-policies":
+        return write_test_policies(args.directory)
     role, policies, managed, _, _ = load_role(args.template, args)
     for arn in managed:
         print(f"{role}: managed policy (not merged): {arn if isinstance(arn, str) else json.dumps(arn)}",
               file=sys.stderr)
-    merged = {"Version": "2012-10-17", "Statement": [s for _, d in policies for s in d["Statement"]]}
-    text = json.dumps(merged, indent=2) + "\n"
+    merged, text = merged_text(policies)
     if args.output:
         Path(args.output).write_text(text)
     if args.command == "check":

@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
-# Runs every check: formatting, lints, the unit, parsing and behaviour tests (real SDK clients
-# against the fake AWS), the templates' lint and IAM policies against the Service Authorization
-# Reference (and the cargo lambda role's against the SAM function's), the SAM template lint and
-# build, a cold start of the built bootstrap, a dry run of `cargo lambda deploy` on it, and the
-# end-to-end run of every sample event through the real `cargo lambda watch` runtime, with the
-# fake enforcing the templates' own policies. Installs its tools into .venv on first use.
+# Runs every check: formatting, lints (Rust and Python), the Python tooling's unit tests, the unit,
+# parsing and behaviour tests (real SDK clients against the fake AWS), the templates' lint and IAM
+# policies against the Service Authorization Reference (and the cargo lambda role's against the
+# SAM function's), the SAM template lint and build, a cold start of the built bootstrap, a dry run
+# of `cargo lambda deploy` on it, and the end-to-end run of every sample event through the real
+# `cargo lambda watch` runtime, with the fake enforcing the templates' own policies. Installs its
+# tools into .venv on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/dev-env.sh
 export SAM_CLI_TELEMETRY=0
 echo "== cargo fmt"; cargo fmt --all --check
 echo "== cargo clippy"; cargo clippy --workspace --all-targets --locked -- -D warnings
+# The Python tooling: its lint (scripts/ruff.toml) and the unit tests of scripts/test_*.py.
+echo "== python lint"; ruff check --config scripts/ruff.toml scripts bench/python
+echo "== python unit tests"; python3 -m unittest discover -s scripts -p 'test_*.py'
+# The IAM policies the behaviour tests load (tests/policies/) are the templates' own, regenerated.
+echo "== test policies"; test_policies="$(mktemp -d)"; python3 scripts/policy.py write-test-policies "$test_policies"
+diff -ru tests/policies "$test_policies" && rm -rf "$test_policies" || { rm -rf "$test_policies"
+  echo "tests/policies/ differs from the templates: run python3 scripts/policy.py write-test-policies" >&2; exit 1; }
 echo "== cargo test"; cargo test --workspace --locked
 echo "== cfn-lint"; cfn-lint template.yaml templates/*.yaml
 echo "== IAM policy check"

@@ -6,14 +6,14 @@
 mod common;
 
 use common::*;
-use deployment_circuit_breaker::aws::ReadinessAws;
+use deployment_circuit_breaker::aws::{sdk_config_loader, ReadinessAws};
 use deployment_circuit_breaker::readiness::{
     CheckOutcome, Finding, Kind, Permissions, ReadinessReport,
 };
 use deployment_circuit_breaker::report::FailureKind;
 use deployment_circuit_breaker::runtime::Function;
 use fake_aws::iam::Policy;
-use fake_aws::{Alarm, Deployment, Group, Role, FUNCTION_ROLE};
+use fake_aws::{Alarm, Deployment, Group, Principal, Role, FUNCTION_ROLE};
 use serde_json::{json, Value};
 
 const TEAM_B: &str = "222233334444";
@@ -21,59 +21,32 @@ const TEAM_C: &str = "333344445555";
 const AWAY: &str = "eu-west-1";
 const ROLE_B: &str = "arn:aws:iam::222233334444:role/deployment-circuit-breaker-target";
 
-fn policy(statements: Value) -> Policy {
-    serde_json::from_value(json!({ "Statement": statements })).unwrap()
-}
+/// The key the readiness check signs with: the fake holds it to its own role's policy.
+const CHECK_KEY: &str = "AKIDCHECK";
 
-/// What the check reads and simulates, as the templates grant it in `account`; `stop`: whether
-/// StopDeployment is granted too.
-fn reads(account: &str, stop: bool) -> Vec<Value> {
-    let mut statements = vec![
-        json!({"Effect": "Allow", "Action": "codedeploy:ListApplications", "Resource": "*"}),
-        json!({"Effect": "Allow", "Action": "codedeploy:ListDeploymentGroups",
-               "Resource": format!("arn:aws:codedeploy:*:{account}:application:*")}),
-        json!({"Effect": "Allow",
-               "Action": ["codedeploy:ListDeployments", "codedeploy:BatchGetDeployments",
-                          "codedeploy:BatchGetDeploymentGroups"],
-               "Resource": format!("arn:aws:codedeploy:*:{account}:deploymentgroup:*/*")}),
-        json!({"Effect": "Allow", "Action": "cloudwatch:DescribeAlarms",
-               "Resource": format!("arn:aws:cloudwatch:*:{account}:alarm:*")}),
-        json!({"Effect": "Allow", "Action": "tag:GetResources", "Resource": "*"}),
-        json!({"Effect": "Allow", "Action": "iam:SimulatePrincipalPolicy",
-               "Resource": format!("arn:aws:iam::{account}:role/*")}),
-    ];
-    if stop {
-        statements.push(
-            json!({"Effect": "Allow", "Action": "codedeploy:StopDeployment", "Resource": "*"}),
-        );
-    }
-    statements
-}
-
-fn function_policy() -> Policy {
-    let mut statements = reads(ACCOUNT, true);
-    statements.push(json!({"Effect": "Allow", "Action": "sts:AssumeRole",
-        "Resource": "arn:aws:iam::*:role/deployment-circuit-breaker-target"}));
-    statements.push(json!({"Effect": "Allow", "Action": "events:PutEvents",
-        "Resource": format!("arn:aws:events:{HOME}:{ACCOUNT}:event-bus/default")}));
-    policy(json!(statements))
-}
-
-/// The breaker with team B as a target account (its role in place, as templates/target-role.yaml
-/// grants it), checking two regions, and a well-guarded group in each account.
+/// The breaker with team B as a target account, checking two regions, and a well-guarded group
+/// in each account. Every role has the policy the templates grant it: the breaker's own calls,
+/// the check's (signed with [`CHECK_KEY`]), the breaker's role as the check simulates it
+/// ([`STACK_FUNCTION_ROLE`], the one the check's policy lets it simulate), and team B's role.
 async fn world(vars: &[(&str, &str)]) -> World {
     let regions = format!("{HOME},{AWAY}");
     let mut all = vec![
         ("TARGET_ACCOUNTS", TEAM_B),
         ("REGIONS", regions.as_str()),
-        ("FUNCTION_ROLE_ARN", FUNCTION_ROLE),
+        ("FUNCTION_ROLE_ARN", STACK_FUNCTION_ROLE),
         ("NOTIFY", "true"),
         ("ALLOWED_DEPLOYMENT_GROUPS", "shop/*,orders/*"),
     ];
     all.extend_from_slice(vars);
     let w = World::new(&all).await;
-    w.fake.set_policy(Some(function_policy()));
-    target_role(&w, TEAM_B, true);
+    w.fake.set_policy(Some(template_policy("FunctionRole")));
+    w.fake.add_role(Role {
+        arn: STACK_FUNCTION_ROLE.into(),
+        trusted: Vec::new(),
+        policy: Some(template_policy("FunctionRole")),
+    });
+    check_role(&w, "ReadinessCheckFunctionRole");
+    target_role(&w, template_policy("TargetRole"));
     w.fake
         .add(Deployment::new(HOME, "d-SHOP00001", "shop", "prod"));
     w.fake.put_alarm(
@@ -93,17 +66,29 @@ async fn world(vars: &[(&str, &str)]) -> World {
     w
 }
 
-fn target_role(w: &World, account: &str, stop: bool) {
-    w.fake.add_role(Role {
-        arn: format!("arn:aws:iam::{account}:role/deployment-circuit-breaker-target"),
-        trusted: vec![FUNCTION_ROLE.into()],
-        policy: Some(policy(json!(reads(account, stop)))),
+/// The check's role, with the policy in `tests/policies/<file>.json`, for its key.
+fn check_role(w: &World, file: &str) {
+    w.fake.add_principal(Principal {
+        access_key: CHECK_KEY.into(),
+        role: CHECK_ROLE.into(),
+        policy: Some(template_policy(file)),
     });
 }
 
-/// The readiness check's own function, with the world's configuration and SDK set-up.
+/// Team B's target role with `policy`, trusting the breaker's role and the check's
+/// (templates/target-role.yaml's CentralRoleArn and CentralCheckRoleArn).
+fn target_role(w: &World, policy: Policy) {
+    w.fake.add_role(Role {
+        arn: ROLE_B.into(),
+        trusted: vec![FUNCTION_ROLE.into(), CHECK_ROLE.into()],
+        policy: Some(policy),
+    });
+}
+
+/// The readiness check's own function, with the world's configuration, signing as its role.
 async fn check_function(w: &World) -> ReadinessAws {
-    ReadinessAws::start(w.sdk.clone(), &w.config).await
+    let sdk = sdk_config(&w.fake, sdk_config_loader(), CHECK_KEY).await;
+    ReadinessAws::start(sdk, &w.config).await
 }
 
 async fn check(w: &World) -> ReadinessReport {
@@ -202,6 +187,8 @@ async fn a_ready_breaker_passes_and_maps_what_guards_each_group() {
 #[tokio::test]
 async fn an_account_without_the_role_fails_the_check_with_how_to_fix_it() {
     let w = world(&[("TARGET_ACCOUNTS", "222233334444,333344445555")]).await;
+    // Team C is one of the stack's TargetAccounts too: the check may assume a role there.
+    check_role(&w, "ReadinessCheckFunctionRole.two-target-accounts");
     let report = check(&w).await;
     assert_eq!(report.check, CheckOutcome::Failed);
     let missing = of_kind(&report, Kind::RoleNotAssumable);
@@ -230,16 +217,11 @@ async fn an_account_without_the_role_fails_the_check_with_how_to_fix_it() {
 #[tokio::test]
 async fn a_region_an_scp_denies_is_found_by_the_reads() {
     let w = world(&[]).await;
-    let mut statements = reads(TEAM_B, true);
-    statements.push(
-        json!({"Effect": "Deny", "Action": "codedeploy:*", "Resource": "*",
-        "Condition": {"StringEquals": {"aws:RequestedRegion": AWAY}}}),
-    );
-    w.fake.add_role(Role {
-        arn: ROLE_B.into(),
-        trusted: vec![FUNCTION_ROLE.into()],
-        policy: Some(policy(json!(statements))),
-    });
+    // An SCP that denies team B's CodeDeploy calls in the other region: a Deny added to the
+    // policy templates/target-role.yaml grants team B's role.
+    let scp = json!({"Effect": "Deny", "Action": "codedeploy:*", "Resource": "*",
+        "Condition": {"StringEquals": {"aws:RequestedRegion": AWAY}}});
+    target_role(&w, with_statement(template_policy("TargetRole"), scp));
     let report = check(&w).await;
     assert_eq!(report.check, CheckOutcome::Failed);
     let denied = of_kind(&report, Kind::ReadFailed);
@@ -260,7 +242,11 @@ async fn a_region_an_scp_denies_is_found_by_the_reads() {
 #[tokio::test]
 async fn a_stop_the_role_may_not_make_is_found_by_the_simulator() {
     let w = world(&[]).await;
-    target_role(&w, TEAM_B, false);
+    // Team B's role as templates/target-role.yaml grants it, but for StopDeployment.
+    target_role(
+        &w,
+        without_statements(template_policy("TargetRole"), &["StopDeployments"]),
+    );
     let report = check(&w).await;
     assert_eq!(report.check, CheckOutcome::Failed);
     let denied = of_kind(&report, Kind::ChangeDenied);
@@ -418,17 +404,24 @@ async fn the_breaker_refuses_a_check_and_names_the_check_function() {
 
 #[tokio::test]
 async fn redeploys_and_the_gates_answers_are_simulated_for_the_roles_that_make_them() {
-    const GATE: &str = "arn:aws:iam::123456789012:role/breaker-GateFunctionRole";
+    const GATE: &str = STACK_GATE_ROLE;
+    // The breaker configured to redeploy, but its role (the world's FunctionRole) from a stack
+    // without RollbackCompletedWithin, so without the template's Redeploy statements: a role
+    // that lags the function's configuration, which the check must find.
     let w = world(&[
         ("ROLLBACK_COMPLETED_WITHIN", "3600"),
         ("GATE_ROLE_ARN", GATE),
     ])
     .await;
-    // The gate's role, missing its one change call.
+    // The gate's role as template.yaml grants it, but for its one change call
+    // (PutLifecycleEventHookExecutionStatus, in AnswerHooks).
     w.fake.add_role(Role {
         arn: GATE.into(),
         trusted: Vec::new(),
-        policy: Some(policy(json!(reads(ACCOUNT, false)))),
+        policy: Some(without_statements(
+            template_policy("GateFunctionRole"),
+            &["AnswerHooks"],
+        )),
     });
     let report = check(&w).await;
     let Permissions::Checked { decisions } = &report.locations[0].permissions else {
@@ -439,11 +432,11 @@ async fn redeploys_and_the_gates_answers_are_simulated_for_the_roles_that_make_t
         .collect();
     let group = "arn:aws:codedeploy:us-east-1:123456789012:deploymentgroup:shop/prod";
     assert!(
-        asked.contains(&(FUNCTION_ROLE, "codedeploy:CreateDeployment", group)),
+        asked.contains(&(STACK_FUNCTION_ROLE, "codedeploy:CreateDeployment", group)),
         "{asked:?}"
     );
     assert!(asked.contains(&(
-        FUNCTION_ROLE,
+        STACK_FUNCTION_ROLE,
         "codedeploy:GetApplicationRevision",
         "arn:aws:codedeploy:us-east-1:123456789012:application:shop"
     )));
@@ -460,7 +453,8 @@ async fn redeploys_and_the_gates_answers_are_simulated_for_the_roles_that_make_t
         problems
             .iter()
             .any(|p| p.contains("codedeploy:CreateDeployment")),
-        "the function's test policy grants no CreateDeployment: {problems:#?}"
+        "the breaker's role, without RollbackCompletedWithin, grants no CreateDeployment: \
+         {problems:#?}"
     );
     assert!(
         (report.locations[1..].iter()).all(|l| match &l.permissions {

@@ -341,27 +341,10 @@ async fn access_denied_and_missing_deployments_say_what_to_fix_and_are_not_retri
     assert_eq!(w.fake.call_count("StopDeployment"), 2, "one attempt each");
 }
 
-/// The function's policy as `template.yaml` grants it, for one region, without the statements
-/// whose Sid is in `without`.
+/// The function's policy as `template.yaml` grants it, in [`HOME`] only (its default Regions),
+/// without the statements whose Sid is in `without`.
 fn policy(without: &[&str]) -> fake_aws::iam::Policy {
-    let region = json!({"StringEquals": {"aws:RequestedRegion": [HOME]}});
-    let statements: Vec<serde_json::Value> = [
-        json!({"Sid": "FindDeployments", "Effect": "Allow",
-               "Action": ["codedeploy:ListDeploymentGroups"],
-               "Resource": [format!("arn:aws:codedeploy:*:{ACCOUNT}:application:*")],
-               "Condition": region}),
-        json!({"Sid": "ReadDeployments", "Effect": "Allow",
-               "Action": ["codedeploy:ListDeployments", "codedeploy:BatchGetDeployments"],
-               "Resource": [format!("arn:aws:codedeploy:*:{ACCOUNT}:deploymentgroup:*/*")],
-               "Condition": region}),
-        json!({"Sid": "StopDeployments", "Effect": "Allow",
-               "Action": ["codedeploy:StopDeployment"], "Resource": ["*"],
-               "Condition": region}),
-    ]
-    .into_iter()
-    .filter(|s| !without.contains(&s["Sid"].as_str().unwrap()))
-    .collect();
-    serde_json::from_value(json!({"Version": "2012-10-17", "Statement": statements})).unwrap()
+    without_statements(template_policy("FunctionRole.home-region"), without)
 }
 
 #[tokio::test]

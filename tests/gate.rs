@@ -8,14 +8,14 @@ mod common;
 
 use std::time::{Duration, Instant, SystemTime};
 
-use common::{World, ACCOUNT, FUNCTION_ARN, HOME};
+use common::{template_policy, World, ACCOUNT, FUNCTION_ARN, GATE_ROLE, HOME};
 use deployment_circuit_breaker::aws::{sdk_config_loader, Deadline, GateAws};
 use deployment_circuit_breaker::config::Config;
 use deployment_circuit_breaker::gate::{serve, GateOutcome, GateReport, Judgement, BAKE_CONTINUES};
 use deployment_circuit_breaker::report::{Failure, FailureKind};
 use deployment_circuit_breaker::runtime::Invocation;
 use deployment_circuit_breaker::types::HookAnswer;
-use fake_aws::{Alarm, Deployment, FakeAws, Group};
+use fake_aws::{Alarm, Deployment, FakeAws, Group, Principal};
 use serde_json::{json, Value};
 
 const HOOK_ID: &str = "eyJlbmNyeXB0ZWREYXRhIjoiYWJjIn0=";
@@ -33,7 +33,13 @@ struct Gate {
 impl Gate {
     async fn new(vars: &[(&str, &str)]) -> Gate {
         let fake = FakeAws::start().await.expect("fake starts");
-        // A key of its own: the fake tells the gate from the breaker by it.
+        // A key of its own: the fake tells the gate from the breaker by it, and holds it to the
+        // policy template.yaml grants the gate's role.
+        fake.add_principal(Principal {
+            access_key: "AKIDGATE".into(),
+            role: GATE_ROLE.into(),
+            policy: Some(template_policy("GateFunctionRole")),
+        });
         let sdk = common::sdk_config(&fake, sdk_config_loader(), "AKIDGATE").await;
         let config = common::config(vars);
         Gate {

@@ -24,29 +24,13 @@ const ROLE: &str = "arn:aws:iam::222233334444:role/deployment-circuit-breaker-ta
 /// The target role's policy, as templates/target-role.yaml grants it (regions us-east-1 and
 /// eu-west-1).
 fn target_role_policy() -> Policy {
-    let regions = json!({"StringEquals": {"aws:RequestedRegion": ["us-east-1", "eu-west-1"]}});
-    serde_json::from_value(json!({"Statement": [
-        {"Effect": "Allow", "Action": "codedeploy:ListDeploymentGroups",
-         "Resource": "arn:aws:codedeploy:*:222233334444:application:*", "Condition": regions},
-        {"Effect": "Allow", "Action": ["codedeploy:ListDeployments", "codedeploy:BatchGetDeployments"],
-         "Resource": "arn:aws:codedeploy:*:222233334444:deploymentgroup:*/*", "Condition": regions},
-        {"Effect": "Allow", "Action": "codedeploy:StopDeployment", "Resource": "*",
-         "Condition": regions},
-    ]}))
-    .unwrap()
+    template_policy("TargetRole")
 }
 
-/// The function's policy, as template.yaml grants it with TargetAccounts and Notify.
-fn function_policy(bus: &str) -> Policy {
-    serde_json::from_value(json!({"Statement": [
-        {"Effect": "Allow", "Action": ["codedeploy:*"], "Resource": "*"},
-        {"Effect": "Allow", "Action": "sts:AssumeRole",
-         "Resource": "arn:aws:iam::*:role/deployment-circuit-breaker-target",
-         "Condition": {"StringEquals": {"aws:ResourceAccount": [TEAM_B]}}},
-        {"Effect": "Allow", "Action": "events:PutEvents",
-         "Resource": format!("arn:aws:events:us-east-1:{ACCOUNT}:event-bus/{bus}")},
-    ]}))
-    .unwrap()
+/// The function's policy, as template.yaml grants it with TargetAccounts (team B), Regions
+/// (us-east-1 and eu-west-1) and notifications on the default bus.
+fn function_policy() -> Policy {
+    template_policy("FunctionRole")
 }
 
 /// The breaker with team B as a target account, its role in place, and deployments in both.
@@ -54,7 +38,7 @@ async fn world(vars: &[(&str, &str)]) -> World {
     let mut all = vec![("TARGET_ACCOUNTS", TEAM_B)];
     all.extend_from_slice(vars);
     let w = World::new(&all).await;
-    w.fake.set_policy(Some(function_policy("default")));
+    w.fake.set_policy(Some(function_policy()));
     w.fake.add_role(Role {
         arn: ROLE.into(),
         trusted: vec![FUNCTION_ROLE.into()],
@@ -168,7 +152,7 @@ async fn an_unlisted_account_s_signals_stay_foreign() {
 #[tokio::test]
 async fn a_failed_assume_role_fails_only_that_account_and_says_which_role_to_create() {
     let w = World::new(&[("TARGET_ACCOUNTS", TEAM_B), ("NOTIFY", "true")]).await;
-    w.fake.set_policy(Some(function_policy("default")));
+    w.fake.set_policy(Some(function_policy()));
     // No role in team B's account.
     w.fake
         .add(Deployment::new(HOME, "d-TEAMB0001", "orders", "prod").account(TEAM_B));

@@ -186,52 +186,10 @@ async fn a_redeploy_codedeploy_refuses_fails_loudly() {
     );
 }
 
-/// The breaker's policy as `template.yaml` grants it with RollbackCompletedWithin set, in
-/// [`HOME`], without the statements whose Sid is in `without`.
+/// The breaker's policy as `template.yaml` grants it with RollbackCompletedWithin set, without
+/// the statements whose Sid is in `without`.
 fn redeploy_policy(without: &[&str]) -> fake_aws::iam::Policy {
-    let region = json!({"StringEquals": {"aws:RequestedRegion": [HOME]}});
-    let arn = |kind: &str, name: &str| format!("arn:aws:codedeploy:*:{ACCOUNT}:{kind}:{name}");
-    let statements: Vec<Value> = [
-        (
-            "FindDeploymentGroups",
-            vec!["codedeploy:ListDeploymentGroups"],
-            arn("application", "*"),
-        ),
-        (
-            "ReadDeployments",
-            vec![
-                "codedeploy:ListDeployments",
-                "codedeploy:BatchGetDeployments",
-            ],
-            arn("deploymentgroup", "*/*"),
-        ),
-        (
-            "Redeploy",
-            vec![
-                "codedeploy:BatchGetDeploymentGroups",
-                "codedeploy:CreateDeployment",
-            ],
-            arn("deploymentgroup", "*/*"),
-        ),
-        (
-            "RedeployConfig",
-            vec!["codedeploy:GetDeploymentConfig"],
-            arn("deploymentconfig", "*"),
-        ),
-        (
-            "RedeployRevision",
-            vec!["codedeploy:GetApplicationRevision"],
-            arn("application", "*"),
-        ),
-    ]
-    .into_iter()
-    .filter(|(sid, _, _)| !without.contains(sid))
-    .map(|(sid, actions, resource)| {
-        json!({"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": [resource],
-               "Condition": region})
-    })
-    .collect();
-    serde_json::from_value(json!({"Version": "2012-10-17", "Statement": statements})).unwrap()
+    without_statements(template_policy("FunctionRole.redeploys"), without)
 }
 
 #[tokio::test]

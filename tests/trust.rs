@@ -18,16 +18,17 @@ const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:org-alarms";
 const RULES: &str =
     r#"[{"alarm": "orders-*", "application": "orders", "deploymentGroup": "prod"}]"#;
 
-/// The breaker with team B as a target account, its role in place, and an `orders/prod`
-/// deployment in each account.
+/// The breaker with team B as a target account, each role with the policy the templates grant
+/// it, and an `orders/prod` deployment in each account.
 async fn world(vars: &[(&str, &str)]) -> World {
     let mut all = vec![("TARGET_ACCOUNTS", TEAM_B), ("ALARM_RULES", RULES)];
     all.extend_from_slice(vars);
     let w = World::new(&all).await;
+    w.fake.set_policy(Some(template_policy("FunctionRole")));
     w.fake.add_role(Role {
         arn: ROLE.into(),
         trusted: vec![FUNCTION_ROLE.into()],
-        policy: None,
+        policy: Some(template_policy("TargetRole")),
     });
     w.fake
         .add(Deployment::new(HOME, "d-TEAMB0001", "orders", "prod").account(TEAM_B));

@@ -14,6 +14,7 @@ use deployment_circuit_breaker::report::{Failure, Report};
 use deployment_circuit_breaker::runtime::{Function, Invocation};
 use deployment_circuit_breaker::time::Time;
 use deployment_circuit_breaker::types::Outcome;
+use fake_aws::iam::{Policy, Statement};
 use fake_aws::FakeAws;
 use serde_json::{json, Value};
 
@@ -133,6 +134,52 @@ pub fn config(vars: &[(&str, &str)]) -> Config {
     ]);
     env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     Config::from_lookup(|name| env.get(name).cloned()).expect("valid config")
+}
+
+/// The gate's role, as the fake names the principal the gate signs as (scripts/stack.py).
+pub const GATE_ROLE: &str =
+    "arn:aws:iam::123456789012:role/deployment-circuit-breaker-GateFunctionRole";
+/// The readiness check's role, likewise; team B's target role trusts it too.
+pub const CHECK_ROLE: &str =
+    "arn:aws:iam::123456789012:role/deployment-circuit-breaker-ReadinessCheckFunctionRole";
+/// The breaker's and the gate's roles as template.yaml names them in stack `breaker`
+/// (scripts/policy.py): the roles the readiness check's policy lets it simulate.
+pub const STACK_FUNCTION_ROLE: &str =
+    "arn:aws:iam::123456789012:role/breaker-FunctionRole-416537C237A3";
+pub const STACK_GATE_ROLE: &str =
+    "arn:aws:iam::123456789012:role/breaker-GateFunctionRole-27F1AF715ED0";
+
+/// The IAM policy a template grants a role, as SAM synthesises it, for the tests' world:
+/// `tests/policies/<file>.json`, written by `python3 scripts/policy.py write-test-policies`
+/// (scripts/test.sh fails when they differ from the templates; `tests/policies/README.md` lists
+/// each file's template, role and parameters). `FunctionRole`, `GateFunctionRole` and
+/// `ReadinessCheckFunctionRole`: template.yaml in [`ACCOUNT`] with regions [`HOME`] and
+/// eu-west-1, target account 222233334444 and the default bus; `FunctionRole.home-region`: in
+/// [`HOME`] only; `FunctionRole.redeploys`: with RollbackCompletedWithin;
+/// `ReadinessCheckFunctionRole.two-target-accounts`: with 333344445555 a target too; `TargetRole`:
+/// templates/target-role.yaml in account 222233334444, regions [`HOME`] and eu-west-1.
+pub fn template_policy(file: &str) -> Policy {
+    let path = format!("{}/tests/policies/{file}.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// `policy` without the statements whose Sid is in `sids`: a role that lacks them. Each Sid
+/// must be there, so that a renamed statement cannot make a test pass for the wrong reason.
+pub fn without_statements(mut policy: Policy, sids: &[&str]) -> Policy {
+    for sid in sids {
+        let before = policy.statements.len();
+        (policy.statements).retain(|s| s.sid.as_deref() != Some(*sid));
+        assert!(policy.statements.len() < before, "no statement {sid}");
+    }
+    policy
+}
+
+/// `policy` with one more statement (such as a `Deny` an SCP would add).
+pub fn with_statement(mut policy: Policy, statement: Value) -> Policy {
+    let statement: Statement = serde_json::from_value(statement).expect("an IAM statement");
+    policy.statements.push(statement);
+    policy
 }
 
 pub fn fixture(name: &str) -> Value {
