@@ -27,7 +27,7 @@ use crate::runtime::{Function, Invocation};
 use crate::time::Time;
 use crate::types::{Account, Location, Notification};
 pub use access::{Permissions, SIMULATOR_LIMITS};
-pub use report::{Finding, GroupMap, Kind, LocationReport, ReadinessReport};
+pub use report::{CheckOutcome, Finding, GroupMap, Kind, LocationReport, ReadinessReport};
 use scan::{scan, Scan};
 
 /// The most findings the outcome event carries (an event holds at most 256 KB).
