@@ -7,13 +7,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::types::EventKind;
 use parse::{
-    parse_account, parse_age, parse_allowed_groups, parse_bool, parse_kinds, parse_regions,
-    parse_role_arn, parse_role_name, parse_rules, parse_seconds, parse_targets,
-    parse_topic_accounts,
+    optional, parse_account, parse_age, parse_allowed_groups, parse_bool, parse_gate_on_error,
+    parse_kinds, parse_regions, parse_role_arn, parse_role_name, parse_rules, parse_seconds,
+    parse_targets, parse_topic_accounts,
 };
 
 pub use parse::ConfigError;
-pub use rules::{AlarmRule, AllowedGroup};
+pub use rules::{AlarmRule, AllowedGroup, GateOnError};
 
 /// The function's configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,15 +71,6 @@ pub struct Config {
     pub gate_role_arn: Option<String>,
 }
 
-/// How the gate answers a hook when it cannot check the alarms.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum GateOnError {
-    /// Let the deployment go on: a wrong rollback is worse than none.
-    Succeed,
-    /// Roll it back.
-    Fail,
-}
-
 /// The longest bake: CodeDeploy waits an hour for a hook's answer.
 pub const MAX_BAKE_SECONDS: i64 = 3300;
 
@@ -104,17 +95,12 @@ impl Config {
         Ok(Config {
             own_region: own_region.trim().to_string(),
             allowed_groups: parse_allowed_groups(get("ALLOWED_DEPLOYMENT_GROUPS"))?,
-            alarm_rules: get("ALARM_RULES")
-                .map(|v| parse_rules(&v))
-                .transpose()?
-                .unwrap_or_default(),
+            alarm_rules: optional(get("ALARM_RULES"), parse_rules)?.unwrap_or_default(),
             application_tag: get("ALARM_TAG_APPLICATION")
                 .unwrap_or_else(|| "codedeploy-application".into()),
             group_tag: get("ALARM_TAG_DEPLOYMENT_GROUP")
                 .unwrap_or_else(|| "codedeploy-deployment-group".into()),
-            stop_on: get("STOP_ON_CODEDEPLOY_EVENTS")
-                .map(|v| parse_kinds(&v))
-                .transpose()?
+            stop_on: optional(get("STOP_ON_CODEDEPLOY_EVENTS"), parse_kinds)?
                 .unwrap_or_else(|| BTreeSet::from([EventKind::InstanceFailure])),
             dry_run: flag("DRY_RUN", false)?,
             auto_rollback: flag("AUTO_ROLLBACK", true)?,
@@ -126,22 +112,15 @@ impl Config {
                 .map(|v| parse_account("LOCAL_ACCOUNT", &v))
                 .transpose()?,
             warm_up: flag("WARM_UP", true)?,
-            target_accounts: get("TARGET_ACCOUNTS")
-                .map(|v| parse_targets(&v))
-                .transpose()?
-                .unwrap_or_default(),
-            target_role_name: get("TARGET_ROLE_NAME")
-                .map(|v| parse_role_name(&v))
-                .transpose()?
+            target_accounts: optional(get("TARGET_ACCOUNTS"), parse_targets)?.unwrap_or_default(),
+            target_role_name: optional(get("TARGET_ROLE_NAME"), parse_role_name)?
                 .unwrap_or_else(|| "deployment-circuit-breaker-target".into()),
             notify: flag("NOTIFY", true)?,
             notify_event_bus: get("NOTIFY_EVENT_BUS")
                 .map(|v| v.trim().to_string())
                 .unwrap_or_else(|| "default".into()),
             kill_switch_across_accounts: flag("KILL_SWITCH_ACROSS_ACCOUNTS", false)?,
-            topic_accounts: get("SNS_TOPIC_ACCOUNTS")
-                .map(|v| parse_topic_accounts(&v))
-                .transpose()?
+            topic_accounts: optional(get("SNS_TOPIC_ACCOUNTS"), parse_topic_accounts)?
                 .unwrap_or_default(),
             function_name: get("AWS_LAMBDA_FUNCTION_NAME")
                 .unwrap_or_else(|| "deployment-circuit-breaker".into()),
@@ -164,17 +143,7 @@ impl Config {
             gate_role_arn: get("GATE_ROLE_ARN")
                 .map(|v| parse_role_arn("GATE_ROLE_ARN", &v))
                 .transpose()?,
-            gate_on_error: match get("GATE_ON_ERROR").map(|v| v.trim().to_ascii_lowercase()) {
-                None => GateOnError::Succeed,
-                Some(v) if v == "succeed" => GateOnError::Succeed,
-                Some(v) if v == "fail" => GateOnError::Fail,
-                Some(v) => {
-                    return Err(ConfigError {
-                        variable: "GATE_ON_ERROR",
-                        problem: format!("`{v}` is neither `succeed` nor `fail`"),
-                    })
-                }
-            },
+            gate_on_error: parse_gate_on_error(get("GATE_ON_ERROR"))?,
         })
     }
 

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use super::rules::{AlarmRule, AllowedGroup};
+use super::rules::{AlarmRule, AllowedGroup, GateOnError};
 use crate::types::{arn_account, is_account, is_iam_name_char, is_region, EventKind};
 
 /// A configuration variable that could not be used.
@@ -52,6 +52,26 @@ impl AllowedGroup {
                  or `*/*`; an account may come first: `111122223333:shop/prod`)",
             )),
         }
+    }
+}
+
+/// `parse` applied to a variable's value, when it is set.
+pub(super) fn optional<T>(
+    value: Option<String>,
+    parse: fn(&str) -> Result<T, ConfigError>,
+) -> Result<Option<T>, ConfigError> {
+    value.map(|v| parse(&v)).transpose()
+}
+
+/// `GATE_ON_ERROR`: `succeed` (the default) or `fail`.
+pub(super) fn parse_gate_on_error(value: Option<String>) -> Result<GateOnError, ConfigError> {
+    match value.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("succeed") => Ok(GateOnError::Succeed),
+        Some("fail") => Ok(GateOnError::Fail),
+        Some(v) => Err(ConfigError {
+            variable: "GATE_ON_ERROR",
+            problem: format!("`{v}` is neither `succeed` nor `fail`"),
+        }),
     }
 }
 

@@ -41,3 +41,12 @@ impl AllowedGroup {
             && matches(&self.application, application)
     }
 }
+
+/// How the gate answers a hook when it cannot check the alarms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GateOnError {
+    /// Let the deployment go on: a wrong rollback is worse than none.
+    Succeed,
+    /// Roll it back.
+    Fail,
+}

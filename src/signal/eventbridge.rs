@@ -50,8 +50,9 @@ fn expected_source(detail_type: &str) -> Option<&'static str> {
     }
 }
 
-pub(super) fn event(value: &Value, what: &str) -> Result<Item, ParseError> {
-    let event: Event = decode(value, what)?;
+/// Whether EventBridge wrote this envelope: a detail-type it serves, from the one source that
+/// sends it, and the account EventBridge always gives.
+fn check_envelope(event: &Event, what: &str) -> Result<(), ParseError> {
     let source = event.source.as_deref().unwrap_or("(none)");
     let Some(expected) = expected_source(&event.detail_type) else {
         return Err(error(format!(
@@ -72,6 +73,12 @@ pub(super) fn event(value: &Value, what: &str) -> Result<Item, ParseError> {
             "{what}: no `account`, which EventBridge always gives: its origin is in doubt"
         )));
     }
+    Ok(())
+}
+
+pub(super) fn event(value: &Value, what: &str) -> Result<Item, ParseError> {
+    let event: Event = decode(value, what)?;
+    check_envelope(&event, what)?;
     let region = valid_region(event.region.as_deref())
         .or_else(|| event.resources.first().and_then(|arn| arn_region(arn)));
     let detail_what = format!("{what} `detail`");
