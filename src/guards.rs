@@ -23,28 +23,21 @@ pub struct Guard {
 /// The tags of an alarm the tagging API did not list: none.
 pub static NO_TAGS: BTreeMap<String, String> = BTreeMap::new();
 
-/// Why each alarm guards `group`, by name: each of `alarms` that the mapping maps to it, and
-/// `listed`, its own alarm configuration.
-pub fn sources(
-    config: &Config,
-    group: &GroupRef,
-    alarms: &[AlarmSeen],
-    listed: &[String],
+/// Why each alarm guards a group, by name: `mapped`, the alarms the mapping maps to it (see
+/// [`guard_source`]) with why, and `listed`, its own alarm configuration.
+pub fn sources<'a>(
+    mapped: impl IntoIterator<Item = (&'a str, GuardSource)>,
+    listed: &'a [String],
 ) -> BTreeMap<String, Vec<GuardSource>> {
     let mut sources: BTreeMap<String, Vec<GuardSource>> = BTreeMap::new();
-    let mut add = |name: &str, source| {
+    let listed = listed
+        .iter()
+        .map(|name| (name.as_str(), GuardSource::GroupAlarms));
+    for (name, source) in mapped.into_iter().chain(listed) {
         let entry = sources.entry(name.to_string()).or_default();
         if !entry.contains(&source) {
             entry.push(source);
         }
-    };
-    for alarm in alarms {
-        if let Some(source) = guard_source(alarm, config, group) {
-            add(alarm.name, source);
-        }
-    }
-    for name in listed {
-        add(name, GuardSource::GroupAlarms);
     }
     sources
 }
@@ -100,15 +93,16 @@ pub async fn discover(
         .map(|t| (t.name.as_str(), &t.tags))
         .collect();
     let names = (matched.iter().map(|a| a.name.as_str())).chain(tags.keys().copied());
-    let seen: Vec<AlarmSeen> = names
-        .map(|name| AlarmSeen {
+    let mapped = names.filter_map(|name| {
+        let alarm = AlarmSeen {
             name,
             tags: tags.get(name).copied().unwrap_or(&NO_TAGS),
             account: &own,
             region: Some(&group.region),
-        })
-        .collect();
-    let sources = sources(config, group, &seen, &listed);
+        };
+        Some((name, guard_source(&alarm, config, group)?))
+    });
+    let sources = sources(mapped, &listed);
 
     let mut states: BTreeMap<String, AlarmState> = (matched.iter())
         .map(|alarm| (alarm.name.clone(), alarm.clone()))
@@ -177,7 +171,9 @@ mod tests {
             alarm("shop-latency", &other_app),
         ];
         let listed = ["shop-5xx".to_string(), "deleted".to_string()];
-        let found = sources(&config, &group, &alarms, &listed);
+        let mapped = (alarms.iter())
+            .filter_map(|alarm| Some((alarm.name, guard_source(alarm, &config, &group)?)));
+        let found = sources(mapped, &listed);
         assert_eq!(
             found,
             BTreeMap::from([

@@ -191,8 +191,20 @@ async fn an_account_without_the_role_fails_the_check_with_how_to_fix_it() {
     check_role(&w, "ReadinessCheckFunctionRole.two-target-accounts");
     let report = check(&w).await;
     assert_eq!(report.check, CheckOutcome::Failed);
-    let missing = of_kind(&report, Kind::RoleNotAssumable);
+    let (missing, simulated): (Vec<&Finding>, Vec<&Finding>) =
+        of_kind(&report, Kind::RoleNotAssumable)
+            .into_iter()
+            .partition(|f| f.account.as_deref() == Some(TEAM_C));
     assert_eq!(missing.len(), 2, "both regions of team C: {missing:#?}");
+    // The breaker's own role (FunctionRole.json: TargetAccounts 222233334444 only) may not
+    // assume team C's role either: the simulator says so, in the function's own account.
+    assert_eq!(simulated.len(), 1, "{simulated:#?}");
+    assert_eq!(simulated[0].account.as_deref(), Some(ACCOUNT));
+    assert!(
+        (simulated[0].problem).contains("sts:AssumeRole on arn:aws:iam::333344445555:role/"),
+        "{}",
+        simulated[0].problem
+    );
     for finding in &missing {
         assert_eq!(finding.account.as_deref(), Some(TEAM_C));
         assert!(
@@ -489,4 +501,69 @@ async fn reads_that_fail_are_failures_and_never_turn_into_gaps() {
             report.findings
         );
     }
+}
+
+#[tokio::test]
+async fn the_breakers_own_reads_are_simulated_where_the_check_reads_as_itself() {
+    let w = world(&[]).await;
+    // The breaker's role as it would be without the statement that reads its deployments: the
+    // check's own role still reads them, so only the simulation can tell.
+    w.fake.add_role(Role {
+        arn: STACK_FUNCTION_ROLE.into(),
+        trusted: Vec::new(),
+        policy: Some(without_statements(
+            template_policy("FunctionRole"),
+            &["ReadDeployments"],
+        )),
+    });
+    let report = check(&w).await;
+    assert_eq!(report.check, CheckOutcome::Failed);
+    let denied: Vec<&str> = (of_kind(&report, Kind::ReadFailed).into_iter())
+        .map(|f| f.problem.as_str())
+        .collect();
+    for read in [
+        "codedeploy:ListDeployments",
+        "codedeploy:BatchGetDeployments",
+        "codedeploy:BatchGetDeploymentGroups",
+    ] {
+        assert!(
+            denied
+                .iter()
+                .any(|p| p.contains(STACK_FUNCTION_ROLE) && p.contains(read)),
+            "{read} denied to the breaker: {denied:#?}"
+        );
+    }
+    assert!(
+        (report.findings.iter()).all(|f| f.account.as_deref() != Some(TEAM_B)),
+        "in team B the check reads as the target role, for real: {:#?}",
+        report.findings
+    );
+}
+
+#[tokio::test]
+async fn rules_that_share_a_prefix_share_one_describe_alarms_pass() {
+    let rules = r#"[{"alarm":"shop-*","application":"shop"},
+                    {"alarm":"shop-prod-*","application":"shop","deploymentGroup":"prod"},
+                    {"alarm":"orders-*","application":"orders"}]"#;
+    let w = world(&[("ALARM_RULES", rules)]).await;
+    check(&w).await;
+    let passes: Vec<(String, String, String)> = (w.fake.calls().into_iter())
+        .filter(|c| c.operation == "DescribeAlarms")
+        .filter_map(|c| {
+            let prefix = c.body.get("AlarmNamePrefix")?.as_str()?.to_string();
+            Some((c.account, c.region, prefix))
+        })
+        .collect();
+    let mut expected = Vec::new();
+    for account in [ACCOUNT, TEAM_B] {
+        for region in [HOME, AWAY] {
+            for prefix in ["orders-", "shop-"] {
+                expected.push((account.to_string(), region.to_string(), prefix.to_string()));
+            }
+        }
+    }
+    let (mut passes, mut expected) = (passes, expected);
+    passes.sort();
+    expected.sort();
+    assert_eq!(passes, expected, "shop-prod-* is read by shop-*'s pass");
 }

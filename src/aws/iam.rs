@@ -50,20 +50,25 @@ impl Simulator {
         role: &str,
         actions: &[String],
         resources: &[String],
-        region: &str,
+        (region, resource_account): (&str, &str),
     ) -> Result<Vec<Simulated>, AwsError> {
-        let requested = ContextEntry::builder()
-            .context_key_name("aws:RequestedRegion")
-            .context_key_values(region)
-            .context_key_type(ContextKeyTypeEnum::String)
-            .build();
+        let entry = |key: &str, value: &str| {
+            ContextEntry::builder()
+                .context_key_name(key)
+                .context_key_values(value)
+                .context_key_type(ContextKeyTypeEnum::String)
+                .build()
+        };
         let results = self
             .client
             .simulate_principal_policy()
             .policy_source_arn(role)
             .set_action_names(Some(actions.to_vec()))
             .set_resource_arns(Some(resources.to_vec()))
-            .context_entries(requested)
+            .context_entries(entry("aws:RequestedRegion", region))
+            // The simulator fills in no context of its own: a policy conditioned on the
+            // resource's account (the target roles') needs it given.
+            .context_entries(entry("aws:ResourceAccount", resource_account))
             .into_paginator()
             .items()
             .send();

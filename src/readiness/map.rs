@@ -7,8 +7,8 @@ use super::report::{Finding, GroupMap, Kind, LocationReport};
 use super::scan::{Listed, Scan};
 use crate::config::{AlarmRule, Config};
 use crate::guards::{sources, with_states, NO_TAGS};
-use crate::mapping::{guard_source, map_alarm, AlarmSeen};
-use crate::types::{AlarmState, AwsError, GroupRef, ASSUME_ROLE_FAILED};
+use crate::mapping::{map_alarm, AlarmSeen, MappedTo};
+use crate::types::{AlarmState, AwsError, GroupRef, GuardSource, ASSUME_ROLE_FAILED};
 
 fn finding(kind: Kind, scan: Option<&Scan>, problem: String, fix: String) -> Finding {
     Finding {
@@ -52,19 +52,20 @@ fn everywhere(scans: &[Scan]) -> Everywhere<'_> {
 /// maps them (see [`map_alarm`]).
 type Hits = Vec<((String, String), Vec<AlarmState>)>;
 
-fn rule_hits(config: &Config, alarms: &Everywhere, index: usize) -> Hits {
+fn rule_hits(alarms: &Everywhere, index: &Index, rule: usize) -> Hits {
     let mut hits: Hits = Vec::new();
-    for (alarm, state) in alarms {
-        let mapped = map_alarm(alarm, config);
-        let Some(to) = mapped.iter().find(|to| to.rule == Some(index)) else {
-            continue;
-        };
-        let (account, region) = to.place(alarm);
-        let place = (account, region.unwrap_or_default());
-        let state = (*state).cloned().into_iter();
+    let mapped = index.iter().flat_map(|((account, region, _), found)| {
+        (found.iter())
+            .filter(move |(_, to)| to.rule == Some(rule))
+            .map(move |(at, _)| {
+                let state = alarms[*at].1.cloned();
+                ((account.clone(), region.clone()), state)
+            })
+    });
+    for (place, state) in mapped {
         match hits.iter_mut().find(|(at, _)| *at == place) {
             Some((_, found)) => found.extend(state),
-            None => hits.push((place, state.collect())),
+            None => hits.push((place, state.into_iter().collect())),
         }
     }
     hits
@@ -78,8 +79,9 @@ fn complete(scans: &[Scan]) -> bool {
 /// The report of each location, and every finding.
 pub fn map(config: &Config, scans: &[Scan]) -> (Vec<LocationReport>, Vec<Finding>) {
     let alarms = everywhere(scans);
+    let index = index(config, &alarms);
     let hits: Vec<Hits> = (0..config.alarm_rules.len())
-        .map(|index| rule_hits(config, &alarms, index))
+        .map(|rule| rule_hits(&alarms, &index, rule))
         .collect();
     let mut findings = Vec::new();
     let mut reports = Vec::new();
@@ -94,7 +96,7 @@ pub fn map(config: &Config, scans: &[Scan]) -> (Vec<LocationReport>, Vec<Finding
                     findings.push(read_failed(scan, e));
                 }
                 findings.extend(dangling_tags(config, scan, listed));
-                let groups = guarded(config, scan, listed, &alarms, &mut findings);
+                let groups = guarded(config, scan, listed, (&alarms, &index), &mut findings);
                 ("ok".to_string(), groups)
             }
         };
@@ -142,17 +144,37 @@ fn read_failed(scan: &Scan, e: &AwsError) -> Finding {
     finding(Kind::ReadFailed, Some(scan), e.to_string(), fix.into())
 }
 
+/// Where each alarm maps, computed once: (account, region, application) → the alarms (by
+/// their index in [`Everywhere`]) and how each maps there.
+type Index<'a> = BTreeMap<(String, String, &'a str), Vec<(usize, MappedTo<'a>)>>;
+
+fn index<'a>(config: &'a Config, alarms: &Everywhere<'a>) -> Index<'a> {
+    let mut index: Index = BTreeMap::new();
+    for (at, (alarm, _)) in alarms.iter().enumerate() {
+        for to in map_alarm(alarm, config) {
+            let (account, region) = to.place(alarm);
+            let key = (account, region.unwrap_or_default(), to.application);
+            index.entry(key).or_default().push((at, to));
+        }
+    }
+    index
+}
+
 /// Each group in scope with its guards; an unguarded group and an alarm the group lists that
 /// CloudWatch does not know are findings, when every read there went through.
 fn guarded(
     config: &Config,
     scan: &Scan,
     l: &Listed,
-    alarms: &Everywhere,
+    (alarms, index): (&Everywhere, &Index),
     out: &mut Vec<Finding>,
 ) -> Vec<GroupMap> {
-    let seen_everywhere: Vec<AlarmSeen> = alarms.iter().map(|(seen, _)| *seen).collect();
     let judged = l.errors.is_empty();
+    // The states of the alarms here, for the groups' own alarm configurations.
+    let mut here: BTreeMap<&str, &AlarmState> = (l.states.iter())
+        .map(|(name, state)| (name.as_str(), state))
+        .collect();
+    here.extend((l.by_rule.iter().flatten()).map(|a| (a.name.as_str(), a)));
     let mut groups = Vec::new();
     for seen in &l.groups {
         let group = GroupRef {
@@ -161,14 +183,33 @@ fn guarded(
             application: seen.application.clone(),
             group: seen.group.clone(),
         };
-        let sources = sources(config, &group, &seen_everywhere, &seen.alarms);
-        // The states here first; then those of alarms elsewhere that a rule maps here.
-        let mut states = l.states.clone();
-        states.extend((l.by_rule.iter().flatten()).map(|a| (a.name.clone(), a.clone())));
-        for (alarm, state) in alarms {
-            if let (Some(state), Some(_)) = (state, guard_source(alarm, config, &group)) {
+        let key = (
+            group.account.clone(),
+            group.region.clone(),
+            seen.application.as_str(),
+        );
+        let mapped: Vec<(usize, GuardSource)> = (index.get(&key).into_iter().flatten())
+            .filter(|(at, to)| to.covers(&alarms[*at].0, &group))
+            .map(|(at, to)| (*at, to.source))
+            .collect();
+        let sources = sources(
+            mapped
+                .iter()
+                .map(|(at, source)| (alarms[*at].0.name, *source)),
+            &seen.alarms,
+        );
+        // Each mapped alarm's own state (it may live in another region or account); the group's
+        // own alarms', from here.
+        let mut states: BTreeMap<String, AlarmState> = BTreeMap::new();
+        for (at, _) in &mapped {
+            if let (alarm, Some(state)) = &alarms[*at] {
+                states.insert(alarm.name.to_string(), (*state).clone());
+            }
+        }
+        for name in &seen.alarms {
+            if let Some(state) = here.get(name.as_str()) {
                 states
-                    .entry(alarm.name.to_string())
+                    .entry(name.clone())
                     .or_insert_with(|| (*state).clone());
             }
         }

@@ -26,7 +26,7 @@ use crate::report::{Failure, FailureKind};
 use crate::runtime::{Function, Invocation};
 use crate::time::Time;
 use crate::types::{Account, Location, Notification};
-pub use access::{Permissions, SIMULATOR_LIMITS};
+pub use access::{Permissions, BREAKER_READS, SIMULATOR_LIMITS};
 pub use report::{CheckOutcome, Finding, GroupMap, Kind, LocationReport, ReadinessReport};
 use scan::{scan, Scan};
 
@@ -124,7 +124,12 @@ fn permission_findings(scan: &Scan) -> Vec<Finding> {
                 );
                 let fix = "grant it (template.yaml, templates/target-role.yaml), or remove \
                            the SCP or permissions boundary that denies it";
-                at(Kind::ChangeDenied, problem, fix)
+                let kind = match d.action.as_str() {
+                    "sts:AssumeRole" => Kind::RoleNotAssumable,
+                    read if BREAKER_READS.contains(&read) => Kind::ReadFailed,
+                    _ => Kind::ChangeDenied,
+                };
+                at(kind, problem, fix)
             })
             .collect(),
     }

@@ -10,7 +10,7 @@ use futures_util::future::join_all;
 use super::access::{simulate, Permissions, Place};
 use crate::aws::{Deadline, Located, ReadinessAws, Tagged};
 use crate::config::Config;
-use crate::types::{AlarmState, AwsError, Location};
+use crate::types::{Account, AlarmState, AwsError, GroupRef, Location};
 
 /// A deployment group in scope, as read.
 #[derive(Clone, Debug)]
@@ -50,6 +50,18 @@ pub struct Scan {
     pub permissions: Permissions,
 }
 
+/// The role the breaker assumes in each target account, by account: asked about once, in the
+/// function's own account and the first region of `REGIONS`.
+fn target_roles(aws: &ReadinessAws, config: &Config, location: &Location) -> Vec<(String, String)> {
+    let first = config.regions.first() == Some(&location.region);
+    let home = matches!(location.account, Account::Own(_)) && first;
+    let targets = config.target_accounts.iter().filter(|_| home);
+    let role = |id: &String| aws.codedeploy.role_arn(&Account::Target(id.clone()));
+    targets
+        .filter_map(|id| Some((id.clone(), role(id)?)))
+        .collect()
+}
+
 /// Reads `location`.
 pub async fn scan(
     aws: &ReadinessAws,
@@ -66,8 +78,14 @@ pub async fn scan(
                 account: &location.account,
                 region: &location.region,
                 groups: (listed.groups.iter())
-                    .map(|g| (g.application.as_str(), g.group.as_str()))
+                    .map(|g| GroupRef {
+                        account: location.account.id().to_string(),
+                        region: location.region.clone(),
+                        application: g.application.clone(),
+                        group: g.group.clone(),
+                    })
                     .collect(),
+                target_roles: target_roles(aws, config, &location),
             };
             simulate(&located, config, deadline, place, &role).await
         }
