@@ -1,6 +1,6 @@
 //! What the gate did with one hook: its answer, why, and every alarm it weighed.
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use super::call::HookCall;
 use super::verdict::{failing, Judged, Judgement};
@@ -9,8 +9,7 @@ use crate::time::Time;
 use crate::types::{detail_type, HookAnswer, LifecycleEvent};
 
 /// How a hook ended for the gate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GateOutcome {
     /// No guarding alarm entered ALARM (through the bake, if any): `Succeeded`.
     Passed,
@@ -27,39 +26,56 @@ pub enum GateOutcome {
     WouldFail,
 }
 
+/// How an outcome is spelt: in reports and logs, as a metric, and as the detail-type of its
+/// event for people (none: not told).
+struct Spelling {
+    name: &'static str,
+    metric: &'static str,
+    detail_type: Option<&'static str>,
+}
+
 impl GateOutcome {
-    /// As the report spells it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GateOutcome::Passed => "passed",
-            GateOutcome::Failed => "failed",
-            GateOutcome::NotGuarded => "not_guarded",
-            GateOutcome::CouldNotCheck => "could_not_check",
-            GateOutcome::Baking => "baking",
-            GateOutcome::WouldFail => "would_fail",
+    /// The one list of how each outcome is spelt.
+    const fn spelling(self) -> Spelling {
+        use detail_type::{GATE_COULD_NOT_CHECK, GATE_FAILED, GATE_WOULD_FAIL};
+        let (name, metric, detail_type) = match self {
+            GateOutcome::Passed => ("passed", "GatePassed", None),
+            GateOutcome::Failed => ("failed", "GateFailed", Some(GATE_FAILED)),
+            GateOutcome::NotGuarded => ("not_guarded", "GateNotGuarded", None),
+            GateOutcome::CouldNotCheck => (
+                "could_not_check",
+                "GateCouldNotCheck",
+                Some(GATE_COULD_NOT_CHECK),
+            ),
+            GateOutcome::Baking => ("baking", "GateBakeHandedOn", None),
+            GateOutcome::WouldFail => ("would_fail", "GateWouldFail", Some(GATE_WOULD_FAIL)),
+        };
+        Spelling {
+            name,
+            metric,
+            detail_type,
         }
+    }
+
+    /// As the report spells it.
+    pub const fn as_str(self) -> &'static str {
+        self.spelling().name
     }
 
     /// The EMF metric counting it.
-    pub fn metric(self) -> &'static str {
-        match self {
-            GateOutcome::Passed => "GatePassed",
-            GateOutcome::Failed => "GateFailed",
-            GateOutcome::NotGuarded => "GateNotGuarded",
-            GateOutcome::CouldNotCheck => "GateCouldNotCheck",
-            GateOutcome::Baking => "GateBakeHandedOn",
-            GateOutcome::WouldFail => "GateWouldFail",
-        }
+    pub const fn metric(self) -> &'static str {
+        self.spelling().metric
     }
 
     /// The detail type of its event for people, when it deserves one.
-    pub fn detail_type(self) -> Option<&'static str> {
-        match self {
-            GateOutcome::Failed => Some(detail_type::GATE_FAILED),
-            GateOutcome::CouldNotCheck => Some(detail_type::GATE_COULD_NOT_CHECK),
-            GateOutcome::WouldFail => Some(detail_type::GATE_WOULD_FAIL),
-            _ => None,
-        }
+    pub const fn detail_type(self) -> Option<&'static str> {
+        self.spelling().detail_type
+    }
+}
+
+impl Serialize for GateOutcome {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 

@@ -1,6 +1,6 @@
 //! The readiness check (`{"check": true}`, hourly from the template's schedule, or on demand;
-//! its own function, the `readiness-check` binary): whether the breaker could trip in every account and region it may act in, and a map of
-//! what guards each deployment group in scope.
+//! its own function, the `readiness-check` binary): whether the breaker could trip in every
+//! account and region it may act in, and a map of what guards each deployment group in scope.
 //!
 //! [`scan`] reads each location as the breaker would, [`access`] asks IAM's simulator about
 //! the calls that change things, [`map`] turns what was read into the map and its findings,

@@ -1,7 +1,7 @@
 //! The readiness report: what it read in each account and region, the map of what guards each
 //! group, and the findings, each with what to do about it.
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use super::access::Permissions;
 use crate::guards::Guard;
@@ -103,8 +103,7 @@ pub struct LocationReport {
 }
 
 /// How a check ended: failed when any finding is a failure.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CheckOutcome {
     Passed,
     Failed,
@@ -126,6 +125,12 @@ impl CheckOutcome {
 
     pub const fn detail_type(self) -> &'static str {
         self.spelling().1
+    }
+}
+
+impl Serialize for CheckOutcome {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 
