@@ -10,18 +10,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/dev-env.sh
 export SAM_CLI_TELEMETRY=0
-echo "== cargo fmt"; cargo fmt --all --check
-echo "== cargo clippy"; cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo fmt (at ${SECONDS} s)"; cargo fmt --all --check
+echo "== cargo clippy (at ${SECONDS} s)"; cargo clippy --workspace --all-targets --locked -- -D warnings
 # The Python tooling: its lint (scripts/ruff.toml) and the unit tests of scripts/test_*.py.
-echo "== python lint"; ruff check --config scripts/ruff.toml scripts bench/python
-echo "== python unit tests"; python3 -m unittest discover -s scripts -p 'test_*.py'
+echo "== python lint (at ${SECONDS} s)"; ruff check --config scripts/ruff.toml scripts bench/python
+echo "== python unit tests (at ${SECONDS} s)"; python3 -m unittest discover -s scripts -p 'test_*.py'
 # The IAM policies the behaviour tests load (tests/policies/) are the templates' own, regenerated.
-echo "== test policies"; test_policies="$(mktemp -d)"; python3 scripts/policy.py write-test-policies "$test_policies"
+echo "== test policies (at ${SECONDS} s)"; test_policies="$(mktemp -d)"; python3 scripts/policy.py write-test-policies "$test_policies"
 diff -ru tests/policies "$test_policies" && rm -rf "$test_policies" || { rm -rf "$test_policies"
   echo "tests/policies/ differs from the templates: run python3 scripts/policy.py write-test-policies" >&2; exit 1; }
-echo "== cargo test"; cargo test --workspace --locked
-echo "== cfn-lint"; cfn-lint template.yaml templates/*.yaml
-echo "== IAM policy check"
+echo "== cargo test (at ${SECONDS} s)"; cargo test --workspace --locked
+echo "== cfn-lint (at ${SECONDS} s)"; cfn-lint template.yaml templates/*.yaml
+echo "== IAM policy check (at ${SECONDS} s)"
 # template.yaml has three functions: the breaker (FunctionRole), the gate (GateFunctionRole) and
 # the readiness check (ReadinessCheckFunctionRole), and EventBridge Scheduler's role for the
 # check (ReadinessCheckRole).
@@ -54,9 +54,14 @@ python3 scripts/policy.py same template.yaml templates/function-role.yaml --role
 python3 scripts/policy.py same template.yaml templates/function-role.yaml --role FunctionRole \
   --parameter TargetAccounts=222233334444 --parameter Regions=us-east-1,eu-west-1 --parameter NotifyEventBus=ops \
   --parameter RollbackCompletedWithin=1800
-echo "== sam validate"; sam validate --lint -t template.yaml
+echo "== sam validate (at ${SECONDS} s)"; sam validate --lint -t template.yaml
+# One release build of the three functions the template deploys, their LTO links side by side;
+# sam build then finds each up to date (it runs the same cargo lambda build, one --bin at a time).
 # x86_64: the arm64 Rust target is not installed on a fresh machine.
-echo "== sam build"; sam build --parameter-overrides Architecture=x86_64
-echo "== built bootstrap"; python3 scripts/local.py bootstrap .aws-sam/build/Function/bootstrap
-echo "== cargo lambda deploy --dry"; python3 scripts/deploy_dry_run.py .aws-sam/build/Function/bootstrap
-echo "== end to end"; python3 scripts/local.py e2e
+echo "== release build (at ${SECONDS} s)"
+cargo lambda build --release --bin deployment-circuit-breaker --bin codedeploy-hook --bin readiness-check
+echo "== sam build (at ${SECONDS} s)"; sam build --parameter-overrides Architecture=x86_64
+echo "== built bootstrap (at ${SECONDS} s)"; python3 scripts/local.py bootstrap .aws-sam/build/Function/bootstrap
+echo "== cargo lambda deploy --dry (at ${SECONDS} s)"; python3 scripts/deploy_dry_run.py .aws-sam/build/Function/bootstrap
+echo "== end to end (at ${SECONDS} s)"; python3 scripts/local.py e2e
+echo "== done (at ${SECONDS} s)"
