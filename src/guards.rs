@@ -71,9 +71,17 @@ pub async fn discover(
         .map(|rule| rule.alarm.as_str())
         .collect();
     let by_rules = aws.alarms.matching(deadline, &rules);
-    let tagged = aws
-        .tagging
-        .alarms_tagged(deadline, &config.application_tag, None);
+    // With ALARM_TAG_MAPPING off, tags map nothing: they are not read.
+    let tagged = async {
+        match config.alarm_tag_mapping {
+            true => {
+                (aws.tagging)
+                    .alarms_tagged(deadline, &config.application_tag, None)
+                    .await
+            }
+            false => Ok(Vec::new()),
+        }
+    };
     let own = Account::Own(group.account.clone());
     let listed = aws.codedeploy.group(
         deadline,

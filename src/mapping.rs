@@ -2,7 +2,9 @@
 //! the breaker ([`map_alarm`]), group → alarms for the gate and the readiness check
 //! ([`guard_source`]). Plain data in and out.
 //!
-//! An alarm whose tags name an application maps by its tags alone (to the group its group tag
+//! Only an alarm whose name starts with `ALARM_NAME_PREFIX` (when set) maps to anything.
+//! An alarm whose tags name an application maps by its tags alone (unless `ALARM_TAG_MAPPING` is
+//! off: then tags are not read, and every alarm maps by the rules) (to the group its group tag
 //! names, or every group of the application), in its own account and region. Any other alarm
 //! maps by every `ALARM_RULES` entry whose glob matches its name, to the rule's application (and
 //! group), in the rule's region and account (else the alarm's); a rule that names an account
@@ -58,8 +60,20 @@ impl MappedTo<'_> {
     }
 }
 
-/// Where `alarm` maps: by its tags, else by the rules; empty when nothing maps it.
+/// Why an alarm's name puts it outside `ALARM_NAME_PREFIX`, if it does: such an alarm maps to
+/// nothing, whatever its tags, the rules or its `DeploymentId` dimension say.
+pub fn outside_prefix(name: &str, config: &Config) -> Option<String> {
+    let prefix = config.alarm_name_prefix.as_deref()?;
+    (!name.starts_with(prefix))
+        .then(|| format!("alarm {name} is outside ALARM_NAME_PREFIX ({prefix})"))
+}
+
+/// Where `alarm` maps: by its tags (unless `ALARM_TAG_MAPPING` is off), else by the rules;
+/// empty when nothing maps it, or when its name is outside `ALARM_NAME_PREFIX`.
 pub fn map_alarm<'a>(alarm: &AlarmSeen<'a>, config: &'a Config) -> Vec<MappedTo<'a>> {
+    if outside_prefix(alarm.name, config).is_some() {
+        return Vec::new();
+    }
     let non_empty = |key: &str| {
         alarm
             .tags
@@ -67,7 +81,8 @@ pub fn map_alarm<'a>(alarm: &AlarmSeen<'a>, config: &'a Config) -> Vec<MappedTo<
             .map(String::as_str)
             .filter(|v| !v.is_empty())
     };
-    if let Some(application) = non_empty(&config.application_tag) {
+    let by_tags = non_empty(&config.application_tag).filter(|_| config.alarm_tag_mapping);
+    if let Some(application) = by_tags {
         return vec![MappedTo {
             application,
             group: non_empty(&config.group_tag),
@@ -368,6 +383,47 @@ mod tests {
             let reverse = guard_source(&alarm, &config, &group);
             assert_eq!(reverse, case.guards, "{} (group → alarms)", case.what);
         }
+    }
+
+    #[test]
+    fn the_name_prefix_and_the_tag_switch_apply_before_anything_maps() {
+        let mut config = Config::for_tests();
+        config.application_tag = "app".into();
+        config.alarm_rules = serde_json::from_str(r#"[{"alarm":"*","application":"x"}]"#).unwrap();
+        let tags = BTreeMap::from([("app".to_string(), "z".to_string())]);
+        let account = own();
+        let alarm = |name| AlarmSeen {
+            name,
+            tags: &tags,
+            account: &account,
+            region: None,
+        };
+        let first = |config: &Config, name| {
+            let mapped = map_alarm(&alarm(name), config);
+            mapped.first().map(|to| to.application.to_string())
+        };
+        assert_eq!(
+            first(&config, "team-a-5xx").as_deref(),
+            Some("z"),
+            "by its tags"
+        );
+        config.alarm_tag_mapping = false;
+        assert_eq!(
+            first(&config, "team-a-5xx").as_deref(),
+            Some("x"),
+            "tags off: by rules"
+        );
+        config.alarm_name_prefix = Some("team-a-".into());
+        assert_eq!(first(&config, "team-a-5xx").as_deref(), Some("x"));
+        assert_eq!(
+            first(&config, "team-b-5xx"),
+            None,
+            "outside the prefix: nothing"
+        );
+        assert!(outside_prefix("team-b-5xx", &config)
+            .unwrap()
+            .contains("ALARM_NAME_PREFIX"));
+        assert_eq!(outside_prefix("team-a-5xx", &config), None);
     }
 
     #[test]

@@ -567,3 +567,14 @@ async fn rules_that_share_a_prefix_share_one_describe_alarms_pass() {
     expected.sort();
     assert_eq!(passes, expected, "shop-prod-* is read by shop-*'s pass");
 }
+
+#[tokio::test]
+async fn an_alarm_outside_the_name_prefix_guards_nothing_in_the_map() {
+    let w = world(&[("ALARM_NAME_PREFIX", "orders-")]).await;
+    let report = check(&w).await;
+    let unguarded: Vec<&str> = (of_kind(&report, Kind::UnguardedGroup).into_iter())
+        .map(|f| f.problem.as_str())
+        .collect();
+    assert_eq!(unguarded.len(), 1, "{unguarded:#?}");
+    assert!(unguarded[0].contains("shop/prod"), "{}", unguarded[0]);
+}

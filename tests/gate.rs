@@ -481,3 +481,26 @@ async fn a_dry_run_says_it_would_fail_and_lets_the_deployment_go_on() {
     let told: Vec<_> = g.fake.events().into_iter().map(|e| e.detail_type).collect();
     assert_eq!(told, vec!["Deployment Gate Would Fail"]);
 }
+
+#[tokio::test]
+async fn the_name_prefix_and_the_tag_switch_decide_what_guards_a_hook() {
+    for vars in [
+        [("ALARM_NAME_PREFIX", "platform-")],
+        [("ALARM_TAG_MAPPING", "false")],
+    ] {
+        let g = Gate::new(&vars).await;
+        g.fake.add(deployment("BeforeAllowTraffic"));
+        g.fake
+            .put_alarm(tagged_alarm("shop-errors", "ALARM", ago(60)));
+
+        let report = g.report(&hook()).await;
+
+        assert_eq!(report.outcome, GateOutcome::Passed, "{vars:?}: {report:?}");
+        assert!(report.alarms.is_empty(), "{vars:?}: {report:?}");
+        assert_eq!(g.answers(), vec!["Succeeded"], "{vars:?}");
+    }
+    let g = Gate::new(&[("ALARM_TAG_MAPPING", "false")]).await;
+    g.fake.add(deployment("BeforeAllowTraffic"));
+    g.report(&hook()).await;
+    assert_eq!(g.fake.call_count("GetResources"), 0, "tags off: not read");
+}

@@ -8,6 +8,7 @@ use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use common::*;
+use deployment_circuit_breaker::handler::Response;
 use deployment_circuit_breaker::report::FailureKind;
 use deployment_circuit_breaker::time::Time;
 use deployment_circuit_breaker::types::Outcome;
@@ -593,4 +594,57 @@ fn the_own_account_comes_from_the_function_arn() {
     let unknown = Invocation::new(deadline, "function-arn", None).unwrap_err();
     assert_eq!(unknown.kind, FailureKind::UnknownAccount);
     assert!(unknown.message.contains("LOCAL_ACCOUNT"));
+}
+
+// --- Who may map an alarm ---
+
+#[tokio::test]
+async fn an_alarm_outside_the_name_prefix_maps_to_nothing_on_every_path() {
+    let rules = r#"[{"alarm": "*", "application": "shop", "deploymentGroup": "prod"}]"#;
+    let w = World::new(&[("ALARM_RULES", rules), ("ALARM_NAME_PREFIX", "platform-")]).await;
+    w.fake
+        .add(Deployment::new(HOME, "d-AAAAAAAA1", "shop", "prod"));
+    // Tagged and matching a rule, on each path; and one naming the deployment by its dimension.
+    let mut paths = alarms_from(ACCOUNT);
+    let mut dimension = here_and_now(fixture("aws-docs-lambda-alarm-action-metric-alarm.json"));
+    dimension["region"] = json!(HOME);
+    dimension["alarmData"]["configuration"]["metrics"][1]["metricStat"]["metric"]["dimensions"] =
+        json!({"DeploymentId": "d-AAAAAAAA1"});
+    paths.push(("DeploymentId dimension", dimension));
+
+    for (trigger, event) in &paths {
+        let report = w.report(event).await;
+        assert!(report.actions.is_empty(), "{trigger}: {report:?}");
+        let reason = &report.ignored[0].reason;
+        assert!(
+            reason.contains("outside ALARM_NAME_PREFIX (platform-)"),
+            "{trigger}: {reason}"
+        );
+    }
+    let batch = w.invoke(&sqs(&[paths[0].1.clone()])).await;
+    assert!(
+        matches!(batch, Ok(Response::Batch(ref b)) if b.batch_item_failures.is_empty()),
+        "SQS: {batch:?}"
+    );
+    assert!(w.fake.calls().is_empty(), "{:?}", w.fake.calls());
+}
+
+#[tokio::test]
+async fn with_tag_mapping_off_tags_map_nothing_and_rules_still_do() {
+    let w = World::new(&[("ALARM_TAG_MAPPING", "false")]).await;
+    w.fake
+        .add(Deployment::new(HOME, "d-AAAAAAAA1", "shop", "prod"));
+    let event = alarm_event("checkout-5xx", HOME, tagged("shop", "prod"));
+    let report = w.report(&event).await;
+    assert!(report.actions.is_empty(), "{report:?}");
+    assert_eq!(report.ignored[0].reason, "unmapped alarm checkout-5xx");
+
+    let rules = r#"[{"alarm": "checkout-*", "application": "shop", "deploymentGroup": "prod"}]"#;
+    let w = World::new(&[("ALARM_TAG_MAPPING", "false"), ("ALARM_RULES", rules)]).await;
+    w.fake
+        .add(Deployment::new(HOME, "d-AAAAAAAA1", "shop", "prod"));
+    // Tagged for another application: with tags off, the rule maps it.
+    let event = alarm_event("checkout-5xx", HOME, tagged("web", "live"));
+    w.report(&event).await;
+    assert_eq!(w.stopped(), vec!["d-AAAAAAAA1"]);
 }

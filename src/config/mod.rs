@@ -28,6 +28,10 @@ pub struct Config {
     pub application_tag: String,
     /// `ALARM_TAG_DEPLOYMENT_GROUP`.
     pub group_tag: String,
+    /// `ALARM_TAG_MAPPING`: map alarms to groups by their tags (else by `ALARM_RULES` alone).
+    pub alarm_tag_mapping: bool,
+    /// `ALARM_NAME_PREFIX`: only alarms whose name starts with it map to anything.
+    pub alarm_name_prefix: Option<String>,
     /// `STOP_ON_CODEDEPLOY_EVENTS`.
     pub stop_on: BTreeSet<EventKind>,
     /// `DRY_RUN`.
@@ -100,6 +104,8 @@ impl Config {
                 .unwrap_or_else(|| "codedeploy-application".into()),
             group_tag: get("ALARM_TAG_DEPLOYMENT_GROUP")
                 .unwrap_or_else(|| "codedeploy-deployment-group".into()),
+            alarm_tag_mapping: flag("ALARM_TAG_MAPPING", true)?,
+            alarm_name_prefix: get("ALARM_NAME_PREFIX").map(|v| v.trim().to_string()),
             stop_on: optional(get("STOP_ON_CODEDEPLOY_EVENTS"), parse_kinds)?
                 .unwrap_or_else(|| BTreeSet::from([EventKind::InstanceFailure])),
             dry_run: flag("DRY_RUN", false)?,

@@ -7,7 +7,7 @@ use super::report::{Finding, GroupMap, Kind, LocationReport};
 use super::scan::{Listed, Scan};
 use crate::config::{AlarmRule, Config};
 use crate::guards::{sources, with_states, NO_TAGS};
-use crate::mapping::{map_alarm, AlarmSeen, MappedTo};
+use crate::mapping::{map_alarm, outside_prefix, AlarmSeen, MappedTo};
 use crate::types::{AlarmState, AwsError, GroupRef, GuardSource, ASSUME_ROLE_FAILED};
 
 fn finding(kind: Kind, scan: Option<&Scan>, problem: String, fix: String) -> Finding {
@@ -257,9 +257,13 @@ fn missing(listed: &Listed, application: &str, group: Option<&str>) -> Option<St
         .then(|| format!("application {application} has no deployment group {group}"))
 }
 
+/// Each alarm whose tags map it (see [`map_alarm`]) to an application or group that does not
+/// exist where it is.
 fn dangling_tags(config: &Config, scan: &Scan, listed: &Listed) -> Vec<Finding> {
     let mut found = Vec::new();
-    for alarm in &listed.tagged {
+    let mapped_by_tags =
+        |name: &str| config.alarm_tag_mapping && outside_prefix(name, config).is_none();
+    for alarm in listed.tagged.iter().filter(|a| mapped_by_tags(&a.name)) {
         let Some(app) = alarm
             .tags
             .get(&config.application_tag)

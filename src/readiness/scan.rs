@@ -112,9 +112,17 @@ async fn list(
     let codedeploy = &aws.codedeploy;
     let applications = codedeploy.applications(deadline, account, region).await?;
     let mut listed = Listed::default();
-    let tagged = located
-        .tagging
-        .alarms_tagged(deadline, &config.application_tag, None);
+    // With ALARM_TAG_MAPPING off, tags map nothing: they are not read.
+    let tagged = async {
+        match config.alarm_tag_mapping {
+            true => {
+                (located.tagging)
+                    .alarms_tagged(deadline, &config.application_tag, None)
+                    .await
+            }
+            false => Ok(Vec::new()),
+        }
+    };
     let globs: Vec<&str> = (config.alarm_rules.iter())
         .map(|r| r.alarm.as_str())
         .collect();
