@@ -94,18 +94,29 @@ pub fn decide(
 fn finished(deployment: &DeploymentInfo, basis: &Ask, config: &Config) -> Decision {
     let hold = |outcome, reason: String| Decision::Hold { outcome, reason };
     let status = &deployment.status;
-    let platform = deployment.compute_platform.as_deref().unwrap_or("Server");
     if status != "Succeeded" {
         return hold(Outcome::AlreadyCompleted, format!("already {status}"));
     }
-    if platform != "Server" {
-        return hold(
-            Outcome::AlreadyCompleted,
-            format!(
-                "already Succeeded: a finished {platform} deployment cannot be rolled back; the \
-                 gate's bake window (BAKE_SECONDS) keeps watching after the last traffic shift"
-            ),
-        );
+    match deployment.compute_platform.as_deref() {
+        Some("Server") => {}
+        Some(platform) => {
+            return hold(
+                Outcome::AlreadyCompleted,
+                format!(
+                    "already Succeeded: a finished {platform} deployment cannot be rolled back; \
+                     the gate's bake window (BAKE_SECONDS) keeps watching after the last \
+                     traffic shift"
+                ),
+            )
+        }
+        None => {
+            return hold(
+                Outcome::AlreadyCompleted,
+                "already Succeeded, and CodeDeploy names no compute platform: only a Server \
+                 deployment is redeployed"
+                    .into(),
+            )
+        }
     }
     let Some(window) = config.rollback_completed_within else {
         return hold(
@@ -113,6 +124,14 @@ fn finished(deployment: &DeploymentInfo, basis: &Ask, config: &Config) -> Decisi
             "already Succeeded (ROLLBACK_COMPLETED_WITHIN is off)".into(),
         );
     };
+    if !basis.signal.redeploy {
+        return hold(
+            Outcome::AlreadyCompleted,
+            "already Succeeded: a kill switch redeploys a finished deployment only when it says \
+             \"redeploy\": true"
+                .into(),
+        );
+    }
     let signal = basis.signal.time;
     match deployment.complete_time {
         Some(done) if done.plus_secs(window) >= signal => {}
@@ -143,6 +162,21 @@ fn finished(deployment: &DeploymentInfo, basis: &Ask, config: &Config) -> Decisi
                 .into(),
         );
     };
+    if let Revision::S3 {
+        version: None,
+        e_tag: None,
+        ..
+    } = &revision
+    {
+        return hold(
+            Outcome::Skipped,
+            format!(
+                "Succeeded within ROLLBACK_COMPLETED_WITHIN, but its previous revision {revision} \
+                 names neither a version nor an ETag: redeploying it would deploy whatever the \
+                 key holds now"
+            ),
+        );
+    }
     if config.dry_run {
         return hold(
             Outcome::WouldRedeploy,

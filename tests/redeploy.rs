@@ -8,6 +8,7 @@ mod common;
 use std::time::{Duration, SystemTime};
 
 use common::*;
+use deployment_circuit_breaker::config::Config;
 use deployment_circuit_breaker::types::{Outcome, REDEPLOY_MARK};
 use fake_aws::Deployment;
 use serde_json::{json, Value};
@@ -18,9 +19,12 @@ fn minutes_ago(minutes: u64) -> SystemTime {
     SystemTime::now() - Duration::from_secs(minutes * 60)
 }
 
+/// A revision in S3 as `aws deploy push` registers it: with the object's ETag, so a redeploy
+/// deploys exactly that object.
 fn s3(key: &str) -> Value {
     json!({"revisionType": "S3",
-           "s3Location": {"bucket": "shop-releases", "key": key, "bundleType": "zip"}})
+           "s3Location": {"bucket": "shop-releases", "key": key, "bundleType": "zip",
+                          "eTag": format!("etag-of-{key}")}})
 }
 
 /// A release that went out 40 minutes ago and finished `finished` minutes ago, on top of v1.
@@ -104,7 +108,8 @@ async fn not_when_a_newer_deployment_exists() {
             .created(minutes_ago(5))
             .status("Failed"),
     );
-    let by_id = json!({"deploymentId": "d-BADRELEA1", "reason": "bad release"});
+    // A kill switch may redeploy only when it asks to.
+    let by_id = json!({"deploymentId": "d-BADRELEA1", "reason": "bad release", "redeploy": true});
     let report = w.report(&by_id).await;
     assert_eq!(
         outcomes(&report),
@@ -162,7 +167,8 @@ async fn dry_run_says_what_it_would_redeploy_and_finished_lambda_points_to_the_b
 
     let lambda = World::new(&[WITHIN]).await;
     lambda.fake.add(finished_release(3).platform("Lambda"));
-    let by_id = json!({"deploymentId": "d-BADRELEA1", "reason": "bad release"});
+    // A kill switch may redeploy only when it asks to.
+    let by_id = json!({"deploymentId": "d-BADRELEA1", "reason": "bad release", "redeploy": true});
     let report = lambda.report(&by_id).await;
     assert_eq!(outcomes(&report)[0].1, Outcome::AlreadyCompleted);
     assert!(report.actions[0].reason.contains("BAKE_SECONDS"));
@@ -213,4 +219,82 @@ async fn the_templates_redeploy_statements_are_what_create_deployment_needs() {
         );
         assert!(w.fake.created().is_empty(), "{missing}");
     }
+}
+
+#[tokio::test]
+async fn a_kill_switch_redeploys_a_finished_deployment_only_when_it_says_so() {
+    let w = World::new(&[WITHIN]).await;
+    w.fake.add(finished_release(10));
+    let kill = json!({"applicationName": "shop", "deploymentGroupName": "prod"});
+
+    let report = w.report(&kill).await;
+    assert_eq!(
+        outcomes(&report),
+        vec![("d-BADRELEA1".into(), Outcome::AlreadyCompleted)]
+    );
+    assert!(
+        report.actions[0].reason.contains(r#""redeploy": true"#),
+        "{}",
+        report.actions[0].reason
+    );
+    assert!(w.fake.created().is_empty());
+
+    let mut asked = kill.clone();
+    asked["redeploy"] = json!(true);
+    let report = w.report(&asked).await;
+    assert_eq!(
+        outcomes(&report),
+        vec![("d-BADRELEA1".into(), Outcome::Redeployed)]
+    );
+    assert_eq!(w.fake.created().len(), 1);
+}
+
+#[tokio::test]
+async fn an_s3_revision_without_version_or_etag_is_never_redeployed() {
+    let w = World::new(&[WITHIN]).await;
+    let unpinned = json!({"revisionType": "S3",
+                          "s3Location": {"bucket": "shop-releases", "key": "latest.zip",
+                                         "bundleType": "zip"}});
+    w.fake.add(
+        Deployment::new(HOME, "d-BADRELEA1", "shop", "prod")
+            .created(minutes_ago(40))
+            .succeeded(minutes_ago(10))
+            .revisions(s3("v2.zip"), Some(unpinned)),
+    );
+
+    let report = w.report(&alarm()).await;
+
+    assert_eq!(
+        outcomes(&report),
+        vec![("d-BADRELEA1".into(), Outcome::Skipped)]
+    );
+    let reason = &report.actions[0].reason;
+    assert!(reason.contains("neither a version nor an ETag"), "{reason}");
+    assert!(w.fake.created().is_empty());
+}
+
+#[test]
+fn the_window_is_at_most_an_hour_in_the_function_and_the_template() {
+    let with = |within: &'static str| {
+        Config::from_lookup(move |name| match name {
+            "AWS_REGION" => Some(HOME.into()),
+            "ALLOWED_DEPLOYMENT_GROUPS" => Some("*/*".into()),
+            "ROLLBACK_COMPLETED_WITHIN" => Some(within.into()),
+            _ => None,
+        })
+    };
+    let refused = with("3601").unwrap_err();
+    assert_eq!(
+        refused.variable, "ROLLBACK_COMPLETED_WITHIN",
+        "3601 s is refused at start"
+    );
+    assert!(with("3600").is_ok());
+    let template = std::fs::read_to_string(format!("{}/template.yaml", env!("CARGO_MANIFEST_DIR")))
+        .expect("template.yaml");
+    let parameter = template
+        .split("  RollbackCompletedWithin:")
+        .nth(1)
+        .and_then(|rest| rest.split("Description").next())
+        .expect("the parameter");
+    assert!(parameter.contains("MaxValue: 3600"), "{parameter}");
 }

@@ -77,6 +77,9 @@ pub struct Config {
 
 /// The longest bake: CodeDeploy waits an hour for a hook's answer.
 pub const MAX_BAKE_SECONDS: i64 = 3300;
+/// The longest `ROLLBACK_COMPLETED_WITHIN`: a redeploy rolls back what just finished, never
+/// downgrades to something older.
+pub const MAX_ROLLBACK_COMPLETED_WITHIN: i64 = 3600;
 
 impl Config {
     /// Reads the configuration from the process environment.
@@ -131,7 +134,13 @@ impl Config {
             function_name: get("AWS_LAMBDA_FUNCTION_NAME")
                 .unwrap_or_else(|| "deployment-circuit-breaker".into()),
             rollback_completed_within: get("ROLLBACK_COMPLETED_WITHIN")
-                .map(|v| parse_seconds("ROLLBACK_COMPLETED_WITHIN", &v, 7 * 24 * 3600))
+                .map(|v| {
+                    parse_seconds(
+                        "ROLLBACK_COMPLETED_WITHIN",
+                        &v,
+                        MAX_ROLLBACK_COMPLETED_WITHIN,
+                    )
+                })
                 .transpose()?
                 .flatten(),
             bake_seconds: get("BAKE_SECONDS")

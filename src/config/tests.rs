@@ -132,7 +132,8 @@ fn bad_values_name_the_variable() {
         ("MAX_SIGNAL_AGE", "1h", "`1h` is not a number of seconds"),
         ("LOCAL_ACCOUNT", "1111", "`1111` is not an AWS account ID"),
         ("BAKE_SECONDS", "3301", "from 0 (off) to 3300"),
-        ("ROLLBACK_COMPLETED_WITHIN", "-1", "from 0 (off) to 604800"),
+        ("ROLLBACK_COMPLETED_WITHIN", "-1", "from 0 (off) to 3600"),
+        ("ROLLBACK_COMPLETED_WITHIN", "3601", "from 0 (off) to 3600"),
         ("GATE_ON_ERROR", "maybe", "neither `succeed` nor `fail`"),
         (
             "REGIONS",

@@ -211,6 +211,7 @@ fn unreadable_times_and_times_a_little_ahead_count_as_now() {
     assert_eq!(requests[0].signal.time, now());
     let kill = Signal {
         what: What::KillSwitch(KillSwitch {
+            redeploy: false,
             target: group("shop", None),
             reason: "r".into(),
             region: None,
@@ -338,6 +339,7 @@ fn codedeploy_events_stop_only_listed_kinds() {
 fn kill_switch_targets_what_it_names_now() {
     let kill = Signal {
         what: What::KillSwitch(KillSwitch {
+            redeploy: false,
             target: group("shop", None),
             reason: "bad release".into(),
             region: Some("ap-south-1".into()),

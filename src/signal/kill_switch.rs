@@ -23,6 +23,9 @@ struct Body {
     region: Option<String>,
     #[serde(default)]
     account: Option<String>,
+    /// A finished deployment it finds may be redeployed (`ROLLBACK_COMPLETED_WITHIN`).
+    #[serde(default)]
+    redeploy: bool,
 }
 
 /// A kill switch happens when it is invoked, so it carries no time of its own.
@@ -68,6 +71,7 @@ pub(super) fn parse(value: &Value) -> Result<Item, ParseError> {
     Ok(Item::Signal(Signal {
         what: What::KillSwitch(KillSwitch {
             target,
+            redeploy: payload.redeploy,
             reason: payload
                 .reason
                 .map(|r| bounded(&r, REASON_LIMIT))

@@ -79,6 +79,8 @@ pub struct KillSwitch {
     pub target: Target,
     pub reason: String,
     pub region: Option<String>,
+    /// `"redeploy": true`: a finished deployment it finds may be redeployed (see `decide`).
+    pub redeploy: bool,
 }
 
 /// What a signal says.
@@ -134,6 +136,10 @@ impl Signal {
             }
             What::KillSwitch(kill) => ("kill_switch", kill.reason.clone(), "kill switch".into()),
         };
+        let redeploy = match &self.what {
+            What::KillSwitch(kill) => kill.redeploy,
+            _ => true,
+        };
         let by = match &self.via {
             Via::Caller { arn, .. } => Some(arn.clone()),
             _ => None,
@@ -148,6 +154,7 @@ impl Signal {
             time,
             by,
             label,
+            redeploy,
         }
     }
 }

@@ -64,6 +64,10 @@ pub struct SignalSummary {
     /// A short name for reports and logs (`alarm checkout-5xx`, `kill switch`).
     #[serde(skip)]
     pub label: String,
+    /// Whether it may have a finished deployment redeployed (`ROLLBACK_COMPLETED_WITHIN`): every
+    /// alarm and event may; a kill switch only when it says `"redeploy": true`.
+    #[serde(skip)]
+    pub redeploy: bool,
 }
 
 /// A signal, or part of a payload, that nothing was done for (ignored, or refused), and why.
@@ -83,6 +87,7 @@ impl SignalSummary {
             time,
             by: None,
             label: format!("alarm {name}"),
+            redeploy: true,
         }
     }
 }

@@ -14,6 +14,7 @@ fn kill_switch_by_deployment_id() {
         got,
         Item::Signal(Signal {
             what: What::KillSwitch(KillSwitch {
+                redeploy: false,
                 target: Target::Deployment("d-ABCDEFGH1".into()),
                 reason: "bad canary".into(),
                 region: None,
@@ -34,6 +35,7 @@ fn kill_switch_by_application_and_optional_group() {
         got,
         Item::Signal(Signal {
             what: What::KillSwitch(KillSwitch {
+                redeploy: false,
                 target: Target::Group {
                     application: "shop".into(),
                     group: Some("prod".into())
