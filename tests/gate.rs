@@ -504,3 +504,39 @@ async fn the_name_prefix_and_the_tag_switch_decide_what_guards_a_hook() {
     g.report(&hook()).await;
     assert_eq!(g.fake.call_count("GetResources"), 0, "tags off: not read");
 }
+
+#[tokio::test]
+async fn the_hook_execution_id_never_appears_whole_in_what_the_gate_tells() {
+    // Whoever holds the ID may answer the hook: the report, its log line, the event for people
+    // and the metrics name it by a short hash.
+    let g = Gate::new(&[("NOTIFY", "true")]).await;
+    g.fake.add(deployment("BeforeAllowTraffic"));
+    g.fake
+        .put_alarm(tagged_alarm("shop-errors", "ALARM", ago(60)));
+
+    let report = g.report(&hook()).await;
+
+    assert_eq!(report.outcome, GateOutcome::Failed);
+    let told = [
+        serde_json::to_string(&report).unwrap(),
+        serde_json::to_string(
+            &g.fake
+                .events()
+                .iter()
+                .map(|e| &e.detail)
+                .collect::<Vec<_>>(),
+        )
+        .unwrap(),
+        g.metrics.lock().unwrap().join("\n"),
+    ];
+    assert_eq!(g.fake.events().len(), 1, "the Deployment Gate Failed event");
+    for text in &told {
+        assert!(!text.contains(HOOK_ID), "{text}");
+    }
+    let hash = &report.lifecycle_event_hook_execution_hash;
+    assert_eq!(hash.len(), 12, "{hash}");
+    assert!(
+        told[1].contains(hash.as_str()),
+        "the event names the hook by its hash"
+    );
+}

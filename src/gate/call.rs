@@ -19,6 +19,18 @@ pub struct HookCall {
     pub execution_id: String,
 }
 
+impl HookCall {
+    /// The execution ID as reports, logs and events name it: a short hash. The ID is a
+    /// capability (whoever holds it may answer the hook), so it never appears whole there.
+    pub fn execution_hash(&self) -> String {
+        // FNV-1a: the ID is a long random token, so 48 bits of it name it without giving it away.
+        let hash = (self.execution_id.bytes()).fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        });
+        format!("{:012x}", hash >> 16)
+    }
+}
+
 /// The EventBridge event that carries a bake on.
 #[derive(Deserialize)]
 struct Continued {
@@ -50,7 +62,11 @@ pub fn parse(payload: &[u8]) -> Result<(HookCall, bool), String> {
     }
     let id = &call.execution_id;
     if id.is_empty() || id.len() > 256 || !id.chars().all(|c| c.is_ascii_graphic()) {
-        return Err(format!("`{id}` is not a lifecycle event hook execution ID"));
+        // Not echoed: it may be a real ID, which is a capability.
+        return Err(format!(
+            "the LifecycleEventHookExecutionId ({} characters) is not one CodeDeploy gives",
+            id.len()
+        ));
     }
     Ok((call, continued))
 }

@@ -84,7 +84,8 @@ impl Serialize for GateOutcome {
 #[serde(rename_all = "camelCase")]
 pub struct GateReport {
     pub deployment_id: String,
-    pub lifecycle_event_hook_execution_id: String,
+    /// The hook's execution ID, hashed (see [`HookCall::execution_hash`]).
+    pub lifecycle_event_hook_execution_hash: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub application_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -114,7 +115,7 @@ impl GateReport {
     pub fn new(call: &HookCall) -> GateReport {
         GateReport {
             deployment_id: call.deployment_id.clone(),
-            lifecycle_event_hook_execution_id: call.execution_id.clone(),
+            lifecycle_event_hook_execution_hash: call.execution_hash(),
             application_name: None,
             deployment_group_name: None,
             lifecycle_event: None,
