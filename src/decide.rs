@@ -88,75 +88,84 @@ pub fn decide(
     Decision::Stop
 }
 
+/// Why a finished deployment stays as it is, with the outcome to report.
+type Kept = (Outcome, String);
+
 /// A deployment that is no longer active: left alone, unless it is a `Server` deployment that
 /// succeeded within `ROLLBACK_COMPLETED_WITHIN` of the signal, created before it, with a
 /// previous revision to go back to.
 fn finished(deployment: &DeploymentInfo, basis: &Ask, config: &Config) -> Decision {
-    let hold = |outcome, reason: String| Decision::Hold { outcome, reason };
+    let redeploy = redeployable(deployment, basis, config)
+        .and_then(|()| previous_revision(deployment))
+        .and_then(|revision| match config.dry_run {
+            true => Err((
+                Outcome::WouldRedeploy,
+                format!("dry run: would redeploy {revision}"),
+            )),
+            false => Ok(revision),
+        });
+    match redeploy {
+        Ok(revision) => Decision::Redeploy(revision),
+        Err((outcome, reason)) => Decision::Hold { outcome, reason },
+    }
+}
+
+/// Whether a finished deployment may be redeployed at all: it succeeded, on `Server`, within
+/// the window, the signal may redeploy, and it predates the signal.
+fn redeployable(deployment: &DeploymentInfo, basis: &Ask, config: &Config) -> Result<(), Kept> {
+    let done = |why: String| Err((Outcome::AlreadyCompleted, why));
     let status = &deployment.status;
     if status != "Succeeded" {
-        return hold(Outcome::AlreadyCompleted, format!("already {status}"));
+        return done(format!("already {status}"));
     }
     match deployment.compute_platform.as_deref() {
         Some("Server") => {}
         Some(platform) => {
-            return hold(
-                Outcome::AlreadyCompleted,
-                format!(
-                    "already Succeeded: a finished {platform} deployment cannot be rolled back; \
-                     the gate's bake window (BAKE_SECONDS) keeps watching after the last \
-                     traffic shift"
-                ),
-            )
+            return done(format!(
+                "already Succeeded: a finished {platform} deployment cannot be rolled back; the \
+                 gate's bake window (BAKE_SECONDS) keeps watching after the last traffic shift"
+            ))
         }
         None => {
-            return hold(
-                Outcome::AlreadyCompleted,
-                "already Succeeded, and CodeDeploy names no compute platform: only a Server \
-                 deployment is redeployed"
+            return done(
+                "already Succeeded, and CodeDeploy names no compute platform: only a \
+                         Server deployment is redeployed"
                     .into(),
             )
         }
     }
     let Some(window) = config.rollback_completed_within else {
-        return hold(
-            Outcome::AlreadyCompleted,
-            "already Succeeded (ROLLBACK_COMPLETED_WITHIN is off)".into(),
-        );
+        return done("already Succeeded (ROLLBACK_COMPLETED_WITHIN is off)".into());
     };
     if !basis.signal.redeploy {
-        return hold(
-            Outcome::AlreadyCompleted,
-            "already Succeeded: a kill switch redeploys a finished deployment only when it says \
-             \"redeploy\": true"
+        return done(
+            "already Succeeded: a kill switch redeploys a finished deployment only \
+                     when it says \"redeploy\": true"
                 .into(),
         );
     }
     let signal = basis.signal.time;
     match deployment.complete_time {
-        Some(done) if done.plus_secs(window) >= signal => {}
-        Some(done) => {
-            return hold(
-                Outcome::AlreadyCompleted,
-                format!(
-                    "already Succeeded at {done}, more than ROLLBACK_COMPLETED_WITHIN ({window} \
-                     s) before the signal at {signal}"
-                ),
-            )
+        Some(at) if at.plus_secs(window) >= signal => {}
+        Some(at) => {
+            return done(format!(
+                "already Succeeded at {at}, more than ROLLBACK_COMPLETED_WITHIN ({window} s) \
+                 before the signal at {signal}"
+            ))
         }
         None => {
-            return hold(
-                Outcome::Skipped,
-                "Succeeded, but CodeDeploy gave no completion time to measure the window".into(),
-            )
+            let why = "Succeeded, but CodeDeploy gave no completion time to measure the window";
+            return Err((Outcome::Skipped, why.into()));
         }
     }
-    if let Err(reason) = predates(deployment, basis) {
-        return hold(Outcome::Skipped, reason);
-    }
+    predates(deployment, basis).map_err(|reason| (Outcome::Skipped, reason))
+}
+
+/// The revision to go back to: CodeDeploy's `previousRevision`, pinned to one object.
+fn previous_revision(deployment: &DeploymentInfo) -> Result<Revision, Kept> {
+    let skipped = |why: String| Err((Outcome::Skipped, why));
     let Some(revision) = deployment.previous_revision.clone() else {
-        return hold(
-            Outcome::Skipped,
+        return skipped(
             "Succeeded within ROLLBACK_COMPLETED_WITHIN, but CodeDeploy names no previous \
              revision to redeploy (the group's first deployment?)"
                 .into(),
@@ -168,22 +177,13 @@ fn finished(deployment: &DeploymentInfo, basis: &Ask, config: &Config) -> Decisi
         ..
     } = &revision
     {
-        return hold(
-            Outcome::Skipped,
-            format!(
-                "Succeeded within ROLLBACK_COMPLETED_WITHIN, but its previous revision {revision} \
-                 names neither a version nor an ETag: redeploying it would deploy whatever the \
-                 key holds now"
-            ),
-        );
+        return skipped(format!(
+            "Succeeded within ROLLBACK_COMPLETED_WITHIN, but its previous revision {revision} \
+             names neither a version nor an ETag: redeploying it would deploy whatever the key \
+             holds now"
+        ));
     }
-    if config.dry_run {
-        return hold(
-            Outcome::WouldRedeploy,
-            format!("dry run: would redeploy {revision}"),
-        );
-    }
-    Decision::Redeploy(revision)
+    Ok(revision)
 }
 
 /// Whether a deployment found through its group was created before the signal that found it

@@ -117,9 +117,7 @@ impl Config {
                 None => Some(3600),
                 Some(value) => parse_age(&value)?,
             },
-            local_account: get("LOCAL_ACCOUNT")
-                .map(|v| parse_account("LOCAL_ACCOUNT", &v))
-                .transpose()?,
+            local_account: optional(get("LOCAL_ACCOUNT"), |v| parse_account("LOCAL_ACCOUNT", v))?,
             warm_up: flag("WARM_UP", true)?,
             target_accounts: optional(get("TARGET_ACCOUNTS"), parse_targets)?.unwrap_or_default(),
             target_role_name: optional(get("TARGET_ROLE_NAME"), parse_role_name)?
@@ -133,31 +131,27 @@ impl Config {
                 .unwrap_or_default(),
             function_name: get("AWS_LAMBDA_FUNCTION_NAME")
                 .unwrap_or_else(|| "deployment-circuit-breaker".into()),
-            rollback_completed_within: get("ROLLBACK_COMPLETED_WITHIN")
-                .map(|v| {
-                    parse_seconds(
-                        "ROLLBACK_COMPLETED_WITHIN",
-                        &v,
-                        MAX_ROLLBACK_COMPLETED_WITHIN,
-                    )
-                })
-                .transpose()?
-                .flatten(),
-            bake_seconds: get("BAKE_SECONDS")
-                .map(|v| parse_seconds("BAKE_SECONDS", &v, MAX_BAKE_SECONDS))
-                .transpose()?
-                .flatten()
-                .unwrap_or(0),
+            rollback_completed_within: optional(get("ROLLBACK_COMPLETED_WITHIN"), |v| {
+                parse_seconds(
+                    "ROLLBACK_COMPLETED_WITHIN",
+                    v,
+                    MAX_ROLLBACK_COMPLETED_WITHIN,
+                )
+            })?
+            .flatten(),
+            bake_seconds: optional(get("BAKE_SECONDS"), |v| {
+                parse_seconds("BAKE_SECONDS", v, MAX_BAKE_SECONDS)
+            })?
+            .flatten()
+            .unwrap_or(0),
             regions: match get("REGIONS").map(|v| parse_regions(&v)).transpose()? {
                 Some(regions) if !regions.is_empty() => regions,
                 _ => vec![own_region.trim().to_string()],
             },
-            function_role_arn: get("FUNCTION_ROLE_ARN")
-                .map(|v| parse_role_arn("FUNCTION_ROLE_ARN", &v))
-                .transpose()?,
-            gate_role_arn: get("GATE_ROLE_ARN")
-                .map(|v| parse_role_arn("GATE_ROLE_ARN", &v))
-                .transpose()?,
+            function_role_arn: optional(get("FUNCTION_ROLE_ARN"), |v| {
+                parse_role_arn("FUNCTION_ROLE_ARN", v)
+            })?,
+            gate_role_arn: optional(get("GATE_ROLE_ARN"), |v| parse_role_arn("GATE_ROLE_ARN", v))?,
             gate_on_error: parse_gate_on_error(get("GATE_ON_ERROR"))?,
         })
     }

@@ -183,36 +183,7 @@ fn guarded(
             application: seen.application.clone(),
             group: seen.group.clone(),
         };
-        let key = (
-            group.account.clone(),
-            group.region.clone(),
-            seen.application.as_str(),
-        );
-        let mapped: Vec<(usize, GuardSource)> = (index.get(&key).into_iter().flatten())
-            .filter(|(at, to)| to.covers(&alarms[*at].0, &group))
-            .map(|(at, to)| (*at, to.source))
-            .collect();
-        let sources = sources(
-            mapped
-                .iter()
-                .map(|(at, source)| (alarms[*at].0.name, *source)),
-            &seen.alarms,
-        );
-        // Each mapped alarm's own state (it may live in another region or account); the group's
-        // own alarms', from here.
-        let mut states: BTreeMap<String, AlarmState> = BTreeMap::new();
-        for (at, _) in &mapped {
-            if let (alarm, Some(state)) = &alarms[*at] {
-                states.insert(alarm.name.to_string(), (*state).clone());
-            }
-        }
-        for name in &seen.alarms {
-            if let Some(state) = here.get(name.as_str()) {
-                states
-                    .entry(name.clone())
-                    .or_insert_with(|| (*state).clone());
-            }
-        }
+        let (sources, states) = guards_of(&group, &seen.alarms, (alarms, index), &here);
         let unknown = (seen.alarms.iter()).filter(|a| judged && !states.contains_key(*a));
         for missing in unknown {
             let problem = format!(
@@ -228,13 +199,7 @@ fn guarded(
         }
         let guards = with_states(sources, &states);
         if guards.is_empty() && judged {
-            let problem = format!("deployment group {group} is in scope, but no alarm guards it");
-            let fix = format!(
-                "tag its alarms {}={} ({}={} for this group only), add an ALARM_RULES entry, or \
-                 list them in the group's alarm configuration",
-                config.application_tag, seen.application, config.group_tag, seen.group
-            );
-            out.push(finding(Kind::UnguardedGroup, Some(scan), problem, fix));
+            out.push(unguarded(config, scan, &group));
         }
         groups.push(GroupMap {
             application: seen.application.clone(),
@@ -244,6 +209,59 @@ fn guarded(
         });
     }
     groups
+}
+
+/// Why each alarm guards `group` (what maps to it, and `listed`, its own configuration), and
+/// the states to judge them by: each mapped alarm's own (it may live in another region or
+/// account), and the listed ones' from `here`.
+fn guards_of(
+    group: &GroupRef,
+    listed: &[String],
+    (alarms, index): (&Everywhere, &Index),
+    here: &BTreeMap<&str, &AlarmState>,
+) -> (
+    BTreeMap<String, Vec<GuardSource>>,
+    BTreeMap<String, AlarmState>,
+) {
+    let key = (
+        group.account.clone(),
+        group.region.clone(),
+        group.application.as_str(),
+    );
+    let mapped: Vec<(usize, GuardSource)> = (index.get(&key).into_iter().flatten())
+        .filter(|(at, to)| to.covers(&alarms[*at].0, group))
+        .map(|(at, to)| (*at, to.source))
+        .collect();
+    let sources = sources(
+        mapped
+            .iter()
+            .map(|(at, source)| (alarms[*at].0.name, *source)),
+        listed,
+    );
+    let mut states: BTreeMap<String, AlarmState> = BTreeMap::new();
+    for (at, _) in &mapped {
+        if let (alarm, Some(state)) = &alarms[*at] {
+            states.insert(alarm.name.to_string(), (*state).clone());
+        }
+    }
+    for name in listed {
+        if let Some(state) = here.get(name.as_str()) {
+            states
+                .entry(name.clone())
+                .or_insert_with(|| (*state).clone());
+        }
+    }
+    (sources, states)
+}
+
+fn unguarded(config: &Config, scan: &Scan, group: &GroupRef) -> Finding {
+    let problem = format!("deployment group {group} is in scope, but no alarm guards it");
+    let fix = format!(
+        "tag its alarms {}={} ({}={} for this group only), add an ALARM_RULES entry, or list \
+         them in the group's alarm configuration",
+        config.application_tag, group.application, config.group_tag, group.group
+    );
+    finding(Kind::UnguardedGroup, Some(scan), problem, fix)
 }
 
 /// Why `application` (and `group`) cannot be found in `listed`, if it cannot.
