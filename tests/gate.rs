@@ -540,3 +540,35 @@ async fn the_hook_execution_id_never_appears_whole_in_what_the_gate_tells() {
         "the event names the hook by its hash"
     );
 }
+
+#[tokio::test]
+async fn an_alarm_without_data_during_the_bake_is_named_in_the_answers_reason() {
+    let g = Gate::new(&[("BAKE_SECONDS", "3")]).await;
+    g.fake.add(deployment("AfterAllowTraffic"));
+    g.fake
+        .put_alarm(tagged_alarm("shop-errors", "OK", ago(600)));
+    g.fake
+        .put_alarm(tagged_alarm("shop-latency", "OK", ago(600)));
+    let payload = hook();
+
+    // shop-latency has no data for a moment mid-bake, then recovers before the bake ends.
+    let (report, ()) = tokio::join!(g.report(&payload), async {
+        tokio::time::sleep(Duration::from_millis(900)).await;
+        g.fake
+            .set_alarm_state(HOME, "shop-latency", "INSUFFICIENT_DATA");
+        tokio::time::sleep(Duration::from_millis(1300)).await;
+        g.fake.set_alarm_state(HOME, "shop-latency", "OK");
+    });
+
+    assert_eq!(report.outcome, GateOutcome::Passed, "{report:?}");
+    assert!(
+        report.reason.contains("INSUFFICIENT_DATA") && report.reason.contains("shop-latency"),
+        "{}",
+        report.reason
+    );
+    assert_eq!(
+        report.insufficient_data.iter().collect::<Vec<_>>(),
+        vec!["shop-latency"]
+    );
+    assert_eq!(g.answers(), vec!["Succeeded"]);
+}

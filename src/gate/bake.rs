@@ -3,8 +3,10 @@
 //! DescribeAlarms call per 100 alarms each poll, every 30 s for a bake of five minutes or more:
 //! two calls a minute.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
+use super::report::insufficient_data;
 use super::verdict::{failing, judge, Judged};
 use crate::aws::{Deadline, GateAws};
 use crate::guards::{refresh, Guard};
@@ -33,16 +35,18 @@ pub fn poll_interval(seconds: i64) -> Duration {
 }
 
 /// Watches `guards` of a deployment created at `created` until `until`, or until `hand_on`,
-/// whichever comes first; returns how it ended and the seconds watched.
+/// whichever comes first; returns how it ended, the seconds watched, and the alarms seen in
+/// `INSUFFICIENT_DATA` at any poll.
 pub async fn watch(
     aws: &GateAws,
     guards: Vec<Guard>,
     created: Time,
     (until, interval): (Time, Duration),
     hand_on: Deadline,
-) -> (Watched, i64) {
+) -> (Watched, i64, BTreeSet<String>) {
     let started = Time::now();
     let mut judged = judge(guards.clone(), created);
+    let mut insufficient: BTreeSet<String> = insufficient_data(&judged).collect();
     let mut failed_polls = 0;
     let watched = loop {
         let left = Duration::from_millis(
@@ -60,6 +64,7 @@ pub async fn watch(
             Ok(now) => {
                 failed_polls = 0;
                 judged = judge(now, created);
+                insufficient.extend(insufficient_data(&judged));
                 if failing(&judged).next().is_some() {
                     break Watched::Fired(judged);
                 }
@@ -73,7 +78,7 @@ pub async fn watch(
             }
         }
     };
-    (watched, Time::now().secs_since(started))
+    (watched, Time::now().secs_since(started), insufficient)
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! What the gate did with one hook: its answer, why, and every alarm it weighed.
 
+use std::collections::BTreeSet;
+
 use serde::{Serialize, Serializer};
 
 use super::call::HookCall;
@@ -79,6 +81,18 @@ impl Serialize for GateOutcome {
     }
 }
 
+/// The names of the alarms among `judged` in `INSUFFICIENT_DATA`.
+pub fn insufficient_data(judged: &[Judged]) -> impl Iterator<Item = String> + '_ {
+    (judged.iter())
+        .filter(|j| {
+            j.guard
+                .alarm
+                .state
+                .eq_ignore_ascii_case("INSUFFICIENT_DATA")
+        })
+        .map(|j| j.guard.alarm.name.clone())
+}
+
 /// The gate's result for one invocation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -105,6 +119,10 @@ pub struct GateReport {
     /// When the bake ends, for a bake.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bake_ends: Option<Time>,
+    /// The guarding alarms seen in `INSUFFICIENT_DATA` (at any poll of a bake): they could say
+    /// nothing, so they could not fail the hook.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub insufficient_data: BTreeSet<String>,
     /// What could not be read or told, one line each.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
@@ -126,6 +144,7 @@ impl GateReport {
             alarms: Vec::new(),
             baked_seconds: 0,
             bake_ends: None,
+            insufficient_data: BTreeSet::new(),
             errors: Vec::new(),
         }
     }
@@ -222,6 +241,14 @@ impl GateReport {
             reason.push_str(&format!(
                 "; already in ALARM before the deployment (reported, not failing it): {}",
                 already.join(", ")
+            ));
+        }
+        self.insufficient_data.extend(insufficient_data(&judged));
+        if !self.insufficient_data.is_empty() {
+            let names: Vec<&str> = self.insufficient_data.iter().map(String::as_str).collect();
+            reason.push_str(&format!(
+                "; in INSUFFICIENT_DATA, so they could not fail it: {}",
+                names.join(", ")
             ));
         }
         self.alarms = judged;

@@ -212,8 +212,10 @@ async fn bake(
 ) -> GateReport {
     report.bake_ends = Some(until);
     let interval = poll_interval(config.bake_seconds);
-    let (watched, seconds) = watch(aws, guards, created, (until, interval), work).await;
+    let (watched, seconds, insufficient) =
+        watch(aws, guards, created, (until, interval), work).await;
     report.baked_seconds = seconds;
+    report.insufficient_data = insufficient;
     match watched {
         Watched::Quiet(judged) => report.passed(judged),
         Watched::Fired(judged) => report.failed(judged, created),
