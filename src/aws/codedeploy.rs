@@ -19,15 +19,13 @@ use super::accounts::Credentials;
 use super::calls::{Calls, Deadline};
 use super::errors::aws_error;
 use super::sdk::{warm_up, Unsigned};
-use super::shapes::{deployment_info, group_info, revision_location};
+use super::shapes::deployment_info;
 use crate::signal::Target;
 use crate::time::Time;
-use crate::types::{Account, AwsError, DeploymentInfo, GroupInfo, Revision, ACTIVE_STATUSES};
+use crate::types::{Account, AwsError, DeploymentInfo, ACTIVE_STATUSES};
 
 /// BatchGetDeployments takes at most this many IDs per call.
 const BATCH_LIMIT: usize = 25;
-/// BatchGetDeploymentGroups takes at most this many group names a call.
-pub const GROUPS_PER_CALL: usize = 100;
 
 /// How a StopDeployment call ended, when it did not fail.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -293,82 +291,6 @@ impl CodeDeploy {
                 }
             },
         }
-    }
-
-    /// What CodeDeploy says of one deployment group (BatchGetDeploymentGroups); `None` when it
-    /// does not know it.
-    pub async fn group(
-        &self,
-        deadline: Deadline,
-        account: &Account,
-        region: &str,
-        application: &str,
-        group: &str,
-    ) -> Result<Option<GroupInfo>, AwsError> {
-        let names = [group.to_string()];
-        let found = self.groups(deadline, account, region, application, &names);
-        Ok(found.await?.into_iter().find(|info| info.group == group))
-    }
-
-    /// What CodeDeploy says of these groups of one application, those it knows:
-    /// BatchGetDeploymentGroups, [`GROUPS_PER_CALL`] names a call, the calls together.
-    pub async fn groups(
-        &self,
-        deadline: Deadline,
-        account: &Account,
-        region: &str,
-        application: &str,
-        names: &[String],
-    ) -> Result<Vec<GroupInfo>, AwsError> {
-        let client = self.client(account, region).await;
-        let batches = join_all(names.chunks(GROUPS_PER_CALL).map(|chunk| {
-            let request = (client.batch_get_deployment_groups())
-                .application_name(application)
-                .set_deployment_group_names(Some(chunk.to_vec()));
-            let work = async {
-                let output = request
-                    .send()
-                    .await
-                    .map_err(|e| aws_error("BatchGetDeploymentGroups", e))?;
-                let infos = output.deployment_groups_info().iter().map(group_info);
-                Ok(infos.collect::<Vec<_>>())
-            };
-            self.call(deadline, account, "BatchGetDeploymentGroups", work)
-        }))
-        .await;
-        let mut found: Vec<GroupInfo> = Vec::new();
-        for batch in batches {
-            found.extend(batch?);
-        }
-        Ok(found)
-    }
-
-    /// Deploys `revision` to a group again (CreateDeployment); returns the new deployment's ID.
-    pub async fn redeploy(
-        &self,
-        deadline: Deadline,
-        account: &Account,
-        region: &str,
-        (application, group): (&str, &str),
-        revision: &Revision,
-        description: &str,
-    ) -> Result<String, AwsError> {
-        let request = self
-            .client(account, region)
-            .await
-            .create_deployment()
-            .application_name(application)
-            .deployment_group_name(group)
-            .revision(revision_location(revision))
-            .description(description);
-        let work = async {
-            let output = request
-                .send()
-                .await
-                .map_err(|e| aws_error("CreateDeployment", e))?;
-            Ok(output.deployment_id().unwrap_or_default().to_string())
-        };
-        self.call(deadline, account, "CreateDeployment", work).await
     }
 
     /// Stops a deployment (StopDeployment), rolling it back when `auto_rollback` is set.
