@@ -1,8 +1,9 @@
 //! The one seam around AWS: plain data in and out. CodeDeploy in every account and region
 //! ([`codedeploy`]; a group's configuration and the redeploy in `deployment_groups`), other
 //! accounts reached through a role they let the function assume ([`accounts`]), and
-//! EventBridge for notifications ([`events`]); for the gate, in its own account and region, CodeDeploy's lifecycle hooks ([`hooks`]), CloudWatch alarms
-//! ([`cloudwatch`]) and the tagging API ([`tagging`]); for the readiness check, those and IAM's
+//! EventBridge for notifications ([`events`]); for the gate, in its own account and region,
+//! CodeDeploy's lifecycle hooks ([`hooks`]), CloudWatch alarms ([`cloudwatch`]) and the tagging
+//! API ([`tagging`]); for the readiness check, those and IAM's
 //! policy simulator ([`iam`]) in every account and region. Each function gets only the clients
 //! it calls ([`Aws`], [`GateAws`], [`ReadinessAws`]): what a binary never builds, it never links.
 //!
