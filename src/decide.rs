@@ -457,6 +457,17 @@ mod tests {
         };
         assert_eq!(held, Outcome::AlreadyCompleted);
         assert!(reason.contains("BAKE_SECONDS"), "{reason}");
+        let mut unknown = finished_server(60);
+        unknown.compute_platform = None;
+        let Decision::Hold {
+            outcome: kept,
+            reason,
+        } = decide(&unknown, &own(), &by_id(), &within(900, false))
+        else {
+            panic!("a deployment of no named platform redeployed");
+        };
+        assert_eq!(kept, Outcome::AlreadyCompleted);
+        assert!(reason.contains("names no compute platform"), "{reason}");
         let mut redeploy = deployment("prod", "InProgress", "user");
         redeploy.description = Some(format!("{REDEPLOY_MARK} of d-AAAAAAAA1"));
         assert_eq!(

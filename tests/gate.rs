@@ -14,7 +14,7 @@ use deployment_circuit_breaker::config::Config;
 use deployment_circuit_breaker::gate::{serve, GateOutcome, GateReport, Judgement, BAKE_CONTINUES};
 use deployment_circuit_breaker::report::{Failure, FailureKind};
 use deployment_circuit_breaker::runtime::Invocation;
-use deployment_circuit_breaker::types::HookAnswer;
+use deployment_circuit_breaker::types::{GuardSource, HookAnswer};
 use fake_aws::{Alarm, Deployment, FakeAws, Group, Principal};
 use serde_json::{json, Value};
 
@@ -552,11 +552,12 @@ async fn an_alarm_without_data_during_the_bake_is_named_in_the_answers_reason() 
     let payload = hook();
 
     // shop-latency has no data for a moment mid-bake, then recovers before the bake ends.
+    // A two-second window against one poll a second: at least one poll sees it.
     let (report, ()) = tokio::join!(g.report(&payload), async {
-        tokio::time::sleep(Duration::from_millis(900)).await;
+        tokio::time::sleep(Duration::from_millis(400)).await;
         g.fake
             .set_alarm_state(HOME, "shop-latency", "INSUFFICIENT_DATA");
-        tokio::time::sleep(Duration::from_millis(1300)).await;
+        tokio::time::sleep(Duration::from_millis(2000)).await;
         g.fake.set_alarm_state(HOME, "shop-latency", "OK");
     });
 
@@ -571,4 +572,30 @@ async fn an_alarm_without_data_during_the_bake_is_named_in_the_answers_reason() 
         vec!["shop-latency"]
     );
     assert_eq!(g.answers(), vec!["Succeeded"]);
+}
+
+#[tokio::test]
+async fn the_groups_own_alarms_guard_it_whatever_the_name_prefix() {
+    // The group's alarm configuration is written by whoever may change the group: trusted as
+    // CodeDeploy is, it guards it even outside ALARM_NAME_PREFIX.
+    let g = Gate::new(&[("ALARM_NAME_PREFIX", "platform-")]).await;
+    g.fake.add(deployment("BeforeAllowTraffic"));
+    g.fake.put_group(Group {
+        account: ACCOUNT.into(),
+        region: HOME.into(),
+        application: "shop".into(),
+        group: "prod".into(),
+        alarms: vec!["shop-errors".into()],
+    });
+    g.fake
+        .put_alarm(tagged_alarm("shop-errors", "ALARM", ago(60)));
+
+    let report = g.report(&hook()).await;
+
+    assert_eq!(report.outcome, GateOutcome::Failed, "{report:?}");
+    assert_eq!(
+        report.alarms[0].guard.sources,
+        vec![GuardSource::GroupAlarms],
+        "by its listing, not its tags"
+    );
 }

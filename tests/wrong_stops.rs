@@ -648,3 +648,21 @@ async fn with_tag_mapping_off_tags_map_nothing_and_rules_still_do() {
     w.report(&event).await;
     assert_eq!(w.stopped(), vec!["d-AAAAAAAA1"]);
 }
+
+#[tokio::test]
+async fn a_stale_alarm_outside_the_name_prefix_is_not_told_as_dropped() {
+    let w = World::new(&[("ALARM_NAME_PREFIX", "platform-"), ("NOTIFY", "true")]).await;
+    let long_ago = Time::now().plus_secs(-7200);
+    let event = alarm_event_at("checkout-5xx", HOME, tagged("shop", "prod"), long_ago);
+    let report = w.report(&event).await;
+    assert!(
+        report.ignored[0]
+            .reason
+            .contains("outside ALARM_NAME_PREFIX"),
+        "{report:?}"
+    );
+    assert!(
+        w.fake.events().is_empty(),
+        "no Signal Dropped for an alarm it ignores"
+    );
+}

@@ -220,8 +220,9 @@ impl GateReport {
         );
         let mut reason = if judged.is_empty() {
             format!(
-                "no alarm guards {group} (tag alarms for it, add an ALARM_RULES entry, or list \
-                 alarms on the group)"
+                "no alarm guards {group} (tag alarms for it unless ALARM_TAG_MAPPING is off, \
+                 add an ALARM_RULES entry, or list alarms on the group; named under \
+                 ALARM_NAME_PREFIX when it is set)"
             )
         } else {
             format!(
@@ -261,10 +262,18 @@ mod tests {
     use super::GateOutcome::*;
 
     #[test]
-    fn the_log_spells_each_outcome_as_the_report_does() {
-        for outcome in [Passed, Failed, NotGuarded, CouldNotCheck, Baking, WouldFail] {
-            let reported = serde_json::to_value(outcome).unwrap();
-            assert_eq!(reported, outcome.as_str());
+    fn each_outcome_is_spelt_as_reports_logs_and_metrics_have_always_spelt_it() {
+        let spelt = [
+            (Passed, "passed", "GatePassed"),
+            (Failed, "failed", "GateFailed"),
+            (NotGuarded, "not_guarded", "GateNotGuarded"),
+            (CouldNotCheck, "could_not_check", "GateCouldNotCheck"),
+            (Baking, "baking", "GateBakeHandedOn"),
+            (WouldFail, "would_fail", "GateWouldFail"),
+        ];
+        for (outcome, name, metric) in spelt {
+            assert_eq!(serde_json::to_value(outcome).unwrap(), name);
+            assert_eq!((outcome.as_str(), outcome.metric()), (name, metric));
         }
     }
 }

@@ -256,10 +256,18 @@ fn guards_of(
 
 fn unguarded(config: &Config, scan: &Scan, group: &GroupRef) -> Finding {
     let problem = format!("deployment group {group} is in scope, but no alarm guards it");
+    let tag = match config.alarm_tag_mapping {
+        true => format!(
+            "tag its alarms {}={} ({}={} for this group only), ",
+            config.application_tag, group.application, config.group_tag, group.group
+        ),
+        false => String::new(),
+    };
+    let prefix = (config.alarm_name_prefix.as_deref())
+        .map(|p| format!(" (alarms named {p}…: ALARM_NAME_PREFIX)"))
+        .unwrap_or_default();
     let fix = format!(
-        "tag its alarms {}={} ({}={} for this group only), add an ALARM_RULES entry, or list \
-         them in the group's alarm configuration",
-        config.application_tag, group.application, config.group_tag, group.group
+        "{tag}add an ALARM_RULES entry, or list them in the group's alarm configuration{prefix}"
     );
     finding(Kind::UnguardedGroup, Some(scan), problem, fix)
 }

@@ -190,3 +190,19 @@ impl ReadinessReport {
         lines.join("; ")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CheckOutcome;
+
+    #[test]
+    fn a_check_is_spelt_passed_or_failed_with_its_event() {
+        for (outcome, name, event) in [
+            (CheckOutcome::Passed, "passed", "Breaker Check Passed"),
+            (CheckOutcome::Failed, "failed", "Breaker Check Failed"),
+        ] {
+            assert_eq!(serde_json::to_value(outcome).unwrap(), name);
+            assert_eq!(outcome.detail_type(), event);
+        }
+    }
+}

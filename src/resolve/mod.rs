@@ -8,6 +8,7 @@ mod alarm;
 mod origin;
 
 use crate::config::Config;
+use crate::mapping::outside_prefix;
 use crate::signal::{Signal, Target, What};
 use crate::time::Time;
 use crate::types::{Account, NotActed, SignalSummary, CLOCK_SKEW_SECS};
@@ -147,6 +148,12 @@ fn admitted(
         Doubt::Ignore(reason) => Held::Ignored(held(reason)),
         Doubt::Refuse(reason) => Held::Refused(held(reason)),
     })?;
+    // Outside ALARM_NAME_PREFIX, an alarm is nothing to the function: not even a stale one to tell.
+    if let What::Alarm(alarm) = &signal.what {
+        if let Some(why) = outside_prefix(&alarm.name, config) {
+            return Err(Held::Ignored(held(why)));
+        }
+    }
     timely(signal, time, invoked.now, config).map_err(|(reason, stale)| match stale {
         Some(age_secs) if matches!(&signal.what, What::Alarm(a) if a.state == "ALARM") => {
             Held::Dropped(Box::new(Dropped {
