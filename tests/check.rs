@@ -578,3 +578,17 @@ async fn an_alarm_outside_the_name_prefix_guards_nothing_in_the_map() {
     assert_eq!(unguarded.len(), 1, "{unguarded:#?}");
     assert!(unguarded[0].contains("shop/prod"), "{}", unguarded[0]);
 }
+
+#[tokio::test]
+async fn a_rule_that_matches_only_alarms_outside_the_prefix_matches_nothing() {
+    let rules = r#"[{"alarm":"shop-*","application":"shop"}]"#;
+    let w = world(&[("ALARM_NAME_PREFIX", "orders-"), ("ALARM_RULES", rules)]).await;
+    let report = check(&w).await;
+    let nothing = of_kind(&report, Kind::RuleMatchesNothing);
+    assert_eq!(nothing.len(), 1, "{:#?}", report.findings);
+    assert!(
+        nothing[0].problem.contains("shop-*"),
+        "{}",
+        nothing[0].problem
+    );
+}

@@ -10,6 +10,7 @@ use futures_util::future::join_all;
 use super::access::{simulate, Permissions, Place};
 use crate::aws::{Deadline, Located, ReadinessAws, Tagged};
 use crate::config::Config;
+use crate::mapping::outside_prefix;
 use crate::types::{Account, AlarmState, AwsError, GroupRef, Location};
 
 /// A deployment group in scope, as read.
@@ -132,9 +133,14 @@ async fn list(
         listed.errors.push(e);
         Vec::new()
     });
+    // An alarm outside ALARM_NAME_PREFIX is no rule's: a rule that matches only such alarms
+    // matches nothing.
+    let inside = |a: &AlarmState| outside_prefix(&a.name, config).is_none();
     for found in by_rule {
         match found {
-            Ok(alarms) => listed.by_rule.push(alarms),
+            Ok(alarms) => listed
+                .by_rule
+                .push(alarms.into_iter().filter(inside).collect()),
             Err(e) => {
                 listed.errors.push(e);
                 listed.by_rule.push(Vec::new());
