@@ -111,18 +111,28 @@ pub async fn discover(
         Some((name, guard_source(&alarm, config, group)?))
     });
     let sources = sources(mapped, &listed);
-
-    let mut states: BTreeMap<String, AlarmState> = (matched.iter())
-        .map(|alarm| (alarm.name.clone(), alarm.clone()))
+    let known: BTreeMap<String, AlarmState> = (matched.into_iter())
+        .map(|alarm| (alarm.name.clone(), alarm))
         .collect();
+    read_states(aws, deadline, sources, known).await
+}
+
+/// The guards of `sources`, with the states in `known` and, for the others, those CloudWatch
+/// gives now (one DescribeAlarms call per 100 alarms).
+async fn read_states(
+    aws: &GateAws,
+    deadline: Deadline,
+    sources: BTreeMap<String, Vec<GuardSource>>,
+    mut known: BTreeMap<String, AlarmState>,
+) -> Result<Vec<Guard>, AwsError> {
     let unknown: Vec<String> = (sources.keys())
-        .filter(|name| !states.contains_key(*name))
+        .filter(|name| !known.contains_key(*name))
         .cloned()
         .collect();
     for alarm in aws.alarms.states(deadline, &unknown).await? {
-        states.insert(alarm.name.clone(), alarm);
+        known.insert(alarm.name.clone(), alarm);
     }
-    Ok(with_states(sources, &states))
+    Ok(with_states(sources, &known))
 }
 
 /// The same guards with their states now (one DescribeAlarms call per 100 alarms).

@@ -93,6 +93,7 @@ impl Config {
         let flag = |name: &'static str, default: bool| {
             get(name).map_or(Ok(default), |v| parse_bool(name, &v))
         };
+        let or = |name: &str, default: &str| get(name).unwrap_or_else(|| default.to_string());
         let own_region = get("AWS_REGION")
             .or_else(|| get("AWS_DEFAULT_REGION"))
             .ok_or(ConfigError {
@@ -103,20 +104,15 @@ impl Config {
             own_region: own_region.trim().to_string(),
             allowed_groups: parse_allowed_groups(get("ALLOWED_DEPLOYMENT_GROUPS"))?,
             alarm_rules: optional(get("ALARM_RULES"), parse_rules)?.unwrap_or_default(),
-            application_tag: get("ALARM_TAG_APPLICATION")
-                .unwrap_or_else(|| "codedeploy-application".into()),
-            group_tag: get("ALARM_TAG_DEPLOYMENT_GROUP")
-                .unwrap_or_else(|| "codedeploy-deployment-group".into()),
+            application_tag: or("ALARM_TAG_APPLICATION", "codedeploy-application"),
+            group_tag: or("ALARM_TAG_DEPLOYMENT_GROUP", "codedeploy-deployment-group"),
             alarm_tag_mapping: flag("ALARM_TAG_MAPPING", true)?,
             alarm_name_prefix: get("ALARM_NAME_PREFIX").map(|v| v.trim().to_string()),
             stop_on: optional(get("STOP_ON_CODEDEPLOY_EVENTS"), parse_kinds)?
                 .unwrap_or_else(|| BTreeSet::from([EventKind::InstanceFailure])),
             dry_run: flag("DRY_RUN", false)?,
             auto_rollback: flag("AUTO_ROLLBACK", true)?,
-            max_signal_age: match get("MAX_SIGNAL_AGE") {
-                None => Some(3600),
-                Some(value) => parse_age(&value)?,
-            },
+            max_signal_age: optional(get("MAX_SIGNAL_AGE"), parse_age)?.unwrap_or(Some(3600)),
             local_account: optional(get("LOCAL_ACCOUNT"), |v| parse_account("LOCAL_ACCOUNT", v))?,
             warm_up: flag("WARM_UP", true)?,
             target_accounts: optional(get("TARGET_ACCOUNTS"), parse_targets)?.unwrap_or_default(),
@@ -129,8 +125,7 @@ impl Config {
             kill_switch_across_accounts: flag("KILL_SWITCH_ACROSS_ACCOUNTS", false)?,
             topic_accounts: optional(get("SNS_TOPIC_ACCOUNTS"), parse_topic_accounts)?
                 .unwrap_or_default(),
-            function_name: get("AWS_LAMBDA_FUNCTION_NAME")
-                .unwrap_or_else(|| "deployment-circuit-breaker".into()),
+            function_name: or("AWS_LAMBDA_FUNCTION_NAME", "deployment-circuit-breaker"),
             rollback_completed_within: optional(get("ROLLBACK_COMPLETED_WITHIN"), |v| {
                 parse_seconds(
                     "ROLLBACK_COMPLETED_WITHIN",
@@ -144,10 +139,9 @@ impl Config {
             })?
             .flatten()
             .unwrap_or(0),
-            regions: match get("REGIONS").map(|v| parse_regions(&v)).transpose()? {
-                Some(regions) if !regions.is_empty() => regions,
-                _ => vec![own_region.trim().to_string()],
-            },
+            regions: (optional(get("REGIONS"), parse_regions)?)
+                .filter(|regions| !regions.is_empty())
+                .unwrap_or_else(|| vec![own_region.trim().to_string()]),
             function_role_arn: optional(get("FUNCTION_ROLE_ARN"), |v| {
                 parse_role_arn("FUNCTION_ROLE_ARN", v)
             })?,

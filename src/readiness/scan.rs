@@ -113,40 +113,7 @@ async fn list(
     let codedeploy = &aws.codedeploy;
     let applications = codedeploy.applications(deadline, account, region).await?;
     let mut listed = Listed::default();
-    // With ALARM_TAG_MAPPING off, tags map nothing: they are not read.
-    let tagged = async {
-        match config.alarm_tag_mapping {
-            true => {
-                (located.tagging)
-                    .alarms_tagged(deadline, &config.application_tag, None)
-                    .await
-            }
-            false => Ok(Vec::new()),
-        }
-    };
-    let globs: Vec<&str> = (config.alarm_rules.iter())
-        .map(|r| r.alarm.as_str())
-        .collect();
-    let by_rule = located.alarms.matching(deadline, &globs);
-    let (tagged, by_rule) = tokio::join!(tagged, by_rule);
-    listed.tagged = tagged.unwrap_or_else(|e| {
-        listed.errors.push(e);
-        Vec::new()
-    });
-    // An alarm outside ALARM_NAME_PREFIX is no rule's: a rule that matches only such alarms
-    // matches nothing.
-    let inside = |a: &AlarmState| outside_prefix(&a.name, config).is_none();
-    for found in by_rule {
-        match found {
-            Ok(alarms) => listed
-                .by_rule
-                .push(alarms.into_iter().filter(inside).collect()),
-            Err(e) => {
-                listed.errors.push(e);
-                listed.by_rule.push(Vec::new());
-            }
-        }
-    }
+    read_alarms(located, config, deadline, &mut listed).await;
 
     // The groups of the applications in scope, and of those a tag or a rule names.
     let named: BTreeSet<&str> = (listed.tagged.iter())
@@ -171,6 +138,44 @@ async fn list(
     }
     read_groups(aws, located, config, deadline, location, &mut listed).await;
     Ok(listed)
+}
+
+/// The alarms with the application tag (whatever its value; none read with
+/// `ALARM_TAG_MAPPING` off, as tags then map nothing) and, for each `ALARM_RULES` entry in
+/// order, those its glob matches inside `ALARM_NAME_PREFIX` (an alarm outside it is no rule's, so
+/// a rule that matches only such alarms matches nothing).
+async fn read_alarms(located: &Located, config: &Config, deadline: Deadline, listed: &mut Listed) {
+    let tagged = async {
+        match config.alarm_tag_mapping {
+            true => {
+                (located.tagging)
+                    .alarms_tagged(deadline, &config.application_tag, None)
+                    .await
+            }
+            false => Ok(Vec::new()),
+        }
+    };
+    let globs: Vec<&str> = (config.alarm_rules.iter())
+        .map(|r| r.alarm.as_str())
+        .collect();
+    let by_rule = located.alarms.matching(deadline, &globs);
+    let (tagged, by_rule) = tokio::join!(tagged, by_rule);
+    listed.tagged = tagged.unwrap_or_else(|e| {
+        listed.errors.push(e);
+        Vec::new()
+    });
+    let inside = |a: &AlarmState| outside_prefix(&a.name, config).is_none();
+    for found in by_rule {
+        match found {
+            Ok(alarms) => listed
+                .by_rule
+                .push(alarms.into_iter().filter(inside).collect()),
+            Err(e) => {
+                listed.errors.push(e);
+                listed.by_rule.push(Vec::new());
+            }
+        }
+    }
 }
 
 /// Each group in scope: its active deployments and alarm configuration (a hundred groups of
