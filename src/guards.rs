@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::aws::{Deadline, GateAws, Tagged};
+use crate::aws::{Deadline, GateAws, Tagged, Tagging};
 use crate::config::Config;
 use crate::mapping::{guard_source, AlarmSeen};
 use crate::types::{Account, AlarmState, AwsError, GroupRef, GuardSource};
@@ -42,6 +42,20 @@ pub fn sources<'a>(
     sources
 }
 
+/// The alarms whose tags may map them, with their tags: every alarm with the application tag,
+/// whatever its value (one tagged for another application is mapped by its tags, never by a rule
+/// its name matches); none with `ALARM_TAG_MAPPING` off, when tags map nothing.
+pub async fn tagged_alarms(
+    tagging: &Tagging,
+    config: &Config,
+    deadline: Deadline,
+) -> Result<Vec<Tagged>, AwsError> {
+    if !config.alarm_tag_mapping {
+        return Ok(Vec::new());
+    }
+    (tagging.alarms_tagged(deadline, &config.application_tag, None)).await
+}
+
 /// The guards among `sources` whose states CloudWatch gave: an alarm it does not know (deleted,
 /// or named wrong on the group) guards nothing.
 pub fn with_states(
@@ -71,17 +85,7 @@ pub async fn discover(
         .map(|rule| rule.alarm.as_str())
         .collect();
     let by_rules = aws.alarms.matching(deadline, &rules);
-    // With ALARM_TAG_MAPPING off, tags map nothing: they are not read.
-    let tagged = async {
-        match config.alarm_tag_mapping {
-            true => {
-                (aws.tagging)
-                    .alarms_tagged(deadline, &config.application_tag, None)
-                    .await
-            }
-            false => Ok(Vec::new()),
-        }
-    };
+    let tagged = tagged_alarms(&aws.tagging, config, deadline);
     let own = Account::Own(group.account.clone());
     let listed = aws.codedeploy.group(
         deadline,

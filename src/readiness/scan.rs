@@ -10,6 +10,7 @@ use futures_util::future::join_all;
 use super::access::{simulate, Permissions, Place};
 use crate::aws::{Deadline, Located, ReadinessAws, Tagged};
 use crate::config::Config;
+use crate::guards::tagged_alarms;
 use crate::mapping::outside_prefix;
 use crate::types::{Account, AlarmState, AwsError, GroupRef, Location};
 
@@ -145,16 +146,7 @@ async fn list(
 /// order, those its glob matches inside `ALARM_NAME_PREFIX` (an alarm outside it is no rule's, so
 /// a rule that matches only such alarms matches nothing).
 async fn read_alarms(located: &Located, config: &Config, deadline: Deadline, listed: &mut Listed) {
-    let tagged = async {
-        match config.alarm_tag_mapping {
-            true => {
-                (located.tagging)
-                    .alarms_tagged(deadline, &config.application_tag, None)
-                    .await
-            }
-            false => Ok(Vec::new()),
-        }
-    };
+    let tagged = tagged_alarms(&located.tagging, config, deadline);
     let globs: Vec<&str> = (config.alarm_rules.iter())
         .map(|r| r.alarm.as_str())
         .collect();

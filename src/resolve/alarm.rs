@@ -1,7 +1,7 @@
 //! Which targets an alarm asks to stop, if it asks for anything.
 
 use crate::config::Config;
-use crate::mapping::{map_alarm, outside_prefix, AlarmSeen};
+use crate::mapping::{map_alarm, AlarmSeen};
 use crate::signal::{Alarm, Target};
 use crate::types::Account;
 
@@ -11,7 +11,8 @@ pub(super) type AlarmTarget<'a> = (Target, Option<&'a str>, Option<&'a str>);
 /// An alarm acts only on entering ALARM with its actions not suppressed (or on its actions
 /// running at last, when a composite alarm's suppression ends), and maps to targets by the
 /// first source that applies: a `DeploymentId` dimension, else [`map_alarm`] (its tags, then
-/// `ALARM_RULES`); an alarm outside `ALARM_NAME_PREFIX` maps to nothing at all.
+/// `ALARM_RULES`). An alarm outside `ALARM_NAME_PREFIX` never gets here: `requests` ignores it
+/// first, before its age is judged.
 pub(super) fn alarm_targets<'a>(
     alarm: &'a Alarm,
     origin: &'a Account,
@@ -29,9 +30,6 @@ pub(super) fn alarm_targets<'a>(
         .is_some_and(|previous| previous.eq_ignore_ascii_case("ALARM"));
     if was_in_alarm && alarm.previous_actions_suppressed_by.is_none() {
         return Err("was already in ALARM (not a transition into ALARM)".into());
-    }
-    if let Some(why) = outside_prefix(&alarm.name, config) {
-        return Err(why);
     }
     let own = alarm.region.as_deref();
     if !alarm.deployment_ids.is_empty() {
