@@ -1,5 +1,6 @@
 //! The scripting interface under `/_fake/`: `GET` what was received (`stops`, `created`,
-//! `calls`, `events`, `assumed`, `hooks`) or the alarms, or `POST reset` to restore the seed.
+//! `calls`, `events`, `assumed`, `hooks`), the alarms, the tables with their items, the queues
+//! with their messages, or `POST reset` to restore the seed.
 
 use http_body_util::Full;
 use hyper::body::Bytes;
@@ -19,14 +20,16 @@ pub(crate) fn admin(state: &mut State, method: &Method, command: &str) -> Respon
         ("GET", "assumed") => json_response(StatusCode::OK, &json!(state.sts.assumed)),
         ("GET", "hooks") => json_response(StatusCode::OK, &json!(state.hooks.answers)),
         ("GET", "alarms") => json_response(StatusCode::OK, &json!(state.cloudwatch.alarms)),
+        ("GET", "tables") => json_response(StatusCode::OK, &state.dynamodb.listing()),
+        ("GET", "queues") => json_response(StatusCode::OK, &state.sqs.listing()),
         ("POST", "reset") => {
             state.reset();
             json_response(StatusCode::OK, &json!({"reset": true}))
         }
         _ => json_response(
             StatusCode::NOT_FOUND,
-            &json!({"message": "use GET /_fake/{stops,created,calls,events,assumed,hooks,alarms} \
-                                or POST /_fake/reset"}),
+            &json!({"message": "use GET /_fake/{stops,created,calls,events,assumed,hooks,alarms,\
+                                tables,queues} or POST /_fake/reset"}),
         ),
     }
 }

@@ -1,6 +1,7 @@
 //! Smithy RPC v2 CBOR bodies as the JSON values the handlers take and give. Timestamps are
 //! epoch seconds both ways: a request's tag 1 becomes a plain number, and an answer's number
-//! is written as tag 1 (the SDK's decoder requires the tag) when its member holds a timestamp.
+//! is written as tag 1 (the SDK's decoder requires the tag) when its member holds a timestamp
+//! or, as GetMetricData's `Timestamps`, a list of them.
 
 use ciborium::Value as Cbor;
 use serde_json::{Map, Number, Value};
@@ -10,9 +11,10 @@ const EPOCH_TAG: u64 = 1;
 
 /// Whether a member named `key` holds a timestamp, as AWS names them: `…Timestamp`
 /// (CloudWatch's `StateUpdatedTimestamp`), `…Time` (CodeDeploy's `createTime`, `completeTime`,
-/// `startTime`, `endTime`) and `…At` (`lastUpdatedAt`).
+/// `startTime`, `endTime`) and `…At` (`lastUpdatedAt`); or a list of timestamps,
+/// `…Timestamps` (GetMetricData's `Timestamps`).
 pub(crate) fn is_timestamp(key: &str) -> bool {
-    ["Timestamp", "Time", "At"]
+    ["Timestamp", "Timestamps", "Time", "At"]
         .iter()
         .any(|suffix| key.ends_with(suffix))
 }
@@ -83,7 +85,8 @@ fn to_cbor(value: &Value, timestamp: bool) -> Cbor {
             (None, Some(n)) => Cbor::Integer(n.into()),
             _ => Cbor::Float(n.as_f64().unwrap_or_default()),
         },
-        Value::Array(items) => Cbor::Array(items.iter().map(|v| to_cbor(v, false)).collect()),
+        // The items of a list of timestamps are timestamps.
+        Value::Array(items) => Cbor::Array(items.iter().map(|v| to_cbor(v, timestamp)).collect()),
         Value::Object(members) => Cbor::Map(
             members
                 .iter()
@@ -114,6 +117,18 @@ mod tests {
         let tagged = Cbor::Tag(EPOCH_TAG, Box::new(Cbor::Float(1.5)));
         assert_eq!(member("StateUpdatedTimestamp"), Some(tagged));
         assert_eq!(member("MaxRecords"), Some(Cbor::Integer(3.into())));
+    }
+
+    #[test]
+    fn a_list_of_timestamps_is_a_list_of_tagged_values() {
+        let bytes = encode(&json!({"Timestamps": [60, 0.5], "Values": [41.0]}));
+        let value: Cbor = ciborium::from_reader(&bytes[..]).expect("CBOR");
+        let pairs = value.into_map().expect("a map");
+        let tagged = |n: Cbor| Cbor::Tag(EPOCH_TAG, Box::new(n));
+        let timestamps = Cbor::Array(vec![tagged(Cbor::Float(60.0)), tagged(Cbor::Float(0.5))]);
+        assert_eq!(pairs[0], (Cbor::Text("Timestamps".into()), timestamps));
+        let values = Cbor::Array(vec![Cbor::Float(41.0)]);
+        assert_eq!(pairs[1], (Cbor::Text("Values".into()), values));
     }
 
     #[test]

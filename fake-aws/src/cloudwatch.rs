@@ -238,7 +238,7 @@ pub(crate) fn strings<'a>(body: &'a Value, field: &str) -> Result<Option<Vec<&'a
         })
 }
 
-fn validation(message: String) -> ApiError {
+pub(crate) fn validation(message: String) -> ApiError {
     client_error(
         "ValidationError",
         format!("1 validation error detected: {message}"),

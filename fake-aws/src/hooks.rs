@@ -71,6 +71,19 @@ impl Deployment {
             execution_id: execution_id.into(),
             status: in_progress(),
             start_time: Some(epoch_seconds(start)),
+            no_start_time: false,
+        });
+        self
+    }
+
+    /// Like [`Deployment::hook`], with no start time reported for the event.
+    pub fn hook_without_start_time(mut self, event: &str, execution_id: &str) -> Self {
+        self.hooks.push(Hook {
+            event: event.into(),
+            execution_id: execution_id.into(),
+            status: in_progress(),
+            start_time: None,
+            no_start_time: true,
         });
         self
     }

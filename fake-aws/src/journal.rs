@@ -11,7 +11,7 @@ use crate::FakeAws;
 /// A call the fake received.
 #[derive(Clone, Debug, Serialize)]
 pub struct Call {
-    /// `codedeploy`, `sts`, `iam`, `events`, `monitoring` or `tagging`.
+    /// `codedeploy`, `sts`, `iam`, `events`, `monitoring`, `tagging`, `dynamodb` or `sqs`.
     pub service: String,
     pub account: String,
     pub region: String,

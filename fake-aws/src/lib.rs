@@ -1,12 +1,14 @@
 //! Stateful fakes of the AWS services the circuit breaker calls, over real HTTP, on one port:
 //! CodeDeploy ([`codedeploy`], with lifecycle hooks and deployment targets: [`hooks`]), STS
 //! `AssumeRole` ([`sts`]), IAM `SimulatePrincipalPolicy`, EventBridge `PutEvents` ([`events`]),
-//! CloudWatch `DescribeAlarms` ([`cloudwatch`]) and the tagging API's `GetResources`, in JSON or
-//! Smithy RPC v2 CBOR (STS and IAM in query/XML). A
-//! request goes to the service its SigV4 credential scope names, in the region the scope names,
-//! for the account of the credentials that signed it: a key its STS issued is a session of the
-//! assumed role, in that role's account; a key of a [`Principal`] is that role; any other key is
-//! the function's own role in [`ACCOUNT`]. Each account has its own deployments and alarms.
+//! CloudWatch `DescribeAlarms` ([`cloudwatch`]), the tagging API's `GetResources`, DynamoDB's
+//! item operations ([`dynamodb`], with condition and update expressions) and SQS's message
+//! operations ([`sqs`], [`queues`]), in JSON 1.0 or 1.1 or Smithy RPC v2 CBOR (STS and IAM in
+//! query/XML). A request goes to the service its SigV4 credential scope names, in the region
+//! the scope names, for the account of the credentials that signed it: a key its STS issued is
+//! a session of the assumed role, in that role's account; a key of a [`Principal`] is that
+//! role; any other key is the function's own role in [`ACCOUNT`]. Each account has its own
+//! deployments, alarms, tables and queues.
 //!
 //! Calls are judged as AWS judges them: a request without a signature is refused before
 //! anything else (`MissingAuthenticationTokenException`), and, once a caller's IAM policy is set
@@ -14,9 +16,12 @@
 //! `AccessDeniedException` (see [`iam`]); a role may only be assumed by the principals it
 //! trusts. Faults (error answers, dropped connections, slow answers) can be injected per
 //! operation and deployment, and the fake records the calls it served and how many at once.
+//! Lambda's SQS event source mapping is there too ([`event_source`]): a queue's messages as
+//! the function's event, its answer settled, or (in the binary) delivered to a function's URL.
 //!
 //! For scripts, `GET /_fake/stops`, `/_fake/created`, `/_fake/calls`, `/_fake/events`,
 //! `/_fake/assumed` and `/_fake/hooks` return what was received, `GET /_fake/alarms` the alarms,
+//! `/_fake/tables` the tables with their items, `/_fake/queues` the queues with their messages,
 //! and `POST /_fake/reset` restores the seed (see [`Seed`]).
 //!
 //! This file holds the running fake ([`FakeAws`]) and its state, one part per concern: the
@@ -26,31 +31,48 @@
 
 mod admin;
 mod applications;
+mod attribute;
 mod caller;
 mod cbor;
 pub mod cloudwatch;
 pub mod codedeploy;
+mod condition;
 mod deployment_groups;
 mod deployments;
+mod document;
+pub mod dynamodb;
+mod dynamodb_input;
+pub mod event_source;
 pub mod events;
+mod expression;
 mod faults;
 pub mod hooks;
 pub mod iam;
 mod journal;
+mod md5;
+mod messages;
 mod protocol;
+mod queue_attributes;
+pub mod queues;
+mod reserved;
 mod router;
 mod seed;
 mod server;
 mod simulator;
+pub mod sqs;
 pub mod sts;
 mod tagging;
 pub mod tls;
+mod update;
 
 pub use caller::{Principal, Role};
 pub use cloudwatch::Alarm;
+pub use dynamodb::Table;
+pub use event_source::Delivery;
 pub use faults::FaultKind;
 pub use hooks::Hook;
 pub use journal::{Call, Served};
+pub use queues::{DeadLetter, Message, Queue, Visibility};
 pub use seed::{Deployment, Group, Seed};
 
 use std::net::SocketAddr;
@@ -85,6 +107,8 @@ pub(crate) struct State {
     sts: sts::Sts,
     events: events::EventBridge,
     cloudwatch: cloudwatch::CloudWatch,
+    dynamodb: dynamodb::DynamoDb,
+    sqs: messages::Sqs,
 }
 
 /// A call as its handler takes it: who signed it, and what it asks of which region.

@@ -1,19 +1,26 @@
 //! Runs the fake AWS for local use: `fake-aws [--listen ADDR] [--seed FILE] [--policy FILE]
-//! [--role-policy ARN=FILE ...] [--principal ACCESS_KEY=ROLE_ARN=FILE ...] [--quiet]`.
+//! [--role-policy ARN=FILE ...] [--principal ACCESS_KEY=ROLE_ARN=FILE ...]
+//! [--deliver ACCOUNT:REGION:QUEUE=INVOKE_URL ...] [--quiet]`.
 //!
 //! `--policy` is the function's IAM policy; `--role-policy` gives a role of the seed its policy
 //! (both as `scripts/policy.py extract` writes them); `--principal` adds to the seed's
 //! principals one that signs with that access key as that role, under that policy.
+//! `--deliver` runs an SQS event source mapping (batches of 10, `ReportBatchItemFailures`) from
+//! a queue of the seed to a function's invoke URL, such as `cargo lambda watch`'s
+//! `http://127.0.0.1:9000/2015-03-31/functions/NAME/invocations`.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
+use fake_aws::event_source::deliver;
 use fake_aws::iam::Policy;
-use fake_aws::{FakeAws, Principal, Seed};
+use fake_aws::{Delivery, FakeAws, Principal, Seed};
 use serde::de::DeserializeOwned;
 
 const USAGE: &str = "usage: fake-aws [--listen 127.0.0.1:4599] [--seed seed.json] \
                      [--policy policy.json] [--role-policy ROLE_ARN=policy.json ...] \
-                     [--principal ACCESS_KEY=ROLE_ARN=policy.json ...] [--quiet]";
+                     [--principal ACCESS_KEY=ROLE_ARN=policy.json ...] \
+                     [--deliver ACCOUNT:REGION:QUEUE=INVOKE_URL ...] [--quiet]";
 
 fn read_json<T: DeserializeOwned>(path: &str) -> Result<T, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
@@ -25,6 +32,7 @@ struct Args {
     listen: SocketAddr,
     seed: Seed,
     function_policy: Option<Policy>,
+    deliveries: Vec<Delivery>,
     verbose: bool,
 }
 
@@ -34,6 +42,7 @@ fn parse_args() -> Result<Args, String> {
     let mut function_policy: Option<Policy> = None;
     let mut role_policies = Vec::new();
     let mut principals = Vec::new();
+    let mut deliveries: Vec<Delivery> = Vec::new();
     let mut verbose = true;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -54,6 +63,7 @@ fn parse_args() -> Result<Args, String> {
                 role_policies.push((arn.to_string(), read_json::<Policy>(path)?));
             }
             "--principal" => principals.push(principal(&args.next().ok_or(USAGE)?)?),
+            "--deliver" => deliveries.push(args.next().ok_or(USAGE)?.parse()?),
             "--quiet" => verbose = false,
             _ => return Err(USAGE.into()),
         }
@@ -67,10 +77,22 @@ fn parse_args() -> Result<Args, String> {
         role.policy = Some(policy);
     }
     seed.principals.extend(principals);
+    for d in &deliveries {
+        let seeded = |q: &&fake_aws::Queue| {
+            (&q.account, &q.region, &q.name) == (&d.account, &d.region, &d.queue)
+        };
+        if !seed.queues.iter().any(|q| seeded(&q)) {
+            return Err(format!(
+                "--deliver: the seed has no queue {} in {} {}",
+                d.queue, d.account, d.region
+            ));
+        }
+    }
     Ok(Args {
         listen,
         seed,
         function_policy,
+        deliveries,
         verbose,
     })
 }
@@ -94,6 +116,7 @@ async fn main() -> Result<(), String> {
         listen,
         seed,
         function_policy,
+        deliveries,
         verbose,
     } = parse_args()?;
     let fake = FakeAws::start_on(listen)
@@ -101,6 +124,7 @@ async fn main() -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let (deployments, roles, alarms) =
         (seed.deployments.len(), seed.roles.len(), seed.alarms.len());
+    let (tables, queues) = (seed.tables.len(), seed.queues.len());
     fake.seed(seed);
     fake.set_verbose(verbose);
     let enforced = if function_policy.is_some() {
@@ -110,10 +134,15 @@ async fn main() -> Result<(), String> {
     };
     fake.set_policy(function_policy);
     println!(
-        "fake AWS on {} with {deployments} deployments, {alarms} alarms and {roles} roles, \
-         {enforced}",
+        "fake AWS on {} with {deployments} deployments, {alarms} alarms, {roles} roles, \
+         {tables} tables and {queues} queues, {enforced}",
         fake.endpoint()
     );
+    let fake = Arc::new(fake);
+    for delivery in deliveries {
+        println!("delivering {} to {}", delivery.queue, delivery.url);
+        tokio::spawn(deliver(fake.clone(), delivery));
+    }
     std::future::pending::<()>().await;
     Ok(())
 }

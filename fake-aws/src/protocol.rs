@@ -2,7 +2,9 @@
 //! Prefix.Operation`), Smithy RPC v2 CBOR (`POST /service/{Service}/operation/{Operation}`, for
 //! any JSON service: the same handlers, CBOR in and out), or query (STS and IAM: forms in, XML
 //! answers). Errors ([`ApiError`]) are `{"__type", "message"}` in JSON or CBOR, or query's XML;
-//! CloudWatch is `awsQueryCompatible`: its errors also name their code in `x-amzn-query-error`.
+//! CloudWatch and SQS are `awsQueryCompatible`: their errors also name their (query) code in
+//! `x-amzn-query-error`. DynamoDB and SQS name their errors' Smithy namespaces in `__type`
+//! (`com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException`).
 
 use http_body_util::Full;
 use hyper::body::Bytes;
@@ -10,10 +12,20 @@ use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::{Request, Response, StatusCode};
 use serde_json::{json, Map, Value};
 
-use crate::cbor;
+use crate::{cbor, dynamodb, sqs};
 
 /// An error answer: HTTP status, AWS error code and message.
 pub(crate) struct ApiError(pub u16, pub String, pub String);
+
+/// An error answer with members beyond `__type` and `message` (DynamoDB's `Item` of an item
+/// whose condition failed).
+pub(crate) struct Failure(pub ApiError, pub Map<String, Value>);
+
+impl From<ApiError> for Failure {
+    fn from(error: ApiError) -> Self {
+        Failure(error, Map::new())
+    }
+}
 
 /// A 400 with this code: how AWS answers a request it refuses.
 pub(crate) fn client_error(code: &str, message: impl Into<String>) -> ApiError {
@@ -32,13 +44,26 @@ enum Wire {
     Query(&'static str),
 }
 
+/// How a service names its errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Errors {
+    /// `__type` is the code.
+    Plain,
+    /// `__type` is the code, which `x-amzn-query-error` repeats (CloudWatch).
+    QueryCompatible,
+    /// `__type` names the code's namespace.
+    DynamoDb,
+    /// A namespaced `__type`, and the query code in `x-amzn-query-error`.
+    Sqs,
+}
+
 /// How to read a request and write its answer.
 #[derive(Clone, Debug)]
 pub(crate) struct Protocol {
     wire: Wire,
     /// The operation the target header or RPC v2 path names.
     operation: Option<String>,
-    query_compatible: bool,
+    errors: Errors,
 }
 
 impl Protocol {
@@ -71,7 +96,7 @@ impl Protocol {
         Protocol {
             wire: if cbor { Wire::Cbor } else { Wire::Json(json) },
             operation: rpc.or(target),
-            query_compatible: false,
+            errors: Errors::Plain,
         }
     }
 
@@ -80,7 +105,9 @@ impl Protocol {
         match service {
             "sts" => self.wire = Wire::Query(STS_NAMESPACE),
             "iam" => self.wire = Wire::Query(IAM_NAMESPACE),
-            "monitoring" => self.query_compatible = true,
+            "monitoring" => self.errors = Errors::QueryCompatible,
+            "dynamodb" => self.errors = Errors::DynamoDb,
+            "sqs" => self.errors = Errors::Sqs,
             _ => {}
         }
         self
@@ -123,22 +150,31 @@ impl Protocol {
 
     /// An error answer: `{"__type", "message"}` in JSON or CBOR, or query's XML.
     pub(crate) fn error(&self, error: ApiError) -> Response<Full<Bytes>> {
-        let query_error = self.query_compatible.then(|| {
-            let kind = if error.0 < 500 { "Sender" } else { "Receiver" };
-            format!("{};{kind}", error.1)
-        });
-        let mut response = match self.wire {
-            Wire::Cbor => {
-                let ApiError(status, code, message) = error;
-                let status =
-                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                cbor_response(status, &json!({ "__type": code, "message": message }))
-            }
-            Wire::Json(content_type) => {
-                with_content_type(error_response(error, None), content_type)
-            }
-            Wire::Query(namespace) => error_response(error, Some(namespace)),
+        self.failure(error.into())
+    }
+
+    /// An error answer with its extra members (JSON and CBOR only).
+    pub(crate) fn failure(&self, Failure(error, fields): Failure) -> Response<Full<Bytes>> {
+        let kind = if error.0 < 500 { "Sender" } else { "Receiver" };
+        let (type_name, query_code) = match self.errors {
+            Errors::Plain => (error.1.clone(), None),
+            Errors::QueryCompatible => (error.1.clone(), Some(error.1.clone())),
+            Errors::DynamoDb => (dynamodb::error_type(&error.1), None),
+            Errors::Sqs => (sqs::error_type(&error.1), Some(sqs::query_code(&error.1))),
         };
+        let ApiError(status, _, message) = &error;
+        let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut body = fields;
+        body.insert("__type".into(), json!(type_name));
+        body.insert("message".into(), json!(message));
+        let mut response = match self.wire {
+            Wire::Cbor => cbor_response(status, &Value::Object(body)),
+            Wire::Json(content_type) => {
+                with_content_type(json_response(status, &Value::Object(body)), content_type)
+            }
+            Wire::Query(namespace) => error_response(error, namespace),
+        };
+        let query_error = query_code.map(|code| format!("{code};{kind}"));
         if let Some(value) = query_error.and_then(|v| HeaderValue::from_str(&v).ok()) {
             response.headers_mut().insert("x-amzn-query-error", value);
         }
@@ -190,16 +226,12 @@ pub(crate) fn xml_response(body: String) -> Response<Full<Bytes>> {
     response(StatusCode::OK, "text/xml", body)
 }
 
-/// An error as JSON 1.1 services write it, or (`xml`: its namespace) as query services such as
-/// STS and IAM do.
+/// An error as query services such as STS and IAM write it, in their XML `namespace`.
 fn error_response(
     ApiError(status, code, message): ApiError,
-    xml: Option<&str>,
+    namespace: &str,
 ) -> Response<Full<Bytes>> {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let Some(namespace) = xml else {
-        return json_response(status, &json!({ "__type": code, "message": message }));
-    };
     let kind = if status.is_client_error() {
         "Sender"
     } else {

@@ -14,9 +14,9 @@ use serde_json::Value;
 use crate::caller::{scope, Caller, Scope};
 use crate::faults::FaultKind;
 use crate::journal::{Call, Served};
-use crate::protocol::{client_error, xml_response, ApiError, Protocol};
+use crate::protocol::{client_error, xml_response, ApiError, Failure, Protocol};
 use crate::{admin, applications, cloudwatch, codedeploy, deployment_groups, deployments};
-use crate::{events, hooks, simulator, sts, tagging};
+use crate::{dynamodb, events, hooks, queue_attributes, simulator, sqs, sts, tagging};
 use crate::{lock, Input, State};
 
 /// How an operation is served: the handler, and how its answer is written.
@@ -24,15 +24,17 @@ use crate::{lock, Input, State};
 enum Handler {
     /// A JSON service's: answered in JSON or CBOR, as the request was sent.
     Json(fn(&mut State, &Input) -> Result<Value, ApiError>),
+    /// The same, its errors with more members than `__type` and `message` (DynamoDB's).
+    Detailed(fn(&mut State, &Input) -> Result<Value, Failure>),
     /// A query service's (STS, IAM): answered in XML.
     Xml(fn(&mut State, &Input) -> Result<String, ApiError>),
 }
 
-use Handler::{Json, Xml};
+use Handler::{Detailed, Json, Xml};
 
 /// Every operation the fake serves, by the service its credential scope names.
 #[rustfmt::skip]
-const ROUTES: [(&str, &str, Handler); 15] = [
+const ROUTES: [(&str, &str, Handler); 24] = [
     ("codedeploy", "ListApplications", Json(applications::list_applications)),
     ("codedeploy", "ListDeploymentGroups", Json(deployment_groups::list_deployment_groups)),
     ("codedeploy", "BatchGetDeploymentGroups",
@@ -48,6 +50,15 @@ const ROUTES: [(&str, &str, Handler); 15] = [
     ("events", "PutEvents", Json(events::put_events)),
     ("monitoring", "DescribeAlarms", Json(cloudwatch::describe_alarms)),
     ("tagging", "GetResources", Json(tagging::get_resources)),
+    ("dynamodb", "PutItem", Detailed(dynamodb::put_item)),
+    ("dynamodb", "GetItem", Detailed(dynamodb::get_item)),
+    ("dynamodb", "UpdateItem", Detailed(dynamodb::update_item)),
+    ("dynamodb", "DeleteItem", Detailed(dynamodb::delete_item)),
+    ("sqs", "SendMessage", Json(sqs::send_message)),
+    ("sqs", "ReceiveMessage", Json(sqs::receive_message)),
+    ("sqs", "DeleteMessage", Json(sqs::delete_message)),
+    ("sqs", "ChangeMessageVisibility", Json(sqs::change_message_visibility)),
+    ("sqs", "GetQueueAttributes", Json(queue_attributes::get_queue_attributes)),
     ("sts", "AssumeRole", Xml(sts::assume_role)),
     ("iam", "SimulatePrincipalPolicy", Xml(simulator::simulate_principal_policy)),
 ];
@@ -93,17 +104,27 @@ pub(crate) async fn serve(
         region: &scope.region,
         body: &body,
     };
-    let mut state = lock(state);
-    let answer = dispatch(&mut state, &scope.service, &input).map(|answer| match answer {
+    // An SQS long poll waits, the state unlocked, until a message is received or time is up.
+    let waits_until = sqs::long_poll(&scope.service, &input).map(|wait| received + wait);
+    let answer = loop {
+        let answer = dispatch(&mut lock(state), &scope.service, &input);
+        match waits_until {
+            Some(until) if sqs::received_none(&answer) && Instant::now() < until => {
+                tokio::time::sleep(sqs::POLL_INTERVAL.min(until - Instant::now())).await;
+            }
+            _ => break answer,
+        }
+    };
+    let answer = answer.map(|answer| match answer {
         Answer::Json(answer) => protocol.answer(&answer),
         Answer::Xml(answer) => xml_response(answer),
     });
-    state.journal.served.push(Served {
+    lock(state).journal.served.push(Served {
         operation,
         received,
         answered: Instant::now(),
     });
-    Some(answer.unwrap_or_else(|error| protocol.error(error)))
+    Some(answer.unwrap_or_else(|failure| protocol.failure(failure)))
 }
 
 /// The request's protocol, credential scope and input; or, as AWS refuses a request before it
@@ -178,14 +199,15 @@ fn admit(
 }
 
 /// Serves a call to `service` with the handler [`ROUTES`] names for it.
-fn dispatch(state: &mut State, service: &str, input: &Input) -> Result<Answer, ApiError> {
+pub(crate) fn dispatch(state: &mut State, service: &str, input: &Input) -> Result<Answer, Failure> {
     let route = ROUTES
         .iter()
         .find(|(s, operation, _)| *s == service && *operation == input.operation);
     match route {
-        Some((_, _, Json(handler))) => handler(state, input).map(Answer::Json),
-        Some((_, _, Xml(handler))) => handler(state, input).map(Answer::Xml),
-        None => Err(unserved(state, service, input)),
+        Some((_, _, Json(handler))) => handler(state, input).map(Answer::Json).map_err(Into::into),
+        Some((_, _, Detailed(handler))) => handler(state, input).map(Answer::Json),
+        Some((_, _, Xml(handler))) => handler(state, input).map(Answer::Xml).map_err(Into::into),
+        None => Err(unserved(state, service, input).into()),
     }
 }
 
@@ -242,9 +264,20 @@ impl Answer {
 pub(crate) fn call(
     state: &mut State,
     access_key: &str,
-    (service, operation, region): (&str, &str, &str),
+    operation: (&str, &str, &str),
     body: &Value,
 ) -> Result<Answer, ApiError> {
+    call_failing(state, access_key, operation, body).map_err(|Failure(error, _)| error)
+}
+
+/// Like [`call`], an error with its extra members.
+#[cfg(test)]
+pub(crate) fn call_failing(
+    state: &mut State,
+    access_key: &str,
+    (service, operation, region): (&str, &str, &str),
+    body: &Value,
+) -> Result<Answer, Failure> {
     let caller = state.identities.caller(access_key);
     let input = Input {
         caller: &caller,
@@ -254,3 +287,7 @@ pub(crate) fn call(
     };
     dispatch(state, service, &input)
 }
+
+#[cfg(test)]
+#[path = "wire_tests.rs"]
+mod wire_tests;

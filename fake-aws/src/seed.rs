@@ -1,5 +1,6 @@
 //! The seeded world: the deployments (with their lifecycle hooks), deployment groups, roles,
-//! alarms and principals a fake starts from ([`Seed`]), how `POST /_fake/reset` restores them,
+//! alarms, principals, tables and queues a fake starts from ([`Seed`]), how `POST /_fake/reset`
+//! restores them (tables and queues empty),
 //! and the [`FakeAws`] methods that add to that world or read a deployment's status.
 
 use std::time::SystemTime;
@@ -9,6 +10,8 @@ use serde_json::Value;
 
 use crate::caller::{Principal, Role};
 use crate::cloudwatch::Alarm;
+use crate::dynamodb::Table;
+use crate::queues::Queue;
 use crate::{epoch_seconds, own_account, FakeAws, State, ACCOUNT};
 
 /// A deployment known to the fake.
@@ -61,6 +64,9 @@ pub struct Hook {
     /// deployment was added (or the seed restored).
     #[serde(default, rename = "startTime")]
     pub start_time: Option<f64>,
+    /// CodeDeploy reports no start time for it (it may leave `startTime` out).
+    #[serde(default, rename = "noStartTime")]
+    pub no_start_time: bool,
 }
 
 /// A deployment group, for groups that have no deployment or that list alarms.
@@ -90,6 +96,13 @@ pub struct Seed {
     pub alarms: Vec<Alarm>,
     #[serde(default)]
     pub principals: Vec<Principal>,
+    /// DynamoDB tables, empty: `{"account"?, "region", "name"}`; partition key `pk`.
+    #[serde(default)]
+    pub tables: Vec<Table>,
+    /// SQS queues, empty: `{"account"?, "region", "name", "visibilityTimeout"?,
+    /// "deadLetter"?: {"name", "maxReceiveCount"}}`.
+    #[serde(default)]
+    pub queues: Vec<Queue>,
 }
 
 fn server() -> String {
@@ -184,7 +197,7 @@ impl Deployment {
     fn dated(mut self) -> Self {
         let now = epoch_seconds(SystemTime::now());
         self.create_time = self.create_time.or(Some(now));
-        for hook in &mut self.hooks {
+        for hook in self.hooks.iter_mut().filter(|h| !h.no_start_time) {
             hook.start_time = hook.start_time.or(Some(now));
         }
         self
@@ -202,6 +215,13 @@ impl State {
         self.identities.roles = seed.roles.clone();
         self.identities.principals = seed.principals.clone();
         self.cloudwatch.alarms = seed.alarms.iter().cloned().map(Alarm::dated).collect();
+        let tables = seed.tables.iter().map(|t| (t.clone(), Default::default()));
+        self.dynamodb.tables = tables.collect();
+        let queues = seed
+            .queues
+            .iter()
+            .map(|q| (q.key(), (q.clone(), Vec::new())));
+        self.sqs.queues = queues.collect();
         self.faults.clear();
         self.journal.calls.clear();
         self.journal.served.clear();
