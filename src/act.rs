@@ -11,10 +11,9 @@ use crate::aws::{Aws, Deadline, Stopped};
 use crate::candidates::Candidate;
 use crate::config::Config;
 use crate::decide::{decide, Decision};
+use crate::redeploys::{self, Claim, Reserved};
 use crate::time::Time;
-use crate::types::{
-    bounded, Account, AwsError, DeploymentInfo, Outcome, Revision, SignalSummary, REDEPLOY_MARK,
-};
+use crate::types::{Account, AwsError, DeploymentInfo, Outcome, Revision, SignalSummary};
 
 /// One deployment and what was done with it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -101,16 +100,16 @@ pub async fn act(
         reason: basis.reason.clone(),
         error_code: None,
     };
-    let held = |why: &str| format!("{why}; {}", basis.reason);
     let mut stopped_at = None;
     match described {
         Ok(Some(info)) => {
             action.application_name = Some(info.application.clone());
             action.deployment_group_name = Some(info.group.clone());
-            match decide(&info, &candidate.account, basis, config) {
+            let decision = rails(&info, candidate, config, (deadline, aws), &mut action).await;
+            match decision {
                 Decision::Hold { outcome, reason } => {
                     action.outcome = outcome;
-                    action.reason = held(&reason);
+                    action.reason = format!("{reason}; {}", action.reason);
                 }
                 Decision::Stop => {
                     stopped_at = stop(candidate, &mut action, deadline, config, aws).await
@@ -126,14 +125,15 @@ pub async fn act(
             }
         }
         Ok(None) => {
-            action.reason = held(&format!(
-                "CodeDeploy has no deployment {} in {} (account {}): check the account and region",
-                candidate.id, candidate.region, candidate.account
-            ));
+            action.reason = format!(
+                "CodeDeploy has no deployment {} in {} (account {}): check the account and \
+                 region; {}",
+                candidate.id, candidate.region, candidate.account, basis.reason
+            );
             action.error_code = Some("DeploymentDoesNotExistException".into());
         }
         Err(e) => {
-            action.reason = held(&format!("could not read the deployment: {e}"));
+            action.reason = format!("could not read the deployment: {e}; {}", basis.reason);
             action.error_code = Some(e.code);
         }
     }
@@ -141,6 +141,38 @@ pub async fn act(
         action,
         signal: basis.signal.clone(),
         stopped_at,
+    }
+}
+
+/// The rails, the breaker's own record first: a deployment whose description claims the breaker
+/// made it is exempt only when the record says so (see [`redeploys`]); when not, `action`'s
+/// reason says the claim was not believed.
+async fn rails(
+    info: &DeploymentInfo,
+    candidate: &Candidate,
+    config: &Config,
+    (deadline, aws): (Deadline, &Aws),
+    action: &mut Action,
+) -> Decision {
+    let basis = candidate.basis();
+    let place = (&candidate.account, candidate.region.as_str());
+    let hold = |reason: String| Decision::Hold {
+        outcome: Outcome::Skipped,
+        reason,
+    };
+    match redeploys::claim(info, place, deadline, aws).await {
+        Claim::None => decide(info, &candidate.account, basis, config),
+        Claim::Made(of) => hold(format!(
+            "a redeploy the breaker made in place of {of}, as its record says: never stopped"
+        )),
+        Claim::Making(of) => hold(format!(
+            "its description says it is the breaker's redeploy of {of}, which is being made \
+             now: not stopped by this signal"
+        )),
+        Claim::NotBelieved(why) => {
+            action.reason = format!("{why}; {}", action.reason);
+            decide(info, &candidate.account, basis, config)
+        }
     }
 }
 
@@ -231,8 +263,9 @@ impl Redeploy<'_> {
     }
 
     /// The last rail, read from CodeDeploy just before acting: the deployment is still its
-    /// group's latest (a redeploy over a newer one would undo it, and a second signal finds the
-    /// first redeploy there). Then CreateDeployment; returns when CodeDeploy accepted it.
+    /// group's latest (a redeploy over a newer one would undo it). Then the record that makes
+    /// it the only redeploy of this deployment, then CreateDeployment; returns when CodeDeploy
+    /// accepted it.
     async fn run(
         &self,
         candidate: &Candidate,
@@ -244,34 +277,43 @@ impl Redeploy<'_> {
             return None;
         }
         let (account, region) = (&candidate.account, candidate.region.as_str());
-        let place = (self.info.application.as_str(), self.info.group.as_str());
         let held = |why: &str, action: &Action| format!("{why}; {}", action.reason);
-        let description = bounded(
-            &format!(
-                "{REDEPLOY_MARK} of {} in place of {}, after {}",
-                self.revision, self.info.id, self.signal.label
-            ),
-            DESCRIPTION_LIMIT,
-        );
-        let created = aws
-            .codedeploy
-            .redeploy(
-                deadline,
-                account,
-                region,
-                place,
-                self.revision,
-                &description,
-            )
-            .await;
+        let replaced = (account, region, self.info.id.as_str());
+        let group = (self.info.application.as_str(), self.info.group.as_str());
+        match redeploys::reserve(aws, deadline, replaced, group).await {
+            Ok(Reserved::Mine) => {}
+            Ok(Reserved::Taken(why)) => {
+                action.outcome = Outcome::Skipped;
+                action.reason = held(&why, action);
+                return None;
+            }
+            Err(e) => {
+                let why = format!("could not record the redeploy before making it: {e}");
+                action.reason = held(&why, action);
+                action.error_code = Some(e.code);
+                return None;
+            }
+        }
+        let created = self.create(account, region, deadline, aws).await;
         match created {
             Ok(id) => {
                 action.outcome = Outcome::Redeployed;
-                action.reason = held(&format!("redeployed {} as {id}", self.revision), action);
+                let mut done = format!("redeployed {} as {id}", self.revision);
+                if let Err(e) = redeploys::made(aws, deadline, replaced, &id).await {
+                    done.push_str(&format!(
+                        " (but could not record it, so a later signal will not believe it is \
+                         the breaker's: {e})"
+                    ));
+                    action.error_code = Some(e.code);
+                }
+                action.reason = held(&done, action);
                 action.redeployment_id = Some(id);
                 Some(Time::now())
             }
             Err(e) => {
+                if let Err(also) = redeploys::release(aws, deadline, replaced, &e).await {
+                    tracing::error!(error = %also, "could not release the redeploy's record");
+                }
                 action.reason = held(
                     &format!("could not redeploy {}: {e}", self.revision),
                     action,
@@ -280,5 +322,28 @@ impl Redeploy<'_> {
                 None
             }
         }
+    }
+
+    /// CreateDeployment of the previous revision, described as the breaker's.
+    async fn create(
+        &self,
+        account: &Account,
+        region: &str,
+        deadline: Deadline,
+        aws: &Aws,
+    ) -> Result<String, AwsError> {
+        let place = (self.info.application.as_str(), self.info.group.as_str());
+        let rest = format!("{}, after {}", self.revision, self.signal.label);
+        let description = redeploys::description(&self.info.id, &rest, DESCRIPTION_LIMIT);
+        aws.codedeploy
+            .redeploy(
+                deadline,
+                account,
+                region,
+                place,
+                self.revision,
+                &description,
+            )
+            .await
     }
 }

@@ -3,9 +3,7 @@
 
 use crate::candidates::Ask;
 use crate::config::Config;
-use crate::types::{
-    Account, DeploymentInfo, GroupName, Outcome, Revision, CLOCK_SKEW_SECS, REDEPLOY_MARK,
-};
+use crate::types::{Account, DeploymentInfo, GroupName, Outcome, Revision, CLOCK_SKEW_SECS};
 
 /// Creators of rollback deployments, which must never be stopped.
 const ROLLBACK_CREATORS: [&str; 2] = ["codeDeployRollback", "CloudFormationRollback"];
@@ -26,8 +24,8 @@ pub enum Decision {
     Hold { outcome: Outcome, reason: String },
 }
 
-/// Applies the rails in order: scope; never a rollback, an Auto Scaling deployment or a redeploy
-/// the breaker made; never one created after the signal that found it through its group; only
+/// Applies the rails in order: scope; never a rollback or an Auto Scaling deployment (a redeploy
+/// the breaker made is exempt by its record: see `redeploys`); never one created after the signal that found it through its group; only
 /// active ones (or one just finished, see [`finished`]); dry run.
 pub fn decide(
     deployment: &DeploymentInfo,
@@ -62,16 +60,6 @@ pub fn decide(
                  terminated",
                 deployment.creator
             ),
-        );
-    }
-    if let Some(description) = deployment
-        .description
-        .as_deref()
-        .filter(|d| d.starts_with(REDEPLOY_MARK))
-    {
-        return hold(
-            Outcome::Skipped,
-            format!("a redeploy the breaker made ({description}): never stopped"),
         );
     }
     if !basis.by_id {
@@ -445,7 +433,7 @@ mod tests {
     }
 
     #[test]
-    fn finished_lambda_deployments_and_the_breakers_redeploys_are_left_alone() {
+    fn finished_lambda_deployments_are_left_alone() {
         let mut lambda = finished_server(60);
         lambda.compute_platform = Some("Lambda".into());
         let Decision::Hold {
@@ -468,11 +456,5 @@ mod tests {
         };
         assert_eq!(kept, Outcome::AlreadyCompleted);
         assert!(reason.contains("names no compute platform"), "{reason}");
-        let mut redeploy = deployment("prod", "InProgress", "user");
-        redeploy.description = Some(format!("{REDEPLOY_MARK} of d-AAAAAAAA1"));
-        assert_eq!(
-            outcome(decide(&redeploy, &own(), &by_id(), &config(ALL, false))),
-            Some(Outcome::Skipped)
-        );
     }
 }

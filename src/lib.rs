@@ -9,7 +9,8 @@
 //! share lives below them all, in [`types`]; imports point only down the pipeline (see
 //! `tests/layers.rs`).
 //!
-//! Which groups an alarm maps to is one rule, [`mapping`], read both ways.
+//! Which groups an alarm maps to is one rule, [`mapping`], read both ways. Which deployments
+//! the breaker made, and so never stops, is a record only the functions write: [`redeploys`].
 //!
 //! The gate, a CodeDeploy lifecycle hook (the `codedeploy-hook` binary), reuses the bottom of
 //! it: [`guards`] (the alarms that guard a group) → [`gate`] (judge, bake, answer).
@@ -35,6 +36,7 @@ pub mod metrics;
 pub mod notify;
 pub mod payload;
 pub mod readiness;
+pub mod redeploys;
 pub mod report;
 pub mod resolve;
 pub mod runtime;

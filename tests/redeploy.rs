@@ -280,6 +280,7 @@ fn the_window_is_at_most_an_hour_in_the_function_and_the_template() {
             "AWS_REGION" => Some(HOME.into()),
             "ALLOWED_DEPLOYMENT_GROUPS" => Some("*/*".into()),
             "ROLLBACK_COMPLETED_WITHIN" => Some(within.into()),
+            "STATE_TABLE" => Some("breaker-state".into()),
             _ => None,
         })
     };
@@ -289,6 +290,14 @@ fn the_window_is_at_most_an_hour_in_the_function_and_the_template() {
         "3601 s is refused at start"
     );
     assert!(with("3600").is_ok());
+    let unrecorded = Config::from_lookup(|name| match name {
+        "AWS_REGION" => Some(HOME.into()),
+        "ALLOWED_DEPLOYMENT_GROUPS" => Some("*/*".into()),
+        "ROLLBACK_COMPLETED_WITHIN" => Some("600".into()),
+        _ => None,
+    });
+    let refused = unrecorded.expect_err("a redeploy needs its record");
+    assert!(refused.problem.contains("STATE_TABLE"), "{refused:?}");
     let template = std::fs::read_to_string(format!("{}/template.yaml", env!("CARGO_MANIFEST_DIR")))
         .expect("template.yaml");
     let parameter = template

@@ -6,6 +6,8 @@
 //! API ([`tagging`]); for the readiness check, those and IAM's
 //! policy simulator ([`iam`]) in every account and region. Each function gets only the clients
 //! it calls ([`Aws`], [`GateAws`], [`ReadinessAws`]): what a binary never builds, it never links.
+//! The breaker and the gate keep records in a DynamoDB table only their roles write
+//! ([`StateTable`]); the gate waits through its own SQS queue ([`WatchQueue`]).
 //!
 //! Signing, retries (standard mode, with backoff), timeouts, endpoints (including
 //! `AWS_ENDPOINT_URL_<SERVICE>`) and credentials are the SDK's; every call is bounded by the
@@ -20,8 +22,10 @@ mod errors;
 pub mod events;
 mod hooks;
 pub mod iam;
+mod queue;
 mod sdk;
 mod shapes;
+mod state;
 pub mod tagging;
 
 use std::collections::HashMap;
@@ -39,21 +43,30 @@ pub use codedeploy::{CodeDeploy, Stopped};
 pub use events::{Delivery, EventBus};
 pub use hooks::Answered;
 pub use iam::{Simulated, Simulator};
+pub use queue::{WatchQueue, MAX_DELAY};
 pub use sdk::sdk_config_loader;
+pub use state::{Expect, StateTable, Written};
 pub use tagging::{Tagged, Tagging};
 
 /// Every AWS service the function calls.
 pub struct Aws {
     pub codedeploy: CodeDeploy,
     pub events: EventBus,
+    /// The records of redeploys (`STATE_TABLE`).
+    pub state: Option<StateTable>,
 }
 
 impl Aws {
     /// The clients for `config`, from `base` (see [`sdk_config_loader`]).
     pub fn new(base: SdkConfig, config: &Config) -> Aws {
         let events = EventBus::new(&base, &config.notify_event_bus);
+        let state = (config.state_table.as_deref()).map(|table| StateTable::new(&base, table));
         let codedeploy = CodeDeploy::new(base, &config.target_role_name, &config.function_name);
-        Aws { codedeploy, events }
+        Aws {
+            codedeploy,
+            events,
+            state,
+        }
     }
 
     /// Readies, within `limit`, the connections the first invocation will use: CodeDeploy in
@@ -120,6 +133,8 @@ pub struct GateAws {
     pub alarms: Alarms,
     pub tagging: Tagging,
     pub events: EventBus,
+    /// The hooks it watches (`STATE_TABLE`), and its queue of waits (`WATCH_QUEUE_URL`).
+    pub watch: Option<(StateTable, WatchQueue)>,
 }
 
 impl GateAws {
@@ -129,6 +144,11 @@ impl GateAws {
             alarms: Alarms::new(&base),
             tagging: Tagging::new(&base),
             events: EventBus::new(&base, &config.notify_event_bus),
+            watch: (config.state_table.as_deref())
+                .zip(config.watch_queue_url.as_deref())
+                .map(|(table, queue)| {
+                    (StateTable::new(&base, table), WatchQueue::new(&base, queue))
+                }),
             codedeploy: CodeDeploy::new(base, &config.target_role_name, &config.function_name),
         }
     }

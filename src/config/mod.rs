@@ -73,6 +73,11 @@ pub struct Config {
     pub function_role_arn: Option<String>,
     /// `GATE_ROLE_ARN`: the gate's role, whose hook answers the check simulates.
     pub gate_role_arn: Option<String>,
+    /// `STATE_TABLE`: the DynamoDB table of the records only the functions' roles write (the
+    /// hooks the gate watches, the redeploys the breaker made).
+    pub state_table: Option<String>,
+    /// `WATCH_QUEUE_URL`: the gate's own SQS queue, through which it waits.
+    pub watch_queue_url: Option<String>,
 }
 
 /// The longest bake: CodeDeploy waits an hour for a hook's answer.
@@ -100,7 +105,7 @@ impl Config {
                 variable: "AWS_REGION",
                 problem: "not set (Lambda sets it; set it when running elsewhere)".into(),
             })?;
-        Ok(Config {
+        Config {
             own_region: own_region.trim().to_string(),
             allowed_groups: parse_allowed_groups(get("ALLOWED_DEPLOYMENT_GROUPS"))?,
             alarm_rules: optional(get("ALARM_RULES"), parse_rules)?.unwrap_or_default(),
@@ -147,7 +152,23 @@ impl Config {
             })?,
             gate_role_arn: optional(get("GATE_ROLE_ARN"), |v| parse_role_arn("GATE_ROLE_ARN", v))?,
             gate_on_error: parse_gate_on_error(get("GATE_ON_ERROR"))?,
-        })
+            state_table: get("STATE_TABLE").map(|v| v.trim().to_string()),
+            watch_queue_url: get("WATCH_QUEUE_URL").map(|v| v.trim().to_string()),
+        }
+        .checked()
+    }
+
+    /// Refuses what only works with what is missing: a redeploy is recorded before it is made,
+    /// so that racing signals make one.
+    fn checked(self) -> Result<Config, ConfigError> {
+        if self.rollback_completed_within.is_some() && self.state_table.is_none() {
+            return Err(ConfigError {
+                variable: "ROLLBACK_COMPLETED_WITHIN",
+                problem: "needs STATE_TABLE: each redeploy is recorded there before it is made"
+                    .into(),
+            });
+        }
+        Ok(self)
     }
 
     /// Whether `application/group` of `account` is inside `ALLOWED_DEPLOYMENT_GROUPS`.

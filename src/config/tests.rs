@@ -266,6 +266,7 @@ fn the_whole_deployment_settings_default_to_off() {
         ("AWS_REGION", "us-east-1"),
         SCOPE,
         ("ROLLBACK_COMPLETED_WITHIN", "1800"),
+        ("STATE_TABLE", "breaker-state"),
         ("BAKE_SECONDS", "3300"),
         ("GATE_ON_ERROR", "Fail"),
     ])
