@@ -139,32 +139,6 @@ async fn read_states(
     Ok(with_states(sources, &known))
 }
 
-/// The same guards with their states now (one DescribeAlarms call per 100 alarms).
-pub async fn refresh(
-    aws: &GateAws,
-    deadline: Deadline,
-    guards: &[Guard],
-) -> Result<Vec<Guard>, AwsError> {
-    let names: Vec<String> = guards.iter().map(|g| g.alarm.name.clone()).collect();
-    let mut states: BTreeMap<String, AlarmState> = aws
-        .alarms
-        .states(deadline, &names)
-        .await?
-        .into_iter()
-        .map(|alarm| (alarm.name.clone(), alarm))
-        .collect();
-    Ok(guards
-        .iter()
-        .filter_map(|guard| {
-            let alarm = states.remove(&guard.alarm.name)?;
-            Some(Guard {
-                alarm,
-                sources: guard.sources.clone(),
-            })
-        })
-        .collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -73,21 +73,24 @@ pub fn decision(acted: &Acted, now: Time) -> String {
     document(root, &metrics, dimensions, now)
 }
 
-/// The document of one gate invocation: a count by `outcome` (`GatePassed`, `GateFailed`,
-/// `GateNotGuarded`, `GateCouldNotCheck`, `GateBakeHandedOn`), the seconds it watched a bake
-/// (`BakeSeconds`) and, for a hook failed by an alarm, the time from the alarm entering ALARM to
+/// The document of one look at a hook: a count by `outcome` (`GatePassed`, `GateFailed`,
+/// `GateNotGuarded`, `GateCouldNotCheck`, `GateWaiting`, `GateDropped`), the seconds a bake ran,
+/// once it ended (`BakeSeconds`) and, for a hook failed by an alarm, the time from the alarm entering ALARM to
 /// the answer (`AlarmToGateAnswer`); without dimensions and by group.
 pub fn gate(
     outcome: &str,
     (application, group): (Option<&str>, Option<&str>),
-    baked_seconds: i64,
+    baked_seconds: Option<i64>,
     alarm_to_answer_ms: Option<i64>,
     now: Time,
 ) -> String {
     let mut root = Map::new();
     root.insert(outcome.into(), json!(1));
-    root.insert("BakeSeconds".into(), json!(baked_seconds));
-    let mut metrics = vec![(outcome, "Count"), ("BakeSeconds", "Seconds")];
+    let mut metrics = vec![(outcome, "Count")];
+    if let Some(seconds) = baked_seconds {
+        root.insert("BakeSeconds".into(), json!(seconds));
+        metrics.push(("BakeSeconds", "Seconds"));
+    }
     if let Some(millis) = alarm_to_answer_ms {
         root.insert("AlarmToGateAnswer".into(), json!(millis.max(0)));
         metrics.push(("AlarmToGateAnswer", "Milliseconds"));
@@ -301,7 +304,7 @@ mod tests {
         assert_eq!(super::failures(0, 0, now()), None);
         for group in [(Some("shop"), Some("prod")), (None, None)] {
             for timed in [Some(1500), None] {
-                let line = gate("GateFailed", group, 30, timed, now());
+                let line = gate("GateFailed", group, Some(30), timed, now());
                 assert_eq!(check(&line, now()), Ok(()), "{line}");
             }
         }

@@ -6,106 +6,12 @@
 
 mod common;
 
-use std::time::{Duration, Instant, SystemTime};
-
-use common::{template_policy, World, ACCOUNT, FUNCTION_ARN, GATE_ROLE, HOME};
-use deployment_circuit_breaker::aws::{sdk_config_loader, Deadline, GateAws};
-use deployment_circuit_breaker::config::Config;
-use deployment_circuit_breaker::gate::{serve, GateOutcome, GateReport, Judgement, BAKE_CONTINUES};
-use deployment_circuit_breaker::report::{Failure, FailureKind};
-use deployment_circuit_breaker::runtime::Invocation;
+use common::gate::{ago, deployment, hook, tagged_alarm, Gate, DEPLOYMENT, HOOK_ID};
+use common::{World, ACCOUNT, HOME};
+use deployment_circuit_breaker::gate::{GateOutcome, Judgement};
+use deployment_circuit_breaker::report::FailureKind;
 use deployment_circuit_breaker::types::{GuardSource, HookAnswer};
-use fake_aws::{Alarm, Deployment, FakeAws, Group, Principal};
-use serde_json::{json, Value};
-
-const HOOK_ID: &str = "eyJlbmNyeXB0ZWREYXRhIjoiYWJjIn0=";
-const DEPLOYMENT: &str = "d-LAMBDA001";
-
-/// The gate wired to a fresh fake.
-struct Gate {
-    fake: FakeAws,
-    aws: GateAws,
-    config: Config,
-    deadline: Duration,
-    metrics: std::sync::Mutex<Vec<String>>,
-}
-
-impl Gate {
-    async fn new(vars: &[(&str, &str)]) -> Gate {
-        let fake = FakeAws::start().await.expect("fake starts");
-        // A key of its own: the fake tells the gate from the breaker by it, and holds it to the
-        // policy template.yaml grants the gate's role.
-        fake.add_principal(Principal {
-            access_key: "AKIDGATE".into(),
-            role: GATE_ROLE.into(),
-            policy: Some(template_policy("GateFunctionRole")),
-        });
-        let sdk = common::sdk_config(&fake, sdk_config_loader(), "AKIDGATE").await;
-        let config = common::config(vars);
-        Gate {
-            fake,
-            aws: GateAws::new(sdk, &config),
-            config,
-            deadline: Duration::from_secs(60),
-            metrics: Default::default(),
-        }
-    }
-
-    async fn invoke(&self, payload: &Value) -> Result<GateReport, Failure> {
-        let deadline = Deadline::after(self.deadline);
-        let invocation = Invocation::new(deadline, FUNCTION_ARN, None).expect("an account");
-        let mut out = Vec::new();
-        let bytes = payload.to_string();
-        let served = serve(
-            bytes.as_bytes(),
-            &invocation,
-            &self.config,
-            &self.aws,
-            &mut out,
-        )
-        .await;
-        let lines = String::from_utf8(out).expect("metrics are text");
-        let mut all = self.metrics.lock().unwrap_or_else(|e| e.into_inner());
-        all.extend(lines.lines().map(str::to_string));
-        served
-    }
-
-    async fn report(&self, payload: &Value) -> GateReport {
-        self.invoke(payload).await.expect("the hook is answered")
-    }
-
-    /// The answers CodeDeploy took, in order.
-    fn answers(&self) -> Vec<String> {
-        self.fake
-            .hook_answers()
-            .into_iter()
-            .map(|a| a.status)
-            .collect()
-    }
-}
-
-fn hook() -> Value {
-    json!({"DeploymentId": DEPLOYMENT, "LifecycleEventHookExecutionId": HOOK_ID})
-}
-
-fn ago(secs: u64) -> SystemTime {
-    SystemTime::now() - Duration::from_secs(secs)
-}
-
-/// A Lambda deployment of shop/prod created five minutes ago, waiting on its hook at `event`.
-fn deployment(event: &str) -> Deployment {
-    Deployment::new(HOME, DEPLOYMENT, "shop", "prod")
-        .platform("Lambda")
-        .created(ago(300))
-        .hook(event, HOOK_ID)
-}
-
-fn tagged_alarm(name: &str, state: &str, since: SystemTime) -> Alarm {
-    Alarm::new(HOME, name)
-        .tag("codedeploy-application", "shop")
-        .tag("codedeploy-deployment-group", "prod")
-        .state(state, since)
-}
+use fake_aws::{Alarm, Deployment, Group};
 
 #[tokio::test]
 async fn an_alarm_that_entered_alarm_after_the_deployment_began_fails_the_hook() {
@@ -282,27 +188,6 @@ async fn a_hook_is_answered_once_whatever_invokes_it_again() {
 }
 
 #[tokio::test]
-async fn unreadable_alarms_are_answered_as_gate_on_error_says_and_told() {
-    for (policy, answer) in [("succeed", "Succeeded"), ("fail", "Failed")] {
-        let g = Gate::new(&[("GATE_ON_ERROR", policy), ("NOTIFY", "true")]).await;
-        g.fake.add(deployment("BeforeAllowTraffic"));
-        g.fake
-            .put_alarm(tagged_alarm("shop-errors", "ALARM", ago(60)));
-        g.fake
-            .fail("GetResources", 10, 400, "AccessDeniedException");
-
-        let report = g.report(&hook()).await;
-
-        assert_eq!(report.outcome, GateOutcome::CouldNotCheck, "{report:?}");
-        assert!(report.reason.contains("AccessDenied"), "{}", report.reason);
-        assert!(report.reason.contains(&format!("GATE_ON_ERROR={policy}")));
-        assert_eq!(g.answers(), vec![answer]);
-        let told: Vec<_> = g.fake.events().into_iter().map(|e| e.detail_type).collect();
-        assert_eq!(told, vec!["Deployment Gate Could Not Check"]);
-    }
-}
-
-#[tokio::test]
 async fn an_answer_codedeploy_does_not_take_fails_the_invocation_so_lambda_retries() {
     let g = Gate::new(&[]).await;
     g.fake.add(deployment("BeforeAllowTraffic"));
@@ -321,121 +206,6 @@ async fn an_answer_codedeploy_does_not_take_fails_the_invocation_so_lambda_retri
         "{}",
         failure.message
     );
-}
-
-#[tokio::test]
-async fn the_bake_passes_when_no_alarm_fires_and_answers_once_at_its_end() {
-    let g = Gate::new(&[("BAKE_SECONDS", "3")]).await;
-    g.fake.add(deployment("AfterAllowTraffic"));
-    g.fake
-        .put_alarm(tagged_alarm("shop-errors", "OK", ago(600)));
-    let started = Instant::now();
-
-    let report = g.report(&hook()).await;
-
-    assert_eq!(report.outcome, GateOutcome::Passed, "{report:?}");
-    assert!(
-        started.elapsed() >= Duration::from_millis(2500),
-        "it watched the whole bake"
-    );
-    assert!(report.baked_seconds >= 2 && report.bake_ends.is_some());
-    assert!(report.reason.contains("during the bake"));
-    assert_eq!(g.answers(), vec!["Succeeded"]);
-    assert!(
-        g.fake.call_count("DescribeAlarms") <= 6,
-        "one poll a second, not a busy loop"
-    );
-}
-
-#[tokio::test]
-async fn the_bake_fails_the_moment_an_alarm_fires() {
-    let g = Gate::new(&[("BAKE_SECONDS", "20")]).await;
-    g.fake.add(deployment("AfterAllowTraffic"));
-    g.fake
-        .put_alarm(tagged_alarm("shop-errors", "OK", ago(600)));
-    let started = Instant::now();
-    let payload = hook();
-
-    let (report, ()) = tokio::join!(g.report(&payload), async {
-        tokio::time::sleep(Duration::from_millis(2500)).await;
-        g.fake.set_alarm_state(HOME, "shop-errors", "ALARM");
-    });
-
-    assert_eq!(report.outcome, GateOutcome::Failed, "{report:?}");
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "it did not wait out the bake"
-    );
-    assert_eq!(g.answers(), vec!["Failed"]);
-}
-
-#[tokio::test]
-async fn only_the_hook_after_the_last_traffic_shift_bakes() {
-    let g = Gate::new(&[("BAKE_SECONDS", "600")]).await;
-    g.fake.add(deployment("BeforeAllowTraffic"));
-    let started = Instant::now();
-
-    let report = g.report(&hook()).await;
-
-    assert_eq!(report.outcome, GateOutcome::Passed);
-    assert_eq!(
-        report.lifecycle_event.as_ref().map(|e| e.name.as_str()),
-        Some("BeforeAllowTraffic")
-    );
-    assert!(started.elapsed() < Duration::from_secs(5));
-    assert_eq!(report.bake_ends, None);
-}
-
-#[tokio::test]
-async fn an_unknown_lifecycle_event_is_answered_without_baking_and_said() {
-    let g = Gate::new(&[("BAKE_SECONDS", "600")]).await;
-    g.fake.add(deployment("AfterAllowTraffic"));
-    g.fake
-        .fail("ListDeploymentTargets", 10, 400, "AccessDeniedException");
-
-    let report = g.report(&hook()).await;
-
-    assert_eq!(report.outcome, GateOutcome::Passed);
-    assert!(
-        report.errors.iter().any(|e| e.contains("without baking")),
-        "{:?}",
-        report.errors
-    );
-    assert_eq!(g.answers(), vec!["Succeeded"]);
-}
-
-#[tokio::test]
-async fn a_bake_longer_than_an_invocation_is_handed_on_and_answered_by_the_next() {
-    let mut g = Gate::new(&[("BAKE_SECONDS", "5")]).await;
-    // 20 s are kept back to answer: this invocation may watch for 2 s of the 5.
-    g.deadline = Duration::from_secs(22);
-    g.fake.add(deployment("AfterAllowTraffic"));
-    g.fake
-        .put_alarm(tagged_alarm("shop-errors", "OK", ago(600)));
-
-    let first = g.report(&hook()).await;
-
-    assert_eq!(first.outcome, GateOutcome::Baking, "{first:?}");
-    assert_eq!(first.answer, None);
-    assert!(g.answers().is_empty(), "not answered yet");
-    let events = g.fake.events();
-    assert_eq!(events.len(), 1);
-    assert_eq!(events[0].detail_type, BAKE_CONTINUES);
-    let continued = json!({
-        "version": "0", "id": "6a7e8feb", "detail-type": events[0].detail_type,
-        "source": events[0].source, "account": ACCOUNT, "time": "2026-12-03T10:00:00Z",
-        "region": HOME, "resources": [], "detail": events[0].detail,
-    });
-
-    g.deadline = Duration::from_secs(60);
-    let second = g.report(&continued).await;
-
-    assert_eq!(second.outcome, GateOutcome::Passed, "{second:?}");
-    assert_eq!(
-        second.bake_ends, first.bake_ends,
-        "the end comes from CodeDeploy, not the payload"
-    );
-    assert_eq!(g.answers(), vec!["Succeeded"]);
 }
 
 #[tokio::test]
@@ -539,39 +309,6 @@ async fn the_hook_execution_id_never_appears_whole_in_what_the_gate_tells() {
         told[1].contains(hash.as_str()),
         "the event names the hook by its hash"
     );
-}
-
-#[tokio::test]
-async fn an_alarm_without_data_during_the_bake_is_named_in_the_answers_reason() {
-    let g = Gate::new(&[("BAKE_SECONDS", "3")]).await;
-    g.fake.add(deployment("AfterAllowTraffic"));
-    g.fake
-        .put_alarm(tagged_alarm("shop-errors", "OK", ago(600)));
-    g.fake
-        .put_alarm(tagged_alarm("shop-latency", "OK", ago(600)));
-    let payload = hook();
-
-    // shop-latency has no data for a moment mid-bake, then recovers before the bake ends.
-    // A two-second window against one poll a second: at least one poll sees it.
-    let (report, ()) = tokio::join!(g.report(&payload), async {
-        tokio::time::sleep(Duration::from_millis(400)).await;
-        g.fake
-            .set_alarm_state(HOME, "shop-latency", "INSUFFICIENT_DATA");
-        tokio::time::sleep(Duration::from_millis(2000)).await;
-        g.fake.set_alarm_state(HOME, "shop-latency", "OK");
-    });
-
-    assert_eq!(report.outcome, GateOutcome::Passed, "{report:?}");
-    assert!(
-        report.reason.contains("INSUFFICIENT_DATA") && report.reason.contains("shop-latency"),
-        "{}",
-        report.reason
-    );
-    assert_eq!(
-        report.insufficient_data.iter().collect::<Vec<_>>(),
-        vec!["shop-latency"]
-    );
-    assert_eq!(g.answers(), vec!["Succeeded"]);
 }
 
 #[tokio::test]

@@ -1,13 +1,12 @@
 //! What the gate is asked to answer: a CodeDeploy lifecycle hook, as CodeDeploy invokes a hook
-//! function, or a bake the gate handed on to itself through its bus. Nothing else is taken for
-//! one: any other payload is refused, unanswered, with the reason.
+//! function, or the looks it sent itself through its own queue (`WATCH_QUEUE_URL`), as the
+//! queue's event source mapping delivers them. Nothing else is taken for either: any other
+//! payload is refused, unanswered, with the reason.
 
 use serde::{Deserialize, Serialize};
 
-use crate::types::{detail_type, is_deployment_id, SOURCE};
-
-/// The detail type of the event by which a bake goes on in a fresh invocation.
-pub const BAKE_CONTINUES: &str = detail_type::GATE_BAKE_CONTINUES;
+use crate::time::Time;
+use crate::types::is_deployment_id;
 
 /// A hook to answer: CodeDeploy's payload, word for word.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -17,6 +16,143 @@ pub struct HookCall {
     pub deployment_id: String,
     #[serde(rename = "LifecycleEventHookExecutionId")]
     pub execution_id: String,
+}
+
+/// A look the gate sent itself: the hook, and which look it is (from 1). It proves nothing by
+/// itself: the hook's record says whether this look is the one expected.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Look {
+    #[serde(rename = "DeploymentId")]
+    pub deployment_id: String,
+    #[serde(rename = "LifecycleEventHookExecutionId")]
+    pub execution_id: String,
+    pub look: u32,
+}
+
+impl Look {
+    pub fn hook(&self) -> HookCall {
+        HookCall {
+            deployment_id: self.deployment_id.clone(),
+            execution_id: self.execution_id.clone(),
+        }
+    }
+}
+
+/// One message of the queue: its ID (to report it failed), its receipt handle (to have it come
+/// back sooner), when it was sent, and the look it carries, or why it is none.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivered {
+    pub message_id: String,
+    pub receipt_handle: String,
+    pub sent: Option<Time>,
+    pub look: Result<Look, String>,
+}
+
+/// What one invocation asks of the gate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Called {
+    Hook(HookCall),
+    Looks(Vec<Delivered>),
+}
+
+/// The parts of Lambda's SQS event the gate reads.
+#[derive(Deserialize)]
+struct SqsEvent {
+    #[serde(rename = "Records")]
+    records: Vec<SqsRecord>,
+}
+
+#[derive(Deserialize)]
+struct SqsRecord {
+    #[serde(rename = "messageId")]
+    message_id: String,
+    #[serde(rename = "receiptHandle", default)]
+    receipt_handle: String,
+    #[serde(default)]
+    attributes: SqsAttributes,
+    body: String,
+    #[serde(rename = "eventSource")]
+    event_source: String,
+    #[serde(rename = "eventSourceARN")]
+    event_source_arn: String,
+}
+
+#[derive(Default, Deserialize)]
+struct SqsAttributes {
+    /// Epoch milliseconds, as a string.
+    #[serde(rename = "SentTimestamp")]
+    sent_timestamp: Option<String>,
+}
+
+/// The ARN of the queue at `url` (`https://sqs.<region>.amazonaws.com/<account>/<name>`, or a
+/// local endpoint's `<host>/<account>/<name>`), in `region`.
+pub fn queue_arn(url: &str, region: &str) -> Option<String> {
+    let path = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let mut parts = path.trim_end_matches('/').rsplit('/');
+    let (name, account) = (parts.next()?, parts.next()?);
+    let valid = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+    let partition = match region {
+        r if r.starts_with("cn-") => "aws-cn",
+        r if r.starts_with("us-gov-") => "aws-us-gov",
+        _ => "aws",
+    };
+    (valid && !name.is_empty()).then(|| format!("arn:{partition}:sqs:{region}:{account}:{name}"))
+}
+
+/// What a payload asks: a hook, or looks from `queue` (the watch queue's ARN, when there is one).
+pub fn parse(payload: &[u8], queue: Option<&str>) -> Result<Called, String> {
+    let direct = match serde_json::from_slice::<HookCall>(payload) {
+        Ok(call) => return valid(&call).map(|()| Called::Hook(call)),
+        Err(e) => e,
+    };
+    let Ok(event) = serde_json::from_slice::<SqsEvent>(payload) else {
+        return Err(format!(
+            "not a CodeDeploy lifecycle hook ({{\"DeploymentId\", \
+             \"LifecycleEventHookExecutionId\"}}) nor the gate's own queue's messages: {direct}"
+        ));
+    };
+    let foreign = (event.records.iter())
+        .find(|r| r.event_source != "aws:sqs" || Some(r.event_source_arn.as_str()) != queue);
+    if let Some(record) = foreign {
+        return Err(format!(
+            "messages from {} ({}), not from the gate's own queue ({})",
+            record.event_source_arn,
+            record.event_source,
+            queue.unwrap_or("none: WATCH_QUEUE_URL is not set")
+        ));
+    }
+    let looks = (event.records.into_iter()).map(|record| {
+        let look = serde_json::from_str::<Look>(&record.body)
+            .map_err(|e| format!("not a look the gate sends itself: {e}"))
+            .and_then(|look| valid(&look.hook()).map(|()| look));
+        let sent = (record.attributes.sent_timestamp)
+            .and_then(|ms| ms.parse().ok())
+            .map(Time::from_millis);
+        Delivered {
+            message_id: record.message_id,
+            receipt_handle: record.receipt_handle,
+            sent,
+            look,
+        }
+    });
+    Ok(Called::Looks(looks.collect()))
+}
+
+/// Whether `call` names a deployment and an execution ID as CodeDeploy gives them.
+fn valid(call: &HookCall) -> Result<(), String> {
+    if !is_deployment_id(&call.deployment_id) {
+        return Err(format!("`{}` is not a deployment ID", call.deployment_id));
+    }
+    let id = &call.execution_id;
+    if id.is_empty() || id.len() > 256 || !id.chars().all(|c| c.is_ascii_graphic()) {
+        // Not echoed: it may be a real ID, which is a capability.
+        return Err(format!(
+            "the LifecycleEventHookExecutionId ({} characters) is not one CodeDeploy gives",
+            id.len()
+        ));
+    }
+    Ok(())
 }
 
 impl HookCall {
@@ -31,66 +167,70 @@ impl HookCall {
     }
 }
 
-/// The EventBridge event that carries a bake on.
-#[derive(Deserialize)]
-struct Continued {
-    source: String,
-    #[serde(rename = "detail-type")]
-    detail_type: String,
-    detail: HookCall,
-}
-
-/// The hook a payload asks about, and whether it comes back for a bake under way.
-pub fn parse(payload: &[u8]) -> Result<(HookCall, bool), String> {
-    let (call, continued) = match serde_json::from_slice::<HookCall>(payload) {
-        Ok(call) => (call, false),
-        Err(direct) => match serde_json::from_slice::<Continued>(payload) {
-            Ok(event) if event.source == SOURCE && event.detail_type == BAKE_CONTINUES => {
-                (event.detail, true)
-            }
-            _ => {
-                return Err(format!(
-                    "not a CodeDeploy lifecycle hook ({{\"DeploymentId\", \
-                     \"LifecycleEventHookExecutionId\"}}) nor a bake handed on as \
-                     `{BAKE_CONTINUES}`: {direct}"
-                ))
-            }
-        },
-    };
-    if !is_deployment_id(&call.deployment_id) {
-        return Err(format!("`{}` is not a deployment ID", call.deployment_id));
-    }
-    let id = &call.execution_id;
-    if id.is_empty() || id.len() > 256 || !id.chars().all(|c| c.is_ascii_graphic()) {
-        // Not echoed: it may be a real ID, which is a capability.
-        return Err(format!(
-            "the LifecycleEventHookExecutionId ({} characters) is not one CodeDeploy gives",
-            id.len()
-        ));
-    }
-    Ok((call, continued))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
 
     const HOOK: &str = r#"{"DeploymentId":"d-ABCDEF123","LifecycleEventHookExecutionId":"eyJ1"}"#;
+    const QUEUE: &str = "arn:aws:sqs:us-east-1:123456789012:breaker-gate-watch";
+
+    fn sqs(source: &str, bodies: &[String]) -> Vec<u8> {
+        let records: Vec<_> = (bodies.iter().enumerate())
+            .map(|(i, body)| {
+                json!({"messageId": format!("m{i}"), "receiptHandle": "h",
+                "body": body, "attributes": {}, "messageAttributes": {}, "md5OfBody": "",
+                "eventSource": "aws:sqs", "eventSourceARN": source, "awsRegion": "us-east-1"})
+            })
+            .collect();
+        json!({ "Records": records }).to_string().into_bytes()
+    }
 
     #[test]
-    fn codedeploy_hook_payloads_and_handed_on_bakes_are_read() {
-        let (call, continued) = parse(HOOK.as_bytes()).unwrap();
+    fn codedeploy_hook_payloads_and_the_gates_own_looks_are_read() {
+        let Called::Hook(call) = parse(HOOK.as_bytes(), Some(QUEUE)).unwrap() else {
+            panic!("a hook")
+        };
+        assert_eq!(call.deployment_id, "d-ABCDEF123");
+        let look = json!({"DeploymentId": "d-ABCDEF123", "LifecycleEventHookExecutionId": "eyJ1",
+            "look": 3});
+        let bodies = [look.to_string(), "{}".to_string()];
+        let Called::Looks(looks) = parse(&sqs(QUEUE, &bodies), Some(QUEUE)).unwrap() else {
+            panic!("looks")
+        };
         assert_eq!(
-            (call.deployment_id.as_str(), continued),
-            ("d-ABCDEF123", false)
+            looks[0].look.as_ref().map(|l| (l.look, l.hook())),
+            Ok((3, call))
         );
-        let event = json!({"version": "0", "id": "1", "source": SOURCE,
-            "detail-type": BAKE_CONTINUES, "account": "123456789012", "region": "us-east-1",
-            "time": "2026-12-03T10:00:00Z", "resources": [],
-            "detail": serde_json::from_str::<serde_json::Value>(HOOK).unwrap()});
-        let (again, continued) = parse(event.to_string().as_bytes()).unwrap();
-        assert_eq!((again, continued), (call, true));
+        assert!(
+            looks[1].look.is_err(),
+            "a message that is no look is reported, not taken"
+        );
+    }
+
+    #[test]
+    fn messages_from_another_queue_are_refused_whole() {
+        let other = "arn:aws:sqs:us-east-1:123456789012:someone-elses";
+        let error = parse(&sqs(other, &[HOOK.to_string()]), Some(QUEUE)).unwrap_err();
+        assert!(error.contains(other), "{error}");
+        assert!(parse(&sqs(QUEUE, &[HOOK.to_string()]), None).is_err());
+    }
+
+    #[test]
+    fn the_queue_arn_is_read_from_its_url() {
+        let aws = "https://sqs.us-east-1.amazonaws.com/123456789012/breaker-gate-watch";
+        assert_eq!(queue_arn(aws, "us-east-1").as_deref(), Some(QUEUE));
+        let local = "http://127.0.0.1:4599/123456789012/breaker-gate-watch";
+        assert_eq!(queue_arn(local, "us-east-1").as_deref(), Some(QUEUE));
+        let china = "https://sqs.cn-north-1.amazonaws.com.cn/123456789012/breaker-gate-watch";
+        assert_eq!(
+            queue_arn(china, "cn-north-1").as_deref(),
+            Some("arn:aws-cn:sqs:cn-north-1:123456789012:breaker-gate-watch")
+        );
+        assert_eq!(
+            queue_arn("http://127.0.0.1:4599/breaker", "us-east-1"),
+            None
+        );
     }
 
     #[test]
@@ -100,13 +240,17 @@ mod tests {
             json!({"DeploymentId": "d-ABCDEF123", "LifecycleEventHookExecutionId": "x", "more": 1}),
             json!({"DeploymentId": "nope", "LifecycleEventHookExecutionId": "x"}),
             json!({"DeploymentId": "d-ABCDEF123", "LifecycleEventHookExecutionId": ""}),
-            json!({"source": "other", "detail-type": BAKE_CONTINUES,
+            json!({"source": "deployment-circuit-breaker",
+                   "detail-type": "Deployment Gate Bake Continues",
                    "detail": {"DeploymentId": "d-ABCDEF123", "LifecycleEventHookExecutionId": "x"}}),
             json!({"detail-type": "CloudWatch Alarm State Change", "source": "aws.cloudwatch",
                    "detail": {}}),
         ] {
-            assert!(parse(payload.to_string().as_bytes()).is_err(), "{payload}");
+            assert!(
+                parse(payload.to_string().as_bytes(), Some(QUEUE)).is_err(),
+                "{payload}"
+            );
         }
-        assert!(parse(b"not json").is_err());
+        assert!(parse(b"not json", Some(QUEUE)).is_err());
     }
 }

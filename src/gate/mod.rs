@@ -1,16 +1,19 @@
 //! The gate: a CodeDeploy lifecycle hook that answers `Failed` when an alarm guarding the
 //! deployment's group entered ALARM after the deployment was created, so that CodeDeploy rolls
 //! it back before more traffic moves, and that bakes after the last traffic shift. The steps:
-//! [`call`] (the payload) → [`verdict`] (each alarm judged) → [`bake`] (the watch) →
+//! [`call`] (the payload) → `check` (one look: each alarm judged by [`verdict`]) → `watch` (the
+//! looks again, through the gate's own queue, and the record of each watched hook) →
 //! [`report`], wired together by [`serve`]. It runs as its own binary, `codedeploy-hook`.
 
-mod bake;
 pub mod call;
+mod check;
 pub mod report;
 mod serve;
 pub mod verdict;
+mod watch;
 
-pub use call::{HookCall, BAKE_CONTINUES};
+pub use call::{HookCall, Look};
 pub use report::{GateOutcome, GateReport};
-pub use serve::serve;
+pub use serve::{serve, GateResponse, ItemFailure, LooksReport};
 pub use verdict::{Judged, Judgement};
+pub use watch::Watched;

@@ -22,8 +22,12 @@ pub enum GateOutcome {
     NotGuarded,
     /// The alarms could not be read: answered as `GATE_ON_ERROR` says.
     CouldNotCheck,
-    /// The bake goes on in a fresh invocation; not answered yet.
-    Baking,
+    /// Not settled yet (the bake goes on, or a read failed): the gate looks again through its
+    /// queue; not answered yet.
+    Waiting,
+    /// A queue message that is not the next look at a hook the gate watches (a repeat, a hook
+    /// answered already, or a forgery): nothing done.
+    Dropped,
     /// `DRY_RUN`: it would have answered `Failed`, and answered `Succeeded`.
     WouldFail,
 }
@@ -49,7 +53,8 @@ impl GateOutcome {
                 "GateCouldNotCheck",
                 Some(GATE_COULD_NOT_CHECK),
             ),
-            GateOutcome::Baking => ("baking", "GateBakeHandedOn", None),
+            GateOutcome::Waiting => ("waiting", "GateWaiting", None),
+            GateOutcome::Dropped => ("dropped", "GateDropped", None),
             GateOutcome::WouldFail => ("would_fail", "GateWouldFail", Some(GATE_WOULD_FAIL)),
         };
         Spelling {
@@ -107,15 +112,16 @@ pub struct GateReport {
     /// The lifecycle event the hook serves, when CodeDeploy said.
     pub lifecycle_event: Option<LifecycleEvent>,
     pub outcome: GateOutcome,
-    /// What CodeDeploy was told (`None`: nothing yet, the bake goes on).
+    /// What CodeDeploy was told (`None`: nothing yet).
     pub answer: Option<HookAnswer>,
     /// CodeDeploy had an answer already (a repeated invocation); this one was not taken.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub already_answered: bool,
     pub reason: String,
     pub alarms: Vec<Judged>,
-    /// Seconds this invocation watched the alarms for the bake.
-    pub baked_seconds: i64,
+    /// Seconds the bake ran, once it ended (passed at its end, or failed during it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baked_seconds: Option<i64>,
     /// When the bake ends, for a bake.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bake_ends: Option<Time>,
@@ -142,7 +148,7 @@ impl GateReport {
             already_answered: false,
             reason: String::new(),
             alarms: Vec::new(),
-            baked_seconds: 0,
+            baked_seconds: None,
             bake_ends: None,
             insufficient_data: BTreeSet::new(),
             errors: Vec::new(),
@@ -268,7 +274,8 @@ mod tests {
             (Failed, "failed", "GateFailed"),
             (NotGuarded, "not_guarded", "GateNotGuarded"),
             (CouldNotCheck, "could_not_check", "GateCouldNotCheck"),
-            (Baking, "baking", "GateBakeHandedOn"),
+            (Waiting, "waiting", "GateWaiting"),
+            (Dropped, "dropped", "GateDropped"),
             (WouldFail, "would_fail", "GateWouldFail"),
         ];
         for (outcome, name, metric) in spelt {

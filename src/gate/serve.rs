@@ -1,34 +1,61 @@
-//! One hook, from payload to answer: read the deployment from CodeDeploy, apply the scope, find
-//! the guarding alarms, judge them, bake when asked to, answer once, and tell.
+//! One invocation of the gate: a hook from CodeDeploy, looked at and answered, or recorded and
+//! looked at again through the queue; or the looks the queue delivers back, each taken only when
+//! its hook's record expects it. Every settled hook is answered once, and told.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
+use futures_util::future::join_all;
+use serde::Serialize;
 use serde_json::json;
 
-use super::bake::{poll_interval, watch, Watched};
-use super::call::{parse, HookCall, BAKE_CONTINUES};
+use super::call::{parse, queue_arn, Called, Delivered, HookCall};
+use super::check::{look, Step};
 use super::report::{GateOutcome, GateReport};
-use super::verdict::{failing, judge};
+use super::verdict::failing;
+use super::watch::{again, answered, first, open, Opened};
 use crate::aws::{Answered, Deadline, GateAws};
 use crate::config::Config;
-use crate::guards::{discover, Guard};
 use crate::metrics;
 use crate::report::{Failure, FailureKind};
 use crate::runtime::{Function, Invocation};
 use crate::time::Time;
-use crate::types::{Account, DeploymentInfo, GroupRef, HookAnswer, LifecycleEvent, Notification};
+use crate::types::{GroupRef, Notification};
 
-/// Kept back from the invocation's deadline to answer the hook, or hand the bake on, and tell.
+/// Kept back from the invocation's deadline to answer the hook and tell.
 const ANSWER_MARGIN: Duration = Duration::from_secs(20);
+/// Kept back from that for the reads, so that the next look can still be sent and recorded.
+const READ_MARGIN: Duration = Duration::from_secs(10);
+/// How soon a look that could not be taken comes back.
+const COME_BACK: Duration = Duration::from_secs(5);
 
-/// The lifecycle event a bake waits in: after the last traffic shift.
-const BAKE_EVENT: &str = "AfterAllowTraffic";
+/// What the gate returns: its report of a hook, or of the looks the queue delivered, with the
+/// messages to deliver again (Lambda's `ReportBatchItemFailures`).
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum GateResponse {
+    Hook(Box<GateReport>),
+    Looks(LooksReport),
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LooksReport {
+    pub batch_item_failures: Vec<ItemFailure>,
+    pub looks: Vec<GateReport>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemFailure {
+    pub item_identifier: String,
+}
 
 /// The gate is a [`Function`] over its clients.
 impl Function for GateAws {
-    type Response = GateReport;
+    type Response = GateResponse;
 
     async fn start(base: SdkConfig, config: &Config) -> GateAws {
         GateAws::new(base, config)
@@ -40,225 +67,173 @@ impl Function for GateAws {
         invocation: &Invocation,
         config: &Config,
         metrics: &mut dyn Write,
-    ) -> Result<GateReport, Failure> {
+    ) -> Result<GateResponse, Failure> {
         serve(payload, invocation, config, self, metrics).await
     }
 }
 
 /// Serves one invocation of the gate, writing its metrics to `out`. Fails, so that Lambda
-/// retries, when the payload is no hook or the answer could not be given.
+/// retries, when the payload is neither a hook nor the gate's own looks, or a hook's answer
+/// could not be given.
 pub async fn serve(
     payload: &[u8],
     invocation: &Invocation,
     config: &Config,
     aws: &GateAws,
     out: &mut dyn Write,
-) -> Result<GateReport, Failure> {
-    let (call, continued) = parse(payload).map_err(|message| Failure {
+) -> Result<GateResponse, Failure> {
+    let queue =
+        (config.watch_queue_url.as_deref()).and_then(|url| queue_arn(url, &config.own_region));
+    let called = parse(payload, queue.as_deref()).map_err(|message| Failure {
         kind: FailureKind::InvalidPayload,
         message,
     })?;
-    tracing::info!(deployment_id = %call.deployment_id, continued, "hook");
     let work = invocation.deadline.sooner(ANSWER_MARGIN);
-    // Boxed: the whole check nests too deep for the compiler to lay out inline.
-    let mut report = Box::pin(check(&call, invocation, config, aws, work)).await;
-    if report.outcome == GateOutcome::Baking {
-        report = hand_on(&call, config, aws, invocation.deadline, report).await;
+    match called {
+        Called::Hook(call) => {
+            tracing::info!(deployment_id = %call.deployment_id, "hook");
+            let report = Box::pin(arrived(&call, invocation, config, aws, work))
+                .await
+                .map_err(|message| Failure {
+                    kind: FailureKind::HookNotAnswered,
+                    message,
+                })?;
+            let (report, answered) = finish(&call, report, config, aws, invocation).await;
+            tell(&report, config, aws, invocation, out).await;
+            answered
+                .map(|()| GateResponse::Hook(Box::new(report)))
+                .map_err(|message| Failure {
+                    kind: FailureKind::HookNotAnswered,
+                    message,
+                })
+        }
+        Called::Looks(delivered) => {
+            let looks = delivered.iter().map(|d| async move {
+                let (report, done) = Box::pin(looked(d, invocation, config, aws, work)).await;
+                if !done {
+                    come_back(d, aws, work).await;
+                }
+                (d.message_id.clone(), report, done)
+            });
+            let mut response = LooksReport::default();
+            for (message_id, report, done) in join_all(looks).await {
+                if let Some(report) = report {
+                    tell(&report, config, aws, invocation, out).await;
+                    response.looks.push(report);
+                }
+                if !done {
+                    let item_identifier = message_id;
+                    (response.batch_item_failures).push(ItemFailure { item_identifier });
+                }
+            }
+            Ok(GateResponse::Looks(response))
+        }
     }
+}
+
+/// Has a look that could not be taken now come back in a moment, rather than after the queue's
+/// visibility timeout (it is reported failed either way, so it comes back).
+async fn come_back(delivered: &Delivered, aws: &GateAws, work: Deadline) {
+    if let Some((_, queue)) = &aws.watch {
+        let receipt = &delivered.receipt_handle;
+        if let Err(e) = queue.later(work, receipt, COME_BACK).await {
+            tracing::warn!(error = %e, "the look comes back after the queue's visibility timeout");
+        }
+    }
+}
+
+/// A hook CodeDeploy called: looked at now; recorded and looked at again when not settled. An
+/// error starting the watch fails the invocation, so that Lambda calls the gate again.
+async fn arrived(
+    call: &HookCall,
+    invocation: &Invocation,
+    config: &Config,
+    aws: &GateAws,
+    work: Deadline,
+) -> Result<GateReport, String> {
+    let now = Time::now();
+    let at = (invocation.account.as_str(), now, &BTreeSet::new());
+    match Box::pin(look(call, at, config, aws, work.sooner(READ_MARGIN))).await {
+        Step::Settled(report) => Ok(report),
+        Step::Again(report, wait) => {
+            let watched = (first(call, now), true);
+            Box::pin(again(call, watched, (report, wait), config, aws, work))
+                .await
+                .map_err(|e| format!("could not start watching the hook: {e}"))
+        }
+    }
+}
+
+/// One look from the queue: its report (none for a message that is no look at all), and whether
+/// the message is done with (else it comes back).
+async fn looked(
+    delivered: &Delivered,
+    invocation: &Invocation,
+    config: &Config,
+    aws: &GateAws,
+    work: Deadline,
+) -> (Option<GateReport>, bool) {
+    let look_at = match &delivered.look {
+        Ok(look_at) => look_at,
+        Err(why) => {
+            tracing::warn!(message_id = %delivered.message_id, reason = %why, "dropped");
+            return (None, true);
+        }
+    };
+    let call = look_at.hook();
+    let dropped = |why: String| GateReport::new(&call).settle(GateOutcome::Dropped, None, why);
+    let watched = match open(look_at, delivered.sent, aws, work).await {
+        Opened::Take(watched) => watched,
+        Opened::Drop(why) => return (Some(dropped(why)), true),
+        Opened::Later(why) => {
+            tracing::warn!(deployment_id = %call.deployment_id, reason = %why, "look comes back");
+            return (None, false);
+        }
+    };
+    let at = (
+        invocation.account.as_str(),
+        watched.first_seen(),
+        &watched.insufficient,
+    );
+    let report = match Box::pin(look(&call, at, config, aws, work.sooner(READ_MARGIN))).await {
+        Step::Settled(report) => report,
+        Step::Again(report, wait) => {
+            let watching = (watched.clone(), false);
+            match Box::pin(again(&call, watching, (report, wait), config, aws, work)).await {
+                Ok(report) => report,
+                Err(why) => {
+                    tracing::warn!(deployment_id = %call.deployment_id, reason = %why, "look comes back");
+                    return (None, false);
+                }
+            }
+        }
+    };
+    if report.answer.is_none() {
+        return (Some(report), true);
+    }
+    let (report, told) = finish(&call, report, config, aws, invocation).await;
+    if let (Ok(()), Some(answer)) = (&told, report.answer) {
+        if let Err(e) = answered(&call, watched, answer, aws, work).await {
+            tracing::error!(error = %e, "the hook was answered, but its record says not");
+        }
+    }
+    (Some(report), told.is_ok())
+}
+
+/// Answers a settled report's hook, once (under `DRY_RUN`, never `Failed`).
+async fn finish(
+    call: &HookCall,
+    mut report: GateReport,
+    config: &Config,
+    aws: &GateAws,
+    invocation: &Invocation,
+) -> (GateReport, Result<(), String>) {
     if config.dry_run {
         report = report.dry_run();
     }
-    let answered = answer(&call, config, aws, invocation.deadline, &mut report).await;
-    tell(&report, config, aws, invocation, out).await;
-    answered.map(|()| report).map_err(|message| Failure {
-        kind: FailureKind::HookNotAnswered,
-        message,
-    })
+    let answered = answer(call, config, aws, invocation.deadline, &mut report).await;
+    (report, answered)
 }
-
-/// The deployment as CodeDeploy tells it, in scope, with its creation time; else the report,
-/// settled.
-async fn read(
-    mut report: GateReport,
-    invocation: &Invocation,
-    config: &Config,
-    aws: &GateAws,
-    work: Deadline,
-) -> Result<(GateReport, DeploymentInfo, Time), GateReport> {
-    let region = config.own_region.as_str();
-    let own = Account::Own(invocation.account.clone());
-    let id = std::slice::from_ref(&report.deployment_id);
-    let read = aws
-        .codedeploy
-        .deployments(work, &own, region, id)
-        .await
-        .pop();
-    let info = match read {
-        Some(Ok(Some(info))) => info,
-        Some(Ok(None)) | None => {
-            let why = format!(
-                "CodeDeploy does not know {} in {region}",
-                report.deployment_id
-            );
-            return Err(report.could_not_check(config.gate_on_error, why));
-        }
-        Some(Err(e)) => {
-            let why = format!("could not read the deployment: {e}");
-            return Err(report.could_not_check(config.gate_on_error, why));
-        }
-    };
-    report.application_name = Some(info.application.clone());
-    report.deployment_group_name = Some(info.group.clone());
-    if !config.in_scope(&invocation.account, &info.application, &info.group) {
-        let reason = format!(
-            "{}/{} is not in ALLOWED_DEPLOYMENT_GROUPS: not guarded",
-            info.application, info.group
-        );
-        let answer = Some(HookAnswer::Succeeded);
-        return Err(report.settle(GateOutcome::NotGuarded, answer, reason));
-    }
-    let Some(created) = info.create_time else {
-        let why = "CodeDeploy gave no createTime to judge the alarms by".to_string();
-        return Err(report.could_not_check(config.gate_on_error, why));
-    };
-    Ok((report, info, created))
-}
-
-/// Reads, scopes and judges; bakes when the hook is the one after the last traffic shift.
-async fn check(
-    call: &HookCall,
-    invocation: &Invocation,
-    config: &Config,
-    aws: &GateAws,
-    work: Deadline,
-) -> GateReport {
-    let report = GateReport::new(call);
-    let (mut report, info, created) = match read(report, invocation, config, aws, work).await {
-        Ok(read) => read,
-        Err(settled) => return settled,
-    };
-    let region = config.own_region.as_str();
-    let group = GroupRef {
-        account: invocation.account.clone(),
-        region: region.to_string(),
-        application: info.application.clone(),
-        group: info.group.clone(),
-    };
-    let (event, guards) = tokio::join!(
-        aws.codedeploy
-            .lifecycle_event(work, region, &call.deployment_id),
-        discover(aws, config, work, &group)
-    );
-    let event = event.unwrap_or_else(|e| {
-        report
-            .errors
-            .push(format!("could not read the lifecycle event: {e}"));
-        None
-    });
-    report.lifecycle_event = event.clone();
-    let guards = match guards {
-        Ok(guards) => guards,
-        Err(e) => {
-            let (application, group) = (&info.application, &info.group);
-            let why = format!("could not read the alarms that guard {application}/{group}: {e}");
-            return report.could_not_check(config.gate_on_error, why);
-        }
-    };
-    let judged = judge(guards.clone(), created);
-    if failing(&judged).next().is_some() {
-        return report.failed(judged, created);
-    }
-    match bake_until(config, event.as_ref(), &mut report) {
-        None => report.passed(judged),
-        Some(until) => bake(report, config, aws, (guards, created), until, work).await,
-    }
-}
-
-/// When the bake ends, for the hook after the last traffic shift when `BAKE_SECONDS` is set:
-/// from the time CodeDeploy says the lifecycle event started, never from the payload.
-fn bake_until(
-    config: &Config,
-    event: Option<&LifecycleEvent>,
-    report: &mut GateReport,
-) -> Option<Time> {
-    if config.bake_seconds == 0 {
-        return None;
-    }
-    let Some(event) = event else {
-        report
-            .errors
-            .push("the lifecycle event is unknown: answered without baking".into());
-        return None;
-    };
-    if event.name != BAKE_EVENT {
-        return None;
-    }
-    let Some(start) = event.start_time else {
-        report.errors.push(format!(
-            "CodeDeploy gave no start time for {BAKE_EVENT}: answered without baking"
-        ));
-        return None;
-    };
-    Some(start.plus_secs(config.bake_seconds))
-}
-
-async fn bake(
-    mut report: GateReport,
-    config: &Config,
-    aws: &GateAws,
-    (guards, created): (Vec<Guard>, Time),
-    until: Time,
-    work: Deadline,
-) -> GateReport {
-    report.bake_ends = Some(until);
-    let interval = poll_interval(config.bake_seconds);
-    let (watched, seconds, insufficient) =
-        watch(aws, guards, created, (until, interval), work).await;
-    report.baked_seconds = seconds;
-    report.insufficient_data = insufficient;
-    match watched {
-        Watched::Quiet(judged) => report.passed(judged),
-        Watched::Fired(judged) => report.failed(judged, created),
-        Watched::Broken(e, judged) => {
-            report.alarms = judged;
-            report.could_not_check(
-                config.gate_on_error,
-                format!("could not read the alarms during the bake: {e}"),
-            )
-        }
-        Watched::HandOn(judged) => {
-            report.alarms = judged;
-            let reason = format!("the bake goes on in a fresh invocation until {until}");
-            report.settle(GateOutcome::Baking, None, reason)
-        }
-    }
-}
-
-/// Hands the bake on to a fresh invocation, through the bus (see `call`); when that fails,
-/// answers now as `GATE_ON_ERROR` says.
-async fn hand_on(
-    call: &HookCall,
-    config: &Config,
-    aws: &GateAws,
-    deadline: Deadline,
-    report: GateReport,
-) -> GateReport {
-    let event = Notification {
-        detail_type: BAKE_CONTINUES,
-        detail: serde_json::to_string(call).unwrap_or_default(),
-        resources: Vec::new(),
-    };
-    let delivery = aws.events.put(deadline, &[event]).await;
-    if delivery.failed == 0 {
-        return report;
-    }
-    let why = format!(
-        "could not hand the bake on ({})",
-        delivery.errors.join("; ")
-    );
-    report.could_not_check(config.gate_on_error, why)
-}
-
 /// Answers the hook, once: an answer CodeDeploy already had is not an error.
 async fn answer(
     call: &HookCall,

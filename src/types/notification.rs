@@ -16,12 +16,11 @@ pub mod detail_type {
     pub const GATE_FAILED: &str = "Deployment Gate Failed";
     pub const GATE_WOULD_FAIL: &str = "Deployment Gate Would Fail";
     pub const GATE_COULD_NOT_CHECK: &str = "Deployment Gate Could Not Check";
-    pub const GATE_BAKE_CONTINUES: &str = "Deployment Gate Bake Continues";
     pub const CHECK_PASSED: &str = "Breaker Check Passed";
     pub const CHECK_FAILED: &str = "Breaker Check Failed";
 
     /// All of them.
-    pub const ALL: [&str; 13] = [
+    pub const ALL: [&str; 12] = [
         STOPPED,
         WOULD_STOP,
         STOP_FAILED,
@@ -32,7 +31,6 @@ pub mod detail_type {
         GATE_FAILED,
         GATE_WOULD_FAIL,
         GATE_COULD_NOT_CHECK,
-        GATE_BAKE_CONTINUES,
         CHECK_PASSED,
         CHECK_FAILED,
     ];

@@ -2,6 +2,8 @@
 //! by the real `aws-sdk-codedeploy` client, and builders for realistic payloads.
 #![allow(dead_code)] // each test crate uses its own subset
 
+pub mod gate;
+
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -47,6 +49,7 @@ impl World {
     /// Like [`World::new`], with the SDK configured by `loader` (pointed at the fake here).
     pub async fn with_loader(vars: &[(&str, &str)], loader: ConfigLoader) -> World {
         let fake = FakeAws::start().await.expect("fake starts");
+        fake.create_table(ACCOUNT, HOME, gate::TABLE);
         let sdk = sdk_config(&fake, loader, "AKIDTEST").await;
         let config = config(vars);
         World {
@@ -125,12 +128,14 @@ pub async fn sdk_config(fake: &FakeAws, loader: ConfigLoader, access_key: &str) 
 }
 
 /// The configuration these variables give (and `AWS_REGION` = [`HOME`],
-/// `ALLOWED_DEPLOYMENT_GROUPS` = `*/*` unless given; `NOTIFY` = `false` unless given).
+/// `ALLOWED_DEPLOYMENT_GROUPS` = `*/*`, `NOTIFY` = `false` and `STATE_TABLE` = the table
+/// [`World`] makes, unless given).
 pub fn config(vars: &[(&str, &str)]) -> Config {
     let mut env: HashMap<String, String> = HashMap::from([
         ("AWS_REGION".into(), HOME.into()),
         ("ALLOWED_DEPLOYMENT_GROUPS".into(), "*/*".into()),
         ("NOTIFY".into(), "false".into()),
+        ("STATE_TABLE".into(), gate::TABLE.into()),
     ]);
     env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     Config::from_lookup(|name| env.get(name).cloned()).expect("valid config")
