@@ -161,6 +161,8 @@ RESOURCE_TYPES: dict[str, tuple[str, str, dict[str, str]]] = {
     "AWS::Logs::LogGroup": ("LogGroupName", "{name}", {"Arn": "arn:{p}:logs:{r}:{a}:log-group:{name}:*"}),
     "AWS::S3::Bucket": ("BucketName", "{name}", {"Arn": "arn:{p}:s3:::{name}"}),
     "AWS::DynamoDB::Table": ("TableName", "{name}", {"Arn": "arn:{p}:dynamodb:{r}:{a}:table/{name}"}),
+    # For the dashboard's alarm widgets, not for policies.
+    "AWS::CloudWatch::Alarm": ("AlarmName", "{name}", {"Arn": "arn:{p}:cloudwatch:{r}:{a}:alarm:{name}"}),
 }
 
 

@@ -5,8 +5,8 @@ command docs/deploying.md gives, with no credentials, on a built bootstrap.
   python3 scripts/deploy_dry_run.py BINARY
 
 Fails unless the function gets Cargo.toml's [package.metadata.lambda.deploy] (memory, timeout,
-tracing, log retention, AWS_LAMBDA_LOG_FORMAT=JSON) and the command line's role and
-ALLOWED_DEPLOYMENT_GROUPS, both environment variables (the reason for --admerge). The binary is
+tracing, log retention, AWS_LAMBDA_LOG_FORMAT=JSON) and the command line's role,
+ALLOWED_DEPLOYMENT_GROUPS and STATE_TABLE, every environment variable (the reason for --admerge). The binary is
 copied to a temporary directory first: the dry run writes bootstrap.zip next to it.
 """
 
@@ -21,8 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ROLE = "arn:aws:iam::123456789012:role/example"
 GROUPS = "ALLOWED_DEPLOYMENT_GROUPS=shop/*"
+# The table templates/function-role.yaml creates for a role stack of that name (<stack>-state).
+STATE = "STATE_TABLE=deployment-circuit-breaker-role-state"
 EXPECTED = {"memory": 128, "timeout": 60, "tracing": "PassThrough", "log_retention": 30, "role": ROLE}
-ENV_VARS = ["AWS_LAMBDA_LOG_FORMAT=JSON", GROUPS]
+ENV_VARS = ["AWS_LAMBDA_LOG_FORMAT=JSON", GROUPS, STATE]
 
 
 def main() -> int:
@@ -37,7 +39,8 @@ def main() -> int:
         binary = Path(tmp, "bootstrap")
         shutil.copy2(sys.argv[1], binary)
         command = ["cargo", "lambda", "deploy", "--dry", "--region", "us-east-1", "-o", "json", "--admerge",
-                   "--env-var", GROUPS, "--role", ROLE, "--binary-path", str(binary), "deployment-circuit-breaker"]
+                   "--env-var", GROUPS, "--env-var", STATE, "--role", ROLE, "--binary-path", str(binary),
+                   "deployment-circuit-breaker"]
         result = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True, check=False)
     if result.returncode:
         print(f"deploy_dry_run.py: {' '.join(command)}: exit {result.returncode}")
@@ -54,7 +57,7 @@ def main() -> int:
         print(f"cargo lambda deploy --dry: FAILED (config: {json.dumps(config)})")
         return 1
     print(f"cargo lambda deploy --dry: OK ({', '.join(f'{k} {v}' for k, v in EXPECTED.items() if k != 'role')}, "
-          f"role and both environment variables set)")
+          f"role and every environment variable set)")
     return 0
 
 

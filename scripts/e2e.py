@@ -5,6 +5,7 @@ Run with `python3 scripts/local.py e2e`.
 """
 
 import json
+import time
 
 from stack import CHECK_ROLE, EVENTS, FUNCTION_ROLE, OWN, TARGET_ROLE, TEAM_B, Stack, here_and_now
 
@@ -83,6 +84,13 @@ EXPECTED = {
         "stops": [(OWN, "us-east-1", "d-SHOPCANA1"), (OWN, "us-east-1", "d-SHOPPROD1")],
     },
 }
+
+
+# A hook after the last traffic shift (scripts/seed.json): with BAKE_SECONDS (scripts/local.env)
+# the gate answers it only once the bake is over, from a later look through its queue.
+BAKE_HOOK = {"DeploymentId": "d-WEBBAKE01",
+             "LifecycleEventHookExecutionId":
+                 "eyJlbmNyeXB0ZWREYXRhIjoiV2ViQmFrZUFmdGVyQWxsb3dUcmFmZmljIn0="}
 
 
 # The readiness check's findings that are failures (src/check/report.rs, Kind::is_failure).
@@ -207,6 +215,22 @@ def e2e(logs):
             # team B's alarm) as its; later invocations reuse the credentials.
             assumed_roles += stack.fake("GET", "assumed")
             checks.record(f"events/{name}", not problems, "; ".join(problems))
+
+        stack.fake("POST", "reset")
+        ok, output = stack.invoke("--data-ascii", json.dumps(BAKE_HOOK), runtime="gate")
+        waiting = ok and json.loads(output).get("outcome") == "waiting" \
+            and not stack.fake("GET", "hooks")
+        answers = []
+        for _ in range(100):
+            answers = [(a["deploymentId"], a["status"]) for a in stack.fake("GET", "hooks")]
+            if answers:
+                break
+            time.sleep(0.2)
+        records = [item for table in stack.fake("GET", "tables") for item in table["items"]]
+        checks.record("a bake waits on the gate's queue, and a later look answers it at its end",
+                      waiting and answers == [("d-WEBBAKE01", "Succeeded")]
+                      and [r.get("answer", {}).get("S") for r in records] == ["Succeeded"],
+                      f"answers {answers}, records {records}, {output.strip()}")
 
         stack.fake("POST", "reset")
         ok, output = stack.invoke("--data-ascii", '{"hello": "world"}')

@@ -1,8 +1,10 @@
-"""The local stack: the fake AWS (CodeDeploy, STS and EventBridge, seeded from scripts/seed.json
-with the function's account and team B's, enforcing the IAM policies template.yaml and
-templates/target-role.yaml grant, as scripts/policy.py extracts them) and the breaker, the gate
-and the readiness check, each under its own `cargo lambda watch` (environment from
-scripts/local.env); and the sample events made fresh.
+"""The local stack: the fake AWS (CodeDeploy, STS, EventBridge, CloudWatch, the tagging API, IAM's
+simulator, DynamoDB and SQS, seeded from scripts/seed.json with the function's account and team
+B's, enforcing the IAM policies template.yaml and templates/target-role.yaml grant, as
+scripts/policy.py extracts them) and the breaker, the gate and the readiness check, each under its
+own `cargo lambda watch` (environment from scripts/local.env), the fake playing the gate's event
+source mapping (it delivers the gate's watch queue to the gate's runtime); and the sample events
+made fresh.
 """
 
 import contextlib
@@ -47,6 +49,10 @@ DEPLOYED_FUNCTION_ROLE = f"arn:aws:iam::{OWN}:role/breaker-FunctionRole-416537C2
 DEPLOYED_GATE_ROLE = f"arn:aws:iam::{OWN}:role/breaker-GateFunctionRole-27F1AF715ED0"
 TARGET_ROLE_PARAMETERS = [f"CentralRoleArn={FUNCTION_ROLE}", f"CentralCheckRoleArn={CHECK_ROLE}",
                           "Regions=us-east-1,eu-west-1"]
+# The gate's queue of waits, as template.yaml names it for stack `breaker` (<stack>-gate-watch;
+# scripts/seed.json creates it, WATCH_QUEUE_URL in scripts/local.env names it), as the fake's
+# --deliver names a queue: account:region:name.
+WATCH_QUEUE = f"{OWN}:us-east-1:breaker-gate-watch"
 
 
 def free_port():
@@ -138,7 +144,8 @@ class Stack:
              "--role-policy", f"{DEPLOYED_FUNCTION_ROLE}={policy}",
              "--role-policy", f"{DEPLOYED_GATE_ROLE}={gate_policy}",
              "--principal", f"{GATE_KEY}={GATE_ROLE}={gate_policy}",
-             "--principal", f"{CHECK_KEY}={CHECK_ROLE}={check_policy}"],
+             "--principal", f"{CHECK_KEY}={CHECK_ROLE}={check_policy}",
+             *self.deliveries()],
             "fake.log",
         )
         wait_for_port(self.fake_port, fake, "fake-aws")
@@ -155,6 +162,16 @@ class Stack:
             )
             wait_for_port(port, watch, f"cargo lambda watch ({name})")
         return self
+
+    def deliveries(self):
+        """The fake's --deliver options: it plays the gate's event source mapping, posting the
+        batches of the gate's watch queue to the gate's runtime (its port chosen before the fake
+        starts, the runtime started after it). None without the runtimes (`watch=False`): the
+        waits then stay in the queue, for a test to read."""
+        if not self.watch:
+            return []
+        url = f"http://127.0.0.1:{self.ports['gate']}/2015-03-31/functions/{GATE}/invocations"
+        return ["--deliver", f"{WATCH_QUEUE}={url}"]
 
     def extract(self, template, parameters, name, *options):
         """Writes the IAM policy `template` gives its role, for the fake to enforce."""

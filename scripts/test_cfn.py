@@ -75,7 +75,9 @@ RESOURCES = {
     "Bucket": {"Type": "AWS::S3::Bucket"},
     "Table": {"Type": "AWS::DynamoDB::Table", "Properties": {"TableName": "state"}},
     "DevOnly": {"Type": "AWS::SNS::Topic", "Condition": "IsDev", "Properties": {"TopicName": "dev"}},
-    "Alarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {}},
+    "Alarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"AlarmName": "queue-age"}},
+    "UnnamedAlarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {}},
+    "Mapping": {"Type": "AWS::Lambda::EventSourceMapping", "Properties": {}},
 }
 
 MAPPINGS = {
@@ -483,6 +485,7 @@ class ResourceReferences(CfnTestCase):
             "ArnBusRule": (["Arn"], ["ops|fwd", f"arn:aws:events:{r}:{a}:rule/ops/fwd"]),
             "LogGroup": (["Arn"], ["/aws/lambda/fn", f"arn:aws:logs:{r}:{a}:log-group:/aws/lambda/fn:*"]),
             "Table": (["Arn"], ["state", f"arn:aws:dynamodb:{r}:{a}:table/state"]),
+            "Alarm": (["Arn"], ["queue-age", f"arn:aws:cloudwatch:{r}:{a}:alarm:queue-age"]),
         }
         for logical_id, (attributes, expected) in cases.items():
             with self.subTest(logical_id):
@@ -495,6 +498,8 @@ class ResourceReferences(CfnTestCase):
         self.assertEqual(r.resolve({"Fn::GetAtt": ["Fifo", "QueueName"]}), "breaker-Fifo-5A20FAE2E7BB.fifo")
         self.assertEqual(r.resolve({"Ref": "Bucket"}), "breaker-bucket-c83b65791b5b")
         self.assertEqual(r.resolve({"Fn::GetAtt": ["Bucket", "Arn"]}), "arn:aws:s3:::breaker-bucket-c83b65791b5b")
+        self.assertRegex(r.resolve({"Fn::GetAtt": ["UnnamedAlarm", "Arn"]}),
+                         r"^arn:aws:cloudwatch:eu-west-1:111122223333:alarm:breaker-UnnamedAlarm-[0-9A-F]{12}$")
 
     def test_generated_names_are_stable_and_distinct(self):
         first, second = resolver(), resolver()
@@ -547,8 +552,10 @@ class ResourceReferences(CfnTestCase):
             r.resolve({"Ref": "Nope"})
         with self.assertRaisesTemplateError("reference to Nope"):
             r.resolve({"Fn::GetAtt": ["Nope", "Arn"]})
-        with self.assertRaisesTemplateError("does not support resource type AWS::CloudWatch::Alarm"):
-            r.resolve({"Ref": "Alarm"})
+        with self.assertRaisesTemplateError("does not support resource type AWS::Lambda::EventSourceMapping"):
+            r.resolve({"Ref": "Mapping"})
+        with self.assertRaisesTemplateError("Fn::GetAtt Alarm.AlarmName", "supported: Arn"):
+            r.resolve({"Fn::GetAtt": ["Alarm", "AlarmName"]})
         with self.assertRaisesTemplateError("Fn::GetAtt Role.RoleId", "not supported", "supported: Arn"):
             r.resolve({"Fn::GetAtt": ["Role", "RoleId"]})
         with self.assertRaisesTemplateError("Fn::GetAtt Queue.Nope", "supported: Arn, QueueName, QueueUrl"):
