@@ -1,6 +1,7 @@
 //! The scripting interface under `/_fake/`: `GET` what was received (`stops`, `created`,
-//! `calls`, `events`, `assumed`, `hooks`), the alarms, the tables with their items, the queues
-//! with their messages, or `POST reset` to restore the seed.
+//! `calls`, `events`, `assumed`, `hooks`), the alarms, the metrics' datapoints, the target
+//! groups, the tables with their items, the queues with their messages, or `POST reset` to
+//! restore the seed.
 
 use http_body_util::Full;
 use hyper::body::Bytes;
@@ -20,6 +21,8 @@ pub(crate) fn admin(state: &mut State, method: &Method, command: &str) -> Respon
         ("GET", "assumed") => json_response(StatusCode::OK, &json!(state.sts.assumed)),
         ("GET", "hooks") => json_response(StatusCode::OK, &json!(state.hooks.answers)),
         ("GET", "alarms") => json_response(StatusCode::OK, &json!(state.cloudwatch.alarms)),
+        ("GET", "metrics") => json_response(StatusCode::OK, &json!(state.cloudwatch.metrics)),
+        ("GET", "target-groups") => json_response(StatusCode::OK, &json!(state.elb.target_groups)),
         ("GET", "tables") => json_response(StatusCode::OK, &state.dynamodb.listing()),
         ("GET", "queues") => json_response(StatusCode::OK, &state.sqs.listing()),
         ("POST", "reset") => {
@@ -29,7 +32,7 @@ pub(crate) fn admin(state: &mut State, method: &Method, command: &str) -> Respon
         _ => json_response(
             StatusCode::NOT_FOUND,
             &json!({"message": "use GET /_fake/{stops,created,calls,events,assumed,hooks,alarms,\
-                                tables,queues} or POST /_fake/reset"}),
+                                metrics,target-groups,tables,queues} or POST /_fake/reset"}),
         ),
     }
 }

@@ -51,10 +51,11 @@ pub struct Alarm {
     pub actions_suppressed_by: Option<String>,
 }
 
-/// CloudWatch's state: the alarms of every account and region.
+/// CloudWatch's state: the alarms and the metrics' datapoints of every account and region.
 #[derive(Default)]
 pub(crate) struct CloudWatch {
     pub(crate) alarms: Vec<Alarm>,
+    pub(crate) metrics: Vec<crate::metrics::MetricPoint>,
 }
 
 fn metric_alarm() -> String {

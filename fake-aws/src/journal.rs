@@ -11,12 +11,14 @@ use crate::FakeAws;
 /// A call the fake received.
 #[derive(Clone, Debug, Serialize)]
 pub struct Call {
-    /// `codedeploy`, `sts`, `iam`, `events`, `monitoring`, `tagging`, `dynamodb` or `sqs`.
+    /// `codedeploy`, `sts`, `iam`, `events`, `monitoring`, `tagging`, `dynamodb`, `sqs` or
+    /// `elasticloadbalancing`.
     pub service: String,
     pub account: String,
     pub region: String,
     pub operation: String,
-    /// The JSON body (CBOR decoded), or (STS, IAM) the form's parameters as a JSON object.
+    /// The JSON body (CBOR decoded), or (STS, IAM, Elastic Load Balancing) the form's
+    /// parameters as a JSON object.
     pub body: Value,
 }
 

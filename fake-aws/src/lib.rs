@@ -1,14 +1,15 @@
 //! Stateful fakes of the AWS services the circuit breaker calls, over real HTTP, on one port:
 //! CodeDeploy ([`codedeploy`], with lifecycle hooks and deployment targets: [`hooks`]), STS
 //! `AssumeRole` ([`sts`]), IAM `SimulatePrincipalPolicy`, EventBridge `PutEvents` ([`events`]),
-//! CloudWatch `DescribeAlarms` ([`cloudwatch`]), the tagging API's `GetResources`, DynamoDB's
+//! CloudWatch `DescribeAlarms` ([`cloudwatch`]) and `GetMetricData` ([`metrics`]), Elastic Load
+//! Balancing's `DescribeTargetGroups` ([`elb`]), the tagging API's `GetResources`, DynamoDB's
 //! item operations ([`dynamodb`], with condition and update expressions) and SQS's message
-//! operations ([`sqs`], [`queues`]), in JSON 1.0 or 1.1 or Smithy RPC v2 CBOR (STS and IAM in
-//! query/XML). A request goes to the service its SigV4 credential scope names, in the region
+//! operations ([`sqs`], [`queues`]), in JSON 1.0 or 1.1 or Smithy RPC v2 CBOR (STS, IAM and
+//! Elastic Load Balancing in query/XML). A request goes to the service its SigV4 credential scope names, in the region
 //! the scope names, for the account of the credentials that signed it: a key its STS issued is
 //! a session of the assumed role, in that role's account; a key of a [`Principal`] is that
 //! role; any other key is the function's own role in [`ACCOUNT`]. Each account has its own
-//! deployments, alarms, tables and queues.
+//! deployments, alarms, metrics, target groups, tables and queues.
 //!
 //! Calls are judged as AWS judges them: a request without a signature is refused before
 //! anything else (`MissingAuthenticationTokenException`), and, once a caller's IAM policy is set
@@ -21,6 +22,7 @@
 //!
 //! For scripts, `GET /_fake/stops`, `/_fake/created`, `/_fake/calls`, `/_fake/events`,
 //! `/_fake/assumed` and `/_fake/hooks` return what was received, `GET /_fake/alarms` the alarms,
+//! `/_fake/metrics` the metrics' datapoints, `/_fake/target-groups` the target groups,
 //! `/_fake/tables` the tables with their items, `/_fake/queues` the queues with their messages,
 //! and `POST /_fake/reset` restores the seed (see [`Seed`]).
 //!
@@ -42,6 +44,7 @@ mod deployments;
 mod document;
 pub mod dynamodb;
 mod dynamodb_input;
+pub mod elb;
 pub mod event_source;
 pub mod events;
 mod expression;
@@ -51,6 +54,8 @@ pub mod iam;
 mod journal;
 mod md5;
 mod messages;
+mod metric_data;
+pub mod metrics;
 mod protocol;
 mod queue_attributes;
 pub mod queues;
@@ -68,10 +73,12 @@ mod update;
 pub use caller::{Principal, Role};
 pub use cloudwatch::Alarm;
 pub use dynamodb::Table;
+pub use elb::TargetGroup;
 pub use event_source::Delivery;
 pub use faults::FaultKind;
-pub use hooks::Hook;
+pub use hooks::{Hook, LambdaFunction, TaskSet, TaskSetLabel};
 pub use journal::{Call, Served};
+pub use metrics::{Metric, MetricPoint};
 pub use queues::{DeadLetter, Message, Queue, Visibility};
 pub use seed::{Deployment, Group, Seed};
 
@@ -107,6 +114,7 @@ pub(crate) struct State {
     sts: sts::Sts,
     events: events::EventBridge,
     cloudwatch: cloudwatch::CloudWatch,
+    elb: elb::Elb,
     dynamodb: dynamodb::DynamoDb,
     sqs: messages::Sqs,
 }
@@ -116,7 +124,8 @@ pub(crate) struct Input<'a> {
     caller: &'a Caller,
     operation: &'a str,
     region: &'a str,
-    /// The JSON body (CBOR decoded), or (STS, IAM) the form's parameters as a JSON object.
+    /// The JSON body (CBOR decoded), or (STS, IAM, Elastic Load Balancing) the form's
+    /// parameters as a JSON object.
     body: &'a Value,
 }
 
@@ -181,8 +190,9 @@ impl FakeAws {
     }
 
     /// Returns at most `size` items per page of ListApplications, ListDeployments,
-    /// ListDeploymentGroups, ListDeploymentTargets, DescribeAlarms, GetResources and
-    /// SimulatePrincipalPolicy.
+    /// ListDeploymentGroups, ListDeploymentTargets, DescribeAlarms, GetResources,
+    /// DescribeTargetGroups and SimulatePrincipalPolicy, and at most `size` datapoints (of all
+    /// its queries) per page of GetMetricData.
     pub fn set_page_size(&self, size: usize) {
         self.lock().page_size = Some(size.max(1));
     }

@@ -125,6 +125,7 @@ async fn main() -> Result<(), String> {
     let (deployments, roles, alarms) =
         (seed.deployments.len(), seed.roles.len(), seed.alarms.len());
     let (tables, queues) = (seed.tables.len(), seed.queues.len());
+    let (datapoints, target_groups) = (seed.metrics.len(), seed.target_groups.len());
     fake.seed(seed);
     fake.set_verbose(verbose);
     let enforced = if function_policy.is_some() {
@@ -134,8 +135,9 @@ async fn main() -> Result<(), String> {
     };
     fake.set_policy(function_policy);
     println!(
-        "fake AWS on {} with {deployments} deployments, {alarms} alarms, {roles} roles, \
-         {tables} tables and {queues} queues, {enforced}",
+        "fake AWS on {} with {deployments} deployments, {alarms} alarms, {datapoints} metric \
+         datapoints, {target_groups} target groups, {roles} roles, {tables} tables and {queues} \
+         queues, {enforced}",
         fake.endpoint()
     );
     let fake = Arc::new(fake);

@@ -88,11 +88,18 @@ impl MetricPoint {
     /// statistics CloudWatch names, a known unit.
     fn check(&self) -> Result<(), String> {
         let what = format!("the datapoint of {} at {}", self.name, self.timestamp);
-        if self.value.is_some() == !self.stats.is_empty() {
+        let readings = usize::from(self.value.is_some()) + usize::from(!self.stats.is_empty());
+        if readings != 1 {
             return Err(format!("{what} needs either a value or stats"));
         }
+        let numbers = self.value.iter().chain(self.stats.values());
+        if !self.timestamp.is_finite() || numbers.clone().any(|n| !n.is_finite()) {
+            return Err(format!("{what} is not a finite number"));
+        }
         if let Some(bad) = self.stats.keys().find(|k| Statistic::parse(k).is_none()) {
-            return Err(format!("{what}: `{bad}` is not a statistic CloudWatch computes"));
+            return Err(format!(
+                "{what}: `{bad}` is not a statistic CloudWatch computes"
+            ));
         }
         if let Some(bad) = self.unit.as_deref().filter(|u| !UNITS.contains(u)) {
             return Err(format!("{what}: `{bad}` is not a CloudWatch unit"));
@@ -349,15 +356,18 @@ pub(crate) struct Selection<'a> {
     /// Seconds, a multiple of 60.
     pub(crate) period: i64,
     pub(crate) stat: Statistic,
-    /// Seconds since the epoch, `start` included, `end` not.
+    /// Seconds since the epoch, `start` included, `end` not, of the datapoints' minutes.
     pub(crate) start: f64,
     pub(crate) end: f64,
 }
 
 impl Selection<'_> {
     /// Whether the datapoint is of the metric (the same namespace, name and set of
-    /// dimensions, as CloudWatch matches them), of the unit asked, and in the time asked.
+    /// dimensions, as CloudWatch matches them), of the unit asked, and in the time asked: as
+    /// CloudWatch keeps a minute's datapoints together (standard resolution), by the start of
+    /// its minute.
     fn matches(&self, point: &MetricPoint) -> bool {
+        let minute = (point.timestamp / 60.0).floor() * 60.0;
         point.is_in(self.account, self.region)
             && point.namespace == self.namespace
             && point.name == self.name
@@ -367,8 +377,8 @@ impl Selection<'_> {
             && self
                 .unit
                 .is_none_or(|unit| point.unit.as_deref().unwrap_or("None") == unit)
-            && self.start <= point.timestamp
-            && point.timestamp < self.end
+            && self.start <= minute
+            && minute < self.end
     }
 }
 
@@ -401,7 +411,8 @@ impl Period<'_> {
             Statistic::Maximum => combine(stat, f64::max),
             Statistic::Average => {
                 let (sum, count) = (Statistic::Sum, Statistic::SampleCount);
-                let (mut total, mut n) = (self.samples.iter().sum(), self.samples.len() as f64);
+                let mut total: f64 = self.samples.iter().sum();
+                let mut n = self.samples.len() as f64;
                 for minute in &self.minutes {
                     match (sum.of_minute(minute), count.of_minute(minute)) {
                         (Some(s), Some(c)) => (total, n) = (total + s, n + c),

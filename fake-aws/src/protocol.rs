@@ -1,7 +1,7 @@
 //! The protocol a request speaks, and answers in it: JSON 1.0 or 1.1 (`x-amz-target:
 //! Prefix.Operation`), Smithy RPC v2 CBOR (`POST /service/{Service}/operation/{Operation}`, for
-//! any JSON service: the same handlers, CBOR in and out), or query (STS and IAM: forms in, XML
-//! answers). Errors ([`ApiError`]) are `{"__type", "message"}` in JSON or CBOR, or query's XML;
+//! any JSON service: the same handlers, CBOR in and out), or query (STS, IAM and Elastic Load
+//! Balancing: forms in, XML answers). Errors ([`ApiError`]) are `{"__type", "message"}` in JSON or CBOR, or query's XML;
 //! CloudWatch and SQS are `awsQueryCompatible`: their errors also name their (query) code in
 //! `x-amzn-query-error`. DynamoDB and SQS name their errors' Smithy namespaces in `__type`
 //! (`com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException`).
@@ -34,6 +34,7 @@ pub(crate) fn client_error(code: &str, message: impl Into<String>) -> ApiError {
 
 pub(crate) const STS_NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 pub(crate) const IAM_NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
+pub(crate) const ELB_NAMESPACE: &str = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Wire {
@@ -105,6 +106,7 @@ impl Protocol {
         match service {
             "sts" => self.wire = Wire::Query(STS_NAMESPACE),
             "iam" => self.wire = Wire::Query(IAM_NAMESPACE),
+            "elasticloadbalancing" => self.wire = Wire::Query(ELB_NAMESPACE),
             "monitoring" => self.errors = Errors::QueryCompatible,
             "dynamodb" => self.errors = Errors::DynamoDb,
             "sqs" => self.errors = Errors::Sqs,

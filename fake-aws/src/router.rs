@@ -15,8 +15,9 @@ use crate::caller::{scope, Caller, Scope};
 use crate::faults::FaultKind;
 use crate::journal::{Call, Served};
 use crate::protocol::{client_error, xml_response, ApiError, Failure, Protocol};
+use crate::tagging;
 use crate::{admin, applications, cloudwatch, codedeploy, deployment_groups, deployments};
-use crate::{dynamodb, events, hooks, queue_attributes, simulator, sqs, sts, tagging};
+use crate::{dynamodb, elb, events, hooks, metric_data, queue_attributes, simulator, sqs, sts};
 use crate::{lock, Input, State};
 
 /// How an operation is served: the handler, and how its answer is written.
@@ -26,7 +27,7 @@ enum Handler {
     Json(fn(&mut State, &Input) -> Result<Value, ApiError>),
     /// The same, its errors with more members than `__type` and `message` (DynamoDB's).
     Detailed(fn(&mut State, &Input) -> Result<Value, Failure>),
-    /// A query service's (STS, IAM): answered in XML.
+    /// A query service's (STS, IAM, Elastic Load Balancing): answered in XML.
     Xml(fn(&mut State, &Input) -> Result<String, ApiError>),
 }
 
@@ -34,7 +35,7 @@ use Handler::{Detailed, Json, Xml};
 
 /// Every operation the fake serves, by the service its credential scope names.
 #[rustfmt::skip]
-const ROUTES: [(&str, &str, Handler); 24] = [
+const ROUTES: [(&str, &str, Handler); 26] = [
     ("codedeploy", "ListApplications", Json(applications::list_applications)),
     ("codedeploy", "ListDeploymentGroups", Json(deployment_groups::list_deployment_groups)),
     ("codedeploy", "BatchGetDeploymentGroups",
@@ -49,6 +50,7 @@ const ROUTES: [(&str, &str, Handler); 24] = [
         Json(hooks::put_lifecycle_event_hook_execution_status)),
     ("events", "PutEvents", Json(events::put_events)),
     ("monitoring", "DescribeAlarms", Json(cloudwatch::describe_alarms)),
+    ("monitoring", "GetMetricData", Json(metric_data::get_metric_data)),
     ("tagging", "GetResources", Json(tagging::get_resources)),
     ("dynamodb", "PutItem", Detailed(dynamodb::put_item)),
     ("dynamodb", "GetItem", Detailed(dynamodb::get_item)),
@@ -61,6 +63,7 @@ const ROUTES: [(&str, &str, Handler); 24] = [
     ("sqs", "GetQueueAttributes", Json(queue_attributes::get_queue_attributes)),
     ("sts", "AssumeRole", Xml(sts::assume_role)),
     ("iam", "SimulatePrincipalPolicy", Xml(simulator::simulate_principal_policy)),
+    ("elasticloadbalancing", "DescribeTargetGroups", Xml(elb::describe_target_groups)),
 ];
 
 /// A handler's answer.
@@ -215,13 +218,10 @@ pub(crate) fn dispatch(state: &mut State, service: &str, input: &Input) -> Resul
 fn unserved(state: &State, service: &str, input: &Input) -> ApiError {
     let operation = input.operation;
     match service {
-        "sts" | "iam" => ApiError(
+        "sts" | "iam" | "elasticloadbalancing" => ApiError(
             400,
             "InvalidAction".into(),
-            format!(
-                "the fake does not serve {} action `{operation}`",
-                service.to_uppercase()
-            ),
+            format!("the fake does not serve {service} action `{operation}`"),
         ),
         // CodeDeploy authorizes a call before it looks at its operation.
         "codedeploy" => codedeploy::authorize(state, input)

@@ -1,6 +1,6 @@
-//! The seeded world: the deployments (with their lifecycle hooks), deployment groups, roles,
-//! alarms, principals, tables and queues a fake starts from ([`Seed`]), how `POST /_fake/reset`
-//! restores them (tables and queues empty),
+//! The seeded world: the deployments (with their lifecycle hooks and targets), deployment
+//! groups, roles, alarms, metrics, target groups, principals, tables and queues a fake starts
+//! from ([`Seed`]), how `POST /_fake/reset` restores them (tables and queues empty),
 //! and the [`FakeAws`] methods that add to that world or read a deployment's status.
 
 use std::time::SystemTime;
@@ -11,6 +11,9 @@ use serde_json::Value;
 use crate::caller::{Principal, Role};
 use crate::cloudwatch::Alarm;
 use crate::dynamodb::Table;
+use crate::elb::TargetGroup;
+use crate::hooks::{LambdaFunction, TaskSet};
+use crate::metrics::MetricPoint;
 use crate::queues::Queue;
 use crate::{epoch_seconds, own_account, FakeAws, State, ACCOUNT};
 
@@ -48,6 +51,17 @@ pub struct Deployment {
     /// Its lifecycle event hooks, in the order they were called.
     #[serde(default)]
     pub hooks: Vec<Hook>,
+    /// A Lambda deployment's function and the versions it shifts traffic between (its
+    /// target's `lambdaFunctionInfo`).
+    #[serde(
+        default,
+        rename = "lambdaFunction",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub lambda_function: Option<LambdaFunction>,
+    /// An ECS deployment's task sets (its target's `taskSetsInfo`).
+    #[serde(default, rename = "taskSets", skip_serializing_if = "Vec::is_empty")]
+    pub task_sets: Vec<TaskSet>,
 }
 
 /// A lifecycle event hook CodeDeploy called, waiting for (or given) its answer.
@@ -103,6 +117,15 @@ pub struct Seed {
     /// "deadLetter"?: {"name", "maxReceiveCount"}}`.
     #[serde(default)]
     pub queues: Vec<Queue>,
+    /// CloudWatch metrics' datapoints: `{"account"?, "region", "namespace", "name",
+    /// "dimensions"?: {name: value}, "unit"?, "timestamp": seconds, "value": sample}`, or
+    /// `"stats": {"Sum": 41, "p99": 812.0}` (a minute's statistics) in place of `value`.
+    #[serde(default)]
+    pub metrics: Vec<MetricPoint>,
+    /// Elastic Load Balancing target groups: `{"account"?, "region", "name", "id"?,
+    /// "loadBalancers"?: [name or ARN], "targetType"?, "protocol"?, "port"?, "vpcId"?}`.
+    #[serde(default, rename = "targetGroups")]
+    pub target_groups: Vec<TargetGroup>,
 }
 
 fn server() -> String {
@@ -135,6 +158,8 @@ impl Deployment {
             revision: None,
             previous_revision: None,
             hooks: Vec::new(),
+            lambda_function: None,
+            task_sets: Vec::new(),
         }
     }
 
@@ -215,6 +240,8 @@ impl State {
         self.identities.roles = seed.roles.clone();
         self.identities.principals = seed.principals.clone();
         self.cloudwatch.alarms = seed.alarms.iter().cloned().map(Alarm::dated).collect();
+        self.cloudwatch.metrics = seed.metrics.clone();
+        self.elb.target_groups = seed.target_groups.clone();
         let tables = seed.tables.iter().map(|t| (t.clone(), Default::default()));
         self.dynamodb.tables = tables.collect();
         let queues = seed

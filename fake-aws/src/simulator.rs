@@ -44,7 +44,7 @@ fn not_null(member: &str) -> ApiError {
 }
 
 /// The values of the query list `{list}.member.1`, `.member.2`, … (up to the first gap).
-fn members<'a>(body: &'a Value, list: &str) -> Vec<&'a str> {
+pub(crate) fn members<'a>(body: &'a Value, list: &str) -> Vec<&'a str> {
     (1..)
         .map_while(|n| string_field(body, &format!("{list}.member.{n}")))
         .collect()
