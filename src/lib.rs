@@ -31,6 +31,7 @@ pub mod gate;
 mod glob;
 pub mod guards;
 pub mod handler;
+pub mod judge;
 pub mod mapping;
 pub mod metrics;
 pub mod notify;

@@ -3,7 +3,7 @@
 //!
 //! The order, bottom first (a module may import only those in layers below its own):
 //! `time`/`glob`/`payload` → `types` → `config` → `mapping` → `signal` → `resolve` →
-//! `candidates` → `decide` → `aws` → `redeploys` → `act`/`guards` → `report`/`notify`/`metrics` → `runtime` →
+//! `candidates` → `decide`/`judge` → `aws` → `redeploys` → `act`/`guards` → `report`/`notify`/`metrics` → `runtime` →
 //! `handler`/`gate`/`readiness` (the three functions) → `main` and `bin/`, the binaries.
 //! Inside a folder, a file imports its siblings and never its parent `mod.rs`, which only
 //! declares and re-exports. Test code (`#[cfg(test)] mod tests` blocks and `tests.rs` files) is
@@ -21,7 +21,7 @@ const LAYERS: &[&[&str]] = &[
     &["signal"],
     &["resolve"],
     &["candidates"],
-    &["decide"],
+    &["decide", "judge"],
     &["aws"],
     &["redeploys"],
     &["act", "guards"],
