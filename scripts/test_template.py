@@ -1,9 +1,10 @@
 """Checks of the templates that neither cfn-lint nor the IAM policy check makes: what the
 functions, the local stack (scripts/local.env, scripts/seed.json) and the fake must agree on (the
 state table's and the gate's queue's names, the queue's settings), and the safety settings of the
-queues, the rules' targets, the topic, the state table and the alarms. Each template is resolved
-as CloudFormation would create it for stack `breaker` (cfn.py; template.yaml through the SAM
-transform first), with the parameters of the tests' world (policy.py TEST_WORLD) or others.
+queues, the rules' targets, the topic, the state table and the alarms; and that only the gate gets
+the canary judge's settings and metric reads. Each template is resolved as CloudFormation would
+create it for stack `breaker` (cfn.py; template.yaml through the SAM transform first), with the
+parameters of the tests' world (policy.py TEST_WORLD) or others.
 
 Run by scripts/test.sh: python3 -m unittest discover -s scripts -p 'test_*.py'
 """
@@ -14,6 +15,7 @@ import argparse
 import functools
 import json
 import logging
+import re
 import unittest
 from pathlib import Path
 
@@ -139,6 +141,49 @@ class TheLocalStackAgrees(unittest.TestCase):
         statements = role_statements("templates/function-role.yaml", "FunctionRole",
                                      ["NotifyEventBus=breaker-notifications"])
         self.assertEqual(statements["StateTable"]["Resource"], [own.get_att("StateTable", "Arn")])
+
+
+class TheCanaryJudge(unittest.TestCase):
+    """Only the gate judges so far (docs/canary-judge.md): it gets JUDGE and JUDGE_P, and
+    cloudwatch:GetMetricData, which has no resource type, on "*" in its region; the breaker and
+    the readiness check get neither. Judge=off grants nothing."""
+
+    def test_only_the_gate_reads_metrics(self):
+        gate = role_statements("template.yaml", "GateFunctionRole", TEST_WORLD)
+        self.assertEqual(gate["JudgeMetrics"], {
+            "Sid": "JudgeMetrics", "Effect": "Allow", "Action": ["cloudwatch:GetMetricData"], "Resource": ["*"],
+            "Condition": {"StringEquals": {"aws:RequestedRegion": TEST_REGION}}})
+        for role in ("FunctionRole", "ReadinessCheckFunctionRole"):
+            statements = role_statements("template.yaml", role, TEST_WORLD)
+            with self.subTest(role=role):
+                self.assertNotIn("JudgeMetrics", statements)
+                self.assertFalse([s for s in statements.values() if "cloudwatch:GetMetricData" in s["Action"]])
+        off = role_statements("template.yaml", "GateFunctionRole", TEST_WORLD + ["Judge=off"])
+        self.assertNotIn("JudgeMetrics", off)
+
+    def test_the_gate_gets_the_mode_and_level(self):
+        r = stack("template.yaml")
+        gate = properties(r, "GateFunction")["Environment"]["Variables"]
+        self.assertEqual((gate["JUDGE"], gate["JUDGE_P"]), ("report", "0.001"))
+        r = stack("template.yaml", tuple(WORLD + ["Judge=enforce", "JudgeP=0.01"]))
+        gate = properties(r, "GateFunction")["Environment"]["Variables"]
+        self.assertEqual((gate["JUDGE"], gate["JUDGE_P"]), ("enforce", "0.01"))
+        for function in ("Function", "ReadinessCheckFunction"):
+            variables = properties(r, function)["Environment"]["Variables"]
+            self.assertFalse({"JUDGE", "JUDGE_P"} & set(variables), function)
+
+    def test_the_parameters_admit_what_the_gate_accepts(self):
+        parameters = load_template(str(ROOT / "template.yaml"))["Parameters"]
+        self.assertEqual(parameters["Judge"]["AllowedValues"], ["off", "report", "enforce"])
+        pattern = re.compile(parameters["JudgeP"]["AllowedPattern"])
+        self.assertRegex(parameters["JudgeP"]["Default"], pattern)
+        # JUDGE_P: above 0 and below 0.5 (src/config/parse.rs parse_judge_p).
+        for value in ("0.001", "0.01", ".05", "0.1", "0.4999", "0.40", "0.0001"):
+            with self.subTest(value=value):
+                self.assertTrue(pattern.fullmatch(value) and 0 < float(value) < 0.5)
+        for value in ("0", "0.0", "0.000", "0.5", "0.50", "0.6", "1", "-0.1", "1e-3", "", "0.001 "):
+            with self.subTest(value=value):
+                self.assertIsNone(pattern.fullmatch(value))
 
 
 class TheGatesQueue(unittest.TestCase):

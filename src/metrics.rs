@@ -73,15 +73,25 @@ pub fn decision(acted: &Acted, now: Time) -> String {
     document(root, &metrics, dimensions, now)
 }
 
+/// What the canary judge said at a settled hook, as metrics: a count of its verdict
+/// (`JudgePass`, `JudgeFail`, `JudgeInconclusive`), the errors test's p-value (`JudgeErrorsP`),
+/// and, for a fail, the milliseconds from the first bad minute to the answer.
+pub struct Judged {
+    pub verdict: &'static str,
+    pub errors_p: Option<f64>,
+    pub bad_minute_to_answer_ms: Option<i64>,
+}
+
 /// The document of one look at a hook: a count by `outcome` (`GatePassed`, `GateFailed`,
 /// `GateNotGuarded`, `GateCouldNotCheck`, `GateWaiting`, `GateDropped`), the seconds a bake ran,
 /// once it ended (`BakeSeconds`) and, for a hook failed by an alarm, the time from the alarm entering ALARM to
-/// the answer (`AlarmToGateAnswer`); without dimensions and by group.
+/// the answer (`AlarmToGateAnswer`), and what the canary judge said ([`Judged`]); without dimensions
+/// and by group.
 pub fn gate(
     outcome: &str,
     (application, group): (Option<&str>, Option<&str>),
-    baked_seconds: Option<i64>,
-    alarm_to_answer_ms: Option<i64>,
+    (baked_seconds, alarm_to_answer_ms): (Option<i64>, Option<i64>),
+    judged: Option<Judged>,
     now: Time,
 ) -> String {
     let mut root = Map::new();
@@ -94,6 +104,18 @@ pub fn gate(
     if let Some(millis) = alarm_to_answer_ms {
         root.insert("AlarmToGateAnswer".into(), json!(millis.max(0)));
         metrics.push(("AlarmToGateAnswer", "Milliseconds"));
+    }
+    if let Some(judged) = judged {
+        root.insert(judged.verdict.into(), json!(1));
+        metrics.push((judged.verdict, "Count"));
+        if let Some(p) = judged.errors_p {
+            root.insert("JudgeErrorsP".into(), json!(p));
+            metrics.push(("JudgeErrorsP", "None"));
+        }
+        if let Some(millis) = judged.bad_minute_to_answer_ms {
+            root.insert("BadMinuteToGateAnswer".into(), json!(millis.max(0)));
+            metrics.push(("BadMinuteToGateAnswer", "Milliseconds"));
+        }
     }
     let dimensions = match (application, group) {
         (Some(application), Some(group)) if !application.is_empty() && !group.is_empty() => {
@@ -304,7 +326,7 @@ mod tests {
         assert_eq!(super::failures(0, 0, now()), None);
         for group in [(Some("shop"), Some("prod")), (None, None)] {
             for timed in [Some(1500), None] {
-                let line = gate("GateFailed", group, Some(30), timed, now());
+                let line = gate("GateFailed", group, (Some(30), timed), None, now());
                 assert_eq!(check(&line, now()), Ok(()), "{line}");
             }
         }

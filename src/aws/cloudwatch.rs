@@ -41,6 +41,14 @@ impl Alarms {
         }
     }
 
+    pub(super) fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub(super) fn calls(&self) -> &Calls {
+        &self.calls
+    }
+
     /// The states of these alarms (those CloudWatch knows), in batches of its limit, together.
     pub async fn states(
         &self,

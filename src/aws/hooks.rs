@@ -10,7 +10,7 @@ use super::calls::Deadline;
 use super::codedeploy::CodeDeploy;
 use super::errors::aws_error;
 use crate::time::Time;
-use crate::types::{Account, AwsError, HookAnswer, LifecycleEvent};
+use crate::types::{Account, AwsError, HookAnswer, LambdaVersions, LifecycleEvent};
 
 /// BatchGetDeploymentTargets takes at most this many target IDs a call.
 const TARGETS_LIMIT: usize = 25;
@@ -21,6 +21,18 @@ pub enum Answered {
     Now,
     /// CodeDeploy had its answer already (a retried or repeated invocation): not an error.
     AlreadyCompleted,
+}
+
+/// A Lambda target's versions, as its `lambdaFunctionInfo` names them.
+fn lambda_versions(target: &DeploymentTarget) -> Option<LambdaVersions> {
+    let info = target.lambda_target()?.lambda_function_info()?;
+    Some(LambdaVersions {
+        function: info.function_name()?.to_string(),
+        alias: info.function_alias()?.to_string(),
+        current: info.current_version()?.to_string(),
+        target: info.target_version()?.to_string(),
+        target_weight: Some(info.target_version_weight()),
+    })
 }
 
 /// The lifecycle events of a target, whatever its compute platform.
@@ -37,14 +49,15 @@ fn lifecycle_events(target: &DeploymentTarget) -> &[aws_sdk_codedeploy::types::L
 }
 
 impl CodeDeploy {
-    /// The lifecycle event `deployment` is in now: the first `InProgress` event of its targets;
-    /// `None` when none is (its hook was answered, or it is between events).
+    /// The lifecycle event `deployment` is in now: the first `InProgress` event of its targets
+    /// (`None` when none is: its hook was answered, or it is between events); and, for a Lambda
+    /// deployment, the versions it shifts traffic between.
     pub async fn lifecycle_event(
         &self,
         deadline: Deadline,
         region: &str,
         deployment: &str,
-    ) -> Result<Option<LifecycleEvent>, AwsError> {
+    ) -> Result<(Option<LifecycleEvent>, Option<LambdaVersions>), AwsError> {
         let own = Account::Own(String::new());
         let client = self.client(&own, region).await;
         let work = async {
@@ -67,6 +80,7 @@ impl CodeDeploy {
                     break;
                 }
             }
+            let mut versions = None;
             for chunk in ids.chunks(TARGETS_LIMIT) {
                 let output = client
                     .batch_get_deployment_targets()
@@ -75,24 +89,24 @@ impl CodeDeploy {
                     .send()
                     .await
                     .map_err(|e| aws_error("BatchGetDeploymentTargets", e))?;
-                let events = output
-                    .deployment_targets()
-                    .iter()
-                    .flat_map(lifecycle_events);
+                let targets = output.deployment_targets();
+                versions = versions.or_else(|| targets.iter().find_map(lambda_versions));
+                let events = targets.iter().flat_map(lifecycle_events);
                 let mut in_progress =
                     events.filter(|e| e.status() == Some(&LifecycleEventStatus::InProgress));
                 if let Some(event) = in_progress.next() {
-                    return Ok(Some(LifecycleEvent {
+                    let event = LifecycleEvent {
                         name: event.lifecycle_event_name().unwrap_or_default().to_string(),
                         status: "InProgress".into(),
                         start_time: event
                             .start_time()
                             .and_then(|t| t.to_millis().ok())
                             .map(Time::from_millis),
-                    }));
+                    };
+                    return Ok((Some(event), versions));
                 }
             }
-            Ok(None)
+            Ok((None, versions))
         };
         self.call(deadline, &own, "BatchGetDeploymentTargets", work)
             .await

@@ -22,6 +22,7 @@ mod errors;
 pub mod events;
 mod hooks;
 pub mod iam;
+mod metric_data;
 mod queue;
 mod sdk;
 mod shapes;

@@ -8,12 +8,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::types::EventKind;
 use parse::{
     optional, parse_account, parse_age, parse_allowed_groups, parse_bool, parse_gate_on_error,
-    parse_kinds, parse_regions, parse_role_arn, parse_role_name, parse_rules, parse_seconds,
-    parse_targets, parse_topic_accounts,
+    parse_judge, parse_judge_p, parse_kinds, parse_regions, parse_role_arn, parse_role_name,
+    parse_rules, parse_seconds, parse_targets, parse_topic_accounts,
 };
 
 pub use parse::ConfigError;
-pub use rules::{AlarmRule, AllowedGroup, GateOnError};
+pub use rules::{AlarmRule, AllowedGroup, GateOnError, JudgeMode, Significance};
 
 /// The function's configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,6 +78,10 @@ pub struct Config {
     pub state_table: Option<String>,
     /// `WATCH_QUEUE_URL`: the gate's own SQS queue, through which it waits.
     pub watch_queue_url: Option<String>,
+    /// `JUDGE`: the canary judge's mode.
+    pub judge: JudgeMode,
+    /// `JUDGE_P`: the judge's significance level (default 0.001).
+    pub judge_p: Significance,
 }
 
 /// The longest bake: CodeDeploy waits an hour for a hook's answer.
@@ -154,6 +158,8 @@ impl Config {
             gate_on_error: parse_gate_on_error(get("GATE_ON_ERROR"))?,
             state_table: get("STATE_TABLE").map(|v| v.trim().to_string()),
             watch_queue_url: get("WATCH_QUEUE_URL").map(|v| v.trim().to_string()),
+            judge: parse_judge(get("JUDGE"))?,
+            judge_p: optional(get("JUDGE_P"), parse_judge_p)?.unwrap_or(Significance(0.001)),
         }
         .checked()
     }

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use super::rules::{AlarmRule, AllowedGroup, GateOnError};
+use super::rules::{AlarmRule, AllowedGroup, GateOnError, JudgeMode, Significance};
 use crate::types::{arn_account, is_account, is_iam_name_char, is_region, EventKind};
 
 /// A configuration variable that could not be used.
@@ -71,6 +71,32 @@ pub(super) fn parse_gate_on_error(value: Option<String>) -> Result<GateOnError, 
         Some(v) => Err(ConfigError {
             variable: "GATE_ON_ERROR",
             problem: format!("`{v}` is neither `succeed` nor `fail`"),
+        }),
+    }
+}
+
+/// `JUDGE`: `off`, `report` (the default) or `enforce`.
+pub(super) fn parse_judge(value: Option<String>) -> Result<JudgeMode, ConfigError> {
+    match value.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        Some("off") => Ok(JudgeMode::Off),
+        None | Some("report") => Ok(JudgeMode::Report),
+        Some("enforce") => Ok(JudgeMode::Enforce),
+        Some(v) => Err(ConfigError {
+            variable: "JUDGE",
+            problem: format!("`{v}` is not `off`, `report` or `enforce`"),
+        }),
+    }
+}
+
+/// `JUDGE_P`: a significance level, above 0 and below 0.5.
+pub(super) fn parse_judge_p(value: &str) -> Result<Significance, ConfigError> {
+    match value.trim().parse::<f64>() {
+        Ok(p) if p > 0.0 && p < 0.5 => Ok(Significance(p)),
+        _ => Err(ConfigError {
+            variable: "JUDGE_P",
+            problem: format!(
+                "`{value}` is not a significance level above 0 and below 0.5 (0.001, say)"
+            ),
         }),
     }
 }

@@ -42,6 +42,24 @@ impl AllowedGroup {
     }
 }
 
+/// What the canary judge does with its verdict (`JUDGE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JudgeMode {
+    /// No judging, and no metric read.
+    Off,
+    /// Judge and tell, never stop: the default, to be watched before it is trusted.
+    Report,
+    /// Judge, tell, and stop (the gate: fail the hook) on `fail`.
+    Enforce,
+}
+
+/// The judge's significance level (`JUDGE_P`), between 0 and 1 exclusive.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Significance(pub f64);
+
+// Never NaN (see `parse_judge_p`), so equality is total.
+impl Eq for Significance {}
+
 /// How the gate answers a hook when it cannot check the alarms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GateOnError {

@@ -5,13 +5,15 @@
 use std::collections::BTreeSet;
 
 use super::call::HookCall;
+use super::canary::judge_shift;
 use super::report::{GateOutcome, GateReport};
-use super::verdict::{failing, judge};
+use super::verdict::{failing, judge, Judged};
 use crate::aws::{Deadline, GateAws};
-use crate::config::Config;
+use crate::config::{Config, JudgeMode};
 use crate::guards::discover;
+use crate::judge::Verdict;
 use crate::time::Time;
-use crate::types::{Account, DeploymentInfo, GroupRef, HookAnswer, LifecycleEvent};
+use crate::types::{Account, DeploymentInfo, GroupRef, HookAnswer, LambdaVersions, LifecycleEvent};
 
 /// The lifecycle event a bake waits in: after the last traffic shift.
 const BAKE_EVENT: &str = "AfterAllowTraffic";
@@ -72,32 +74,63 @@ pub async fn look(
     let judged = judge(guards, created);
     // An alarm that fired settles the hook whatever the lifecycle event; the event matters only
     // to know whether, and since when, to bake.
-    let bake = match event {
-        Ok(event) => {
+    let (shifted, bake) = match event {
+        Ok((event, versions)) => {
+            let after_shift = event.as_ref().is_some_and(|e| e.name == BAKE_EVENT);
             report.lifecycle_event = event.clone();
-            bake(config, event.as_ref(), first_seen, &mut report)
+            let bake = bake(config, event.as_ref(), first_seen, &mut report);
+            (
+                versions.filter(|_| after_shift && config.judge != JudgeMode::Off),
+                bake,
+            )
         }
         Err(e) if config.bake_seconds == 0 || failing(&judged).next().is_some() => {
-            report
-                .errors
-                .push(format!("could not read the lifecycle event: {e}"));
-            None
+            (report.errors).push(format!("could not read the lifecycle event: {e}"));
+            (None, None)
         }
         Err(e) => {
             let why = format!("could not read the lifecycle event: {e}");
             return Step::Again(report, Wait::Retry(why));
         }
     };
-    let now = Time::now();
+    finish(
+        report,
+        judged,
+        (shifted, bake, created),
+        (config, aws, work),
+    )
+    .await
+}
+
+/// The rest of a look, with the alarms judged: failed by an alarm; else the canary judge, at the
+/// hook after the last traffic shift; then the bake.
+async fn finish(
+    mut report: GateReport,
+    judged: Vec<Judged>,
+    (shifted, bake, created): (Option<LambdaVersions>, Option<(Time, Time)>, Time),
+    (config, aws, work): (&Config, &GateAws, Deadline),
+) -> Step {
     if let Some((start, until)) = bake {
         report.bake_ends = Some(until);
-        report.baked_seconds = Some(now.min(until).secs_since(start));
+        report.baked_seconds = Some(Time::now().min(until).secs_since(start));
     }
     if failing(&judged).next().is_some() {
         return Step::Settled(report.failed(judged, created));
     }
+    if let Some(versions) = shifted {
+        match judge_shift(config, aws, &versions, created, work).await {
+            Ok(j) if j.verdict == Verdict::Fail && config.judge == JudgeMode::Enforce => {
+                report.alarms = judged;
+                return Step::Settled(report.judged_failed(j));
+            }
+            Ok(j) => report.judge = Some(j),
+            Err(e) => {
+                (report.errors).push(format!("the canary judge could not read the metrics: {e}"))
+            }
+        }
+    }
     match bake {
-        Some((_, until)) if now < until => {
+        Some((_, until)) if Time::now() < until => {
             report.baked_seconds = None;
             report.alarms = judged;
             Step::Again(report, Wait::Bake(until))

@@ -7,6 +7,7 @@ use serde::{Serialize, Serializer};
 use super::call::HookCall;
 use super::verdict::{failing, Judged, Judgement};
 use crate::config::GateOnError;
+use crate::judge::{Canary, Verdict};
 use crate::time::Time;
 use crate::types::{detail_type, HookAnswer, LifecycleEvent};
 
@@ -99,7 +100,7 @@ pub fn insufficient_data(judged: &[Judged]) -> impl Iterator<Item = String> + '_
 }
 
 /// The gate's result for one invocation.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GateReport {
     pub deployment_id: String,
@@ -129,6 +130,9 @@ pub struct GateReport {
     /// nothing, so they could not fail the hook.
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     pub insufficient_data: BTreeSet<String>,
+    /// The canary judge's judgement of the traffic shift, at the hook after it (`JUDGE`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub judge: Option<Canary>,
     /// What could not be read or told, one line each.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
@@ -151,6 +155,7 @@ impl GateReport {
             baked_seconds: None,
             bake_ends: None,
             insufficient_data: BTreeSet::new(),
+            judge: None,
             errors: Vec::new(),
         }
     }
@@ -217,6 +222,17 @@ impl GateReport {
         self.settle(GateOutcome::Failed, Some(HookAnswer::Failed), reason)
     }
 
+    /// Ends it failed by the canary judge (`JUDGE=enforce`), with its numbers.
+    pub fn judged_failed(self, judgement: Canary) -> Self {
+        let reason = format!(
+            "the canary judge: {}: failed so that CodeDeploy rolls it back",
+            judgement.reason
+        );
+        let mut report = self.settle(GateOutcome::Failed, Some(HookAnswer::Failed), reason);
+        report.judge = Some(judgement);
+        report
+    }
+
     /// Ends it passed, naming the alarms that were already in ALARM.
     pub fn passed(mut self, judged: Vec<Judged>) -> Self {
         let group = format!(
@@ -256,6 +272,12 @@ impl GateReport {
             reason.push_str(&format!(
                 "; in INSUFFICIENT_DATA, so they could not fail it: {}",
                 names.join(", ")
+            ));
+        }
+        if let Some(j) = self.judge.as_ref().filter(|j| j.verdict == Verdict::Fail) {
+            reason.push_str(&format!(
+                "; the canary judge would fail it (JUDGE=report): {}",
+                j.reason
             ));
         }
         self.alarms = judged;

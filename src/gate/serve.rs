@@ -18,11 +18,13 @@ use super::verdict::failing;
 use super::watch::{again, answered, first, open, Opened};
 use crate::aws::{Answered, Deadline, GateAws};
 use crate::config::Config;
+use crate::config::JudgeMode;
+use crate::judge::{Canary, Verdict};
 use crate::metrics;
 use crate::report::{Failure, FailureKind};
 use crate::runtime::{Function, Invocation};
 use crate::time::Time;
-use crate::types::{GroupRef, Notification};
+use crate::types::{detail_type, GroupRef, Notification};
 
 /// Kept back from the invocation's deadline to answer the hook and tell.
 const ANSWER_MARGIN: Duration = Duration::from_secs(20);
@@ -269,7 +271,8 @@ async fn answer(
     }
 }
 
-/// The log line, the event for people (a failed or unchecked hook) and the metrics.
+/// The log line, the events for people (a failed or unchecked hook; the canary judge's verdict
+/// at a settled hook) and the metrics.
 async fn tell(
     report: &GateReport,
     config: &Config,
@@ -279,41 +282,84 @@ async fn tell(
 ) {
     let text = serde_json::to_string(report).unwrap_or_default();
     tracing::info!(outcome = report.outcome.as_str(), reason = %report.reason, report = %text, "gate");
-    if let (true, Some(detail_type)) = (config.notify, report.outcome.detail_type()) {
-        let region = &config.own_region;
-        let resources = match (&report.application_name, &report.deployment_group_name) {
-            (Some(application), Some(group)) => vec![GroupRef {
-                account: invocation.account.clone(),
-                region: region.clone(),
-                application: application.clone(),
-                group: group.clone(),
-            }
-            .arn()],
-            _ => Vec::new(),
-        };
-        let event = Notification {
-            detail_type,
-            detail: json!({ "gate": report }).to_string(),
-            resources,
-        };
-        let delivery = aws.events.put(invocation.deadline, &[event]).await;
-        for error in delivery.errors {
-            tracing::error!(error = %error, "could not notify");
-        }
+    let judge = report.judge.as_ref().filter(|_| report.answer.is_some());
+    let events = detail_types(report, judge, config);
+    if config.notify && !events.is_empty() {
+        notify(report, &events, config, aws, invocation).await;
     }
     let answered = Time::now();
     let entered = failing(&report.alarms)
         .filter_map(|j| j.guard.alarm.transitioned)
         .min();
+    let judged = judge.map(|j| metrics::Judged {
+        verdict: match j.verdict {
+            Verdict::Pass => "JudgePass",
+            Verdict::Fail => "JudgeFail",
+            Verdict::Inconclusive => "JudgeInconclusive",
+        },
+        errors_p: j.errors_p,
+        bad_minute_to_answer_ms: (j.first_bad_minute)
+            .filter(|_| j.verdict == Verdict::Fail)
+            .map(|t| answered.millis() - t.millis()),
+    });
     let line = metrics::gate(
         report.outcome.metric(),
         (
             report.application_name.as_deref(),
             report.deployment_group_name.as_deref(),
         ),
-        report.baked_seconds,
-        entered.map(|t| answered.millis() - t.millis()),
+        (
+            report.baked_seconds,
+            entered.map(|t| answered.millis() - t.millis()),
+        ),
+        judged,
         answered,
     );
     let _ = writeln!(out, "{line}");
+}
+
+/// Puts the events `detail_types` on the bus, each with the report and its group's ARN.
+async fn notify(
+    report: &GateReport,
+    detail_types: &[&'static str],
+    config: &Config,
+    aws: &GateAws,
+    invocation: &Invocation,
+) {
+    let resources = match (&report.application_name, &report.deployment_group_name) {
+        (Some(application), Some(group)) => vec![GroupRef {
+            account: invocation.account.clone(),
+            region: config.own_region.clone(),
+            application: application.clone(),
+            group: group.clone(),
+        }
+        .arn()],
+        _ => Vec::new(),
+    };
+    let detail = json!({ "gate": report }).to_string();
+    let events: Vec<Notification> = (detail_types.iter())
+        .map(|&detail_type| Notification {
+            detail_type,
+            detail: detail.clone(),
+            resources: resources.clone(),
+        })
+        .collect();
+    let delivery = aws.events.put(invocation.deadline, &events).await;
+    for error in delivery.errors {
+        tracing::error!(error = %error, "could not notify");
+    }
+}
+
+/// The events a report is told by: its outcome's, and, at a settled hook the canary judge
+/// judged, `Deployment Judged` (and, when it would have failed it under `JUDGE=report`,
+/// `Deployment Judge Would Stop`).
+fn detail_types(report: &GateReport, judge: Option<&Canary>, config: &Config) -> Vec<&'static str> {
+    let mut types: Vec<&'static str> = report.outcome.detail_type().into_iter().collect();
+    if let Some(judge) = judge {
+        types.push(detail_type::JUDGED);
+        if judge.verdict == Verdict::Fail && config.judge == JudgeMode::Report {
+            types.push(detail_type::JUDGE_WOULD_STOP);
+        }
+    }
+    types
 }

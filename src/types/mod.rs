@@ -2,13 +2,15 @@
 //! ([`names`]), what a signal was ([`signal`]), what CodeDeploy says of a deployment and what
 //! became of it ([`deployment`]), the AWS error type ([`aws_error`]) and the events for people
 //! ([`notification`]), the alarms that guard a deployment
-//! group ([`alarm`]), where a group lives ([`group`]) and the lifecycle hooks the gate answers ([`hook`]). It depends on nothing in the crate but [`crate::time`].
+//! group ([`alarm`]), where a group lives ([`group`]), the lifecycle hooks the gate answers ([`hook`])
+//! and what the canary judge reads ([`metric`]). It depends on nothing in the crate but [`crate::time`].
 
 mod alarm;
 mod aws_error;
 mod deployment;
 mod group;
 mod hook;
+mod metric;
 mod names;
 mod notification;
 mod signal;
@@ -21,6 +23,7 @@ pub use deployment::{
 };
 pub use group::{GroupRef, Location};
 pub use hook::{HookAnswer, LifecycleEvent};
+pub use metric::{LambdaVersions, MetricQuery, PerMinute};
 pub use names::{
     arn_account, bounded, is_account, is_deployment_id, is_iam_name_char, is_region, partition,
     Account, GroupName, ALARM_NAME_LIMIT, REASON_LIMIT,

@@ -16,11 +16,13 @@ pub mod detail_type {
     pub const GATE_FAILED: &str = "Deployment Gate Failed";
     pub const GATE_WOULD_FAIL: &str = "Deployment Gate Would Fail";
     pub const GATE_COULD_NOT_CHECK: &str = "Deployment Gate Could Not Check";
+    pub const JUDGED: &str = "Deployment Judged";
+    pub const JUDGE_WOULD_STOP: &str = "Deployment Judge Would Stop";
     pub const CHECK_PASSED: &str = "Breaker Check Passed";
     pub const CHECK_FAILED: &str = "Breaker Check Failed";
 
     /// All of them.
-    pub const ALL: [&str; 12] = [
+    pub const ALL: [&str; 14] = [
         STOPPED,
         WOULD_STOP,
         STOP_FAILED,
@@ -31,6 +33,8 @@ pub mod detail_type {
         GATE_FAILED,
         GATE_WOULD_FAIL,
         GATE_COULD_NOT_CHECK,
+        JUDGED,
+        JUDGE_WOULD_STOP,
         CHECK_PASSED,
         CHECK_FAILED,
     ];
