@@ -1,11 +1,12 @@
 //! Stateful fakes of the AWS services the circuit breaker calls, over real HTTP, on one port:
 //! CodeDeploy ([`codedeploy`], with lifecycle hooks and deployment targets: [`hooks`]), STS
 //! `AssumeRole` ([`sts`]), IAM `SimulatePrincipalPolicy`, EventBridge `PutEvents` ([`events`]),
-//! CloudWatch `DescribeAlarms` ([`cloudwatch`]) and `GetMetricData` ([`metrics`]), Elastic Load
-//! Balancing's `DescribeTargetGroups` ([`elb`]), the tagging API's `GetResources`, DynamoDB's
-//! item operations ([`dynamodb`], with condition and update expressions) and SQS's message
-//! operations ([`sqs`], [`queues`]), in JSON 1.0 or 1.1 or Smithy RPC v2 CBOR (STS, IAM and
-//! Elastic Load Balancing in query/XML). A request goes to the service its SigV4 credential scope names, in the region
+//! CloudWatch `DescribeAlarms` ([`cloudwatch`]), `GetMetricData` and `ListMetrics`
+//! ([`metrics`]), Elastic Load Balancing's `DescribeTargetGroups` ([`elb`]), the tagging API's
+//! `GetResources`, DynamoDB's item operations ([`dynamodb`], with condition and update
+//! expressions) and SQS's message operations ([`sqs`], [`queues`]), in JSON 1.0 or 1.1 or
+//! Smithy RPC v2 CBOR (STS, IAM and Elastic Load Balancing in query/XML). A request goes to
+//! the service its SigV4 credential scope names, in the region
 //! the scope names, for the account of the credentials that signed it: a key its STS issued is
 //! a session of the assumed role, in that role's account; a key of a [`Principal`] is that
 //! role; any other key is the function's own role in [`ACCOUNT`]. Each account has its own
@@ -52,6 +53,7 @@ mod faults;
 pub mod hooks;
 pub mod iam;
 mod journal;
+mod list_metrics;
 mod md5;
 mod messages;
 mod metric_data;
@@ -190,7 +192,7 @@ impl FakeAws {
     }
 
     /// Returns at most `size` items per page of ListApplications, ListDeployments,
-    /// ListDeploymentGroups, ListDeploymentTargets, DescribeAlarms, GetResources,
+    /// ListDeploymentGroups, ListDeploymentTargets, DescribeAlarms, ListMetrics, GetResources,
     /// DescribeTargetGroups and SimulatePrincipalPolicy, and at most `size` datapoints (of all
     /// its queries) per page of GetMetricData.
     pub fn set_page_size(&self, size: usize) {

@@ -333,4 +333,4 @@ pub(crate) fn get_metric_data(state: &mut State, input: &Input) -> Result<Value,
 
 #[cfg(test)]
 #[path = "metric_data_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -475,7 +475,11 @@ fn a_target_group_names_its_dimensions() {
 }
 
 /// POSTs an RPC v2 CBOR request as the SDK sends it; the status and the CBOR answered.
-fn post_cbor(fake: &FakeAws, operation: &str, body: &ciborium::Value) -> (u16, ciborium::Value) {
+pub(crate) fn post_cbor(
+    fake: &FakeAws,
+    operation: &str,
+    body: &ciborium::Value,
+) -> (u16, ciborium::Value) {
     let address = fake.endpoint().trim_start_matches("http://").to_string();
     let mut stream = std::net::TcpStream::connect(address).expect("the fake listens");
     let mut bytes = Vec::new();

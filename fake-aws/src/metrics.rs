@@ -1,6 +1,7 @@
 //! CloudWatch metrics: the datapoints of every account and region ([`MetricPoint`], made with a
 //! [`Metric`]), and their aggregation into a statistic per period as `GetMetricData` answers
-//! it ([`metric_data`](crate::metric_data) serves the call).
+//! it ([`metric_data`](crate::metric_data) serves the call; `ListMetrics`, which lists the
+//! metrics with recent datapoints, is served by `list_metrics`).
 //!
 //! A datapoint is either a raw sample (`value`), or a minute's statistics computed beforehand
 //! (`stats`: `{"Sum": 41, "SampleCount": 12, "p99": 812.0}`), for percentiles the fake cannot

@@ -17,8 +17,9 @@ use crate::journal::{Call, Served};
 use crate::protocol::{client_error, xml_response, ApiError, Failure, Protocol};
 use crate::tagging;
 use crate::{admin, applications, cloudwatch, codedeploy, deployment_groups, deployments};
-use crate::{dynamodb, elb, events, hooks, metric_data, queue_attributes, simulator, sqs, sts};
+use crate::{dynamodb, elb, events, hooks, list_metrics, metric_data, queue_attributes};
 use crate::{lock, Input, State};
+use crate::{simulator, sqs, sts};
 
 /// How an operation is served: the handler, and how its answer is written.
 #[derive(Clone, Copy)]
@@ -35,7 +36,7 @@ use Handler::{Detailed, Json, Xml};
 
 /// Every operation the fake serves, by the service its credential scope names.
 #[rustfmt::skip]
-const ROUTES: [(&str, &str, Handler); 26] = [
+const ROUTES: [(&str, &str, Handler); 27] = [
     ("codedeploy", "ListApplications", Json(applications::list_applications)),
     ("codedeploy", "ListDeploymentGroups", Json(deployment_groups::list_deployment_groups)),
     ("codedeploy", "BatchGetDeploymentGroups",
@@ -51,6 +52,7 @@ const ROUTES: [(&str, &str, Handler); 26] = [
     ("events", "PutEvents", Json(events::put_events)),
     ("monitoring", "DescribeAlarms", Json(cloudwatch::describe_alarms)),
     ("monitoring", "GetMetricData", Json(metric_data::get_metric_data)),
+    ("monitoring", "ListMetrics", Json(list_metrics::list_metrics)),
     ("tagging", "GetResources", Json(tagging::get_resources)),
     ("dynamodb", "PutItem", Detailed(dynamodb::put_item)),
     ("dynamodb", "GetItem", Detailed(dynamodb::get_item)),
