@@ -124,11 +124,12 @@ class Stack:
             raise
 
     def start(self):
-        # Both builds `cargo lambda watch` would otherwise do on the first invoke, after the event
-        # was dated: the workspace's (the fake), and the package's binaries (`cargo run --bin`,
-        # whose dependencies' features differ from the workspace build's), all three at once.
+        # The builds `cargo lambda watch` would otherwise do on the first invoke, after the event
+        # was dated: the fake alone (it shares no AWS SDK crate with the functions, so building it
+        # with the workspace would compile the whole SDK once more, with the workspace's
+        # features), and the package's binaries as `cargo run --bin` builds them, all three.
         binaries = [arg for binary, _ in RUNTIMES.values() for arg in ("--bin", binary)]
-        for build in (["--workspace", "--bins"], binaries):
+        for build in (["-p", "fake-aws", "--bin", "fake-aws"], binaries):
             subprocess.run(["cargo", "build", "--quiet", *build], cwd=ROOT, check=True)
         policy = self.extract("template.yaml", TEMPLATE_PARAMETERS, "policy.json", "--role", "FunctionRole")
         gate_policy = self.extract("template.yaml", TEMPLATE_PARAMETERS, "gate-policy.json",

@@ -151,7 +151,8 @@ class TheCanaryJudge(unittest.TestCase):
     def test_only_the_gate_reads_metrics(self):
         gate = role_statements("template.yaml", "GateFunctionRole", TEST_WORLD)
         self.assertEqual(gate["JudgeMetrics"], {
-            "Sid": "JudgeMetrics", "Effect": "Allow", "Action": ["cloudwatch:GetMetricData"], "Resource": ["*"],
+            "Sid": "JudgeMetrics", "Effect": "Allow",
+            "Action": ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics"], "Resource": ["*"],
             "Condition": {"StringEquals": {"aws:RequestedRegion": TEST_REGION}}})
         for role in ("FunctionRole", "ReadinessCheckFunctionRole"):
             statements = role_statements("template.yaml", role, TEST_WORLD)

@@ -1,8 +1,9 @@
 //! The canary judge, at the gate's hook after the last traffic shift of a Lambda deployment: the
 //! new version against the old over the minutes both took traffic in, from the metrics Lambda
 //! publishes per executed version. It fails the hook only with `JUDGE=enforce` and a difference
-//! both significant and large; it says `inconclusive` where the data cannot say. Real SDK
-//! clients (CodeDeploy, CloudWatch over CBOR) against the fake over HTTP.
+//! both significant and large; it says `inconclusive` where the data cannot say. An ECS
+//! deployment is judged by its task sets' target groups. Real SDK clients (CodeDeploy,
+//! CloudWatch over CBOR, Elastic Load Balancing) against the fake over HTTP.
 
 mod common;
 
@@ -12,7 +13,7 @@ use common::gate::{ago, hook, Gate, DEPLOYMENT, HOOK_ID};
 use common::HOME;
 use deployment_circuit_breaker::gate::{GateOutcome, GateReport};
 use deployment_circuit_breaker::judge::Verdict;
-use fake_aws::{Deployment, Metric};
+use fake_aws::{Deployment, Metric, TargetGroup};
 
 /// One version's traffic each minute: requests, errors, p99 (ms).
 type PerMinute = (f64, f64, f64);
@@ -198,5 +199,76 @@ async fn off_reads_no_metric_and_only_the_hook_after_the_shift_is_judged() {
         before.fake.call_count("GetMetricData"),
         0,
         "no shift to judge yet"
+    );
+}
+
+/// An ECS blue/green deployment of `shop/prod`, `blue` → `green` behind load balancer `web`,
+/// created 20 minutes ago and after its last traffic shift; each of the 15 minutes from 17 to 3
+/// minutes ago, `new` on the green target group and `old` on the blue one (p99 in ms).
+async fn ecs_canary(vars: &[(&str, &str)], new: PerMinute, old: PerMinute) -> Gate {
+    let g = Gate::new(vars).await;
+    g.fake.add(
+        Deployment::new(HOME, DEPLOYMENT, "shop", "prod")
+            .created(ago(20 * 60))
+            .hook("AfterAllowTraffic", HOOK_ID)
+            .ecs_task_sets("shop-blue", "shop-green", 10.0),
+    );
+    for (name, (requests, errors, p99)) in [("shop-green", new), ("shop-blue", old)] {
+        let group = TargetGroup::new(HOME, name).load_balancer("web");
+        g.fake.put_target_group(group.clone());
+        let metric = |metric: &str| {
+            let lb = group.load_balancer_dimension().expect("a load balancer");
+            Metric::new(HOME, "AWS/ApplicationELB", metric)
+                .dimension("TargetGroup", &group.dimension())
+                .dimension("LoadBalancer", &lb)
+        };
+        let (mut count, mut fives, mut time) = (
+            metric("RequestCount"),
+            metric("HTTPCode_Target_5XX_Count"),
+            metric("TargetResponseTime"),
+        );
+        for minute in (3..18).map(|m| ago(m * 60)) {
+            count = count.minute(minute, &[("Sum", requests)]);
+            fives = fives.minute(minute, &[("Sum", errors)]);
+            time = time.minute(minute, &[("p99", p99 / 1000.0)]);
+        }
+        g.fake.put_metric(count);
+        g.fake.put_metric(fives);
+        g.fake.put_metric(time);
+    }
+    g
+}
+
+#[tokio::test]
+async fn an_ecs_canary_is_judged_by_its_target_groups() {
+    let vars = [("JUDGE", "enforce")];
+    let bad = ecs_canary(&vars, (80.0, 41.0 / 15.0, 200.0), (720.0, 0.8, 200.0)).await;
+    let report = bad.report(&hook()).await;
+    assert_eq!(report.outcome, GateOutcome::Failed, "{report:?}");
+    assert!(
+        report
+            .reason
+            .contains("(41 of 1,200) vs 0.11 % (12 of 10,800)"),
+        "{}",
+        report.reason
+    );
+    assert_eq!(
+        bad.fake.call_count("ListMetrics"),
+        2,
+        "each target group's dimensions"
+    );
+
+    let healthy = ecs_canary(&vars, (80.0, 0.1, 210.0), (720.0, 0.8, 200.0)).await;
+    let report = healthy.report(&hook()).await;
+    assert_eq!(report.outcome, GateOutcome::Passed, "{report:?}");
+    assert_eq!(verdict(&report), Some(Verdict::Pass));
+    let latency = report
+        .judge
+        .and_then(|j| j.latency)
+        .expect("latency judged");
+    assert_eq!(
+        latency.new_median_p99_ms.round(),
+        210.0,
+        "seconds read as milliseconds"
     );
 }

@@ -4,13 +4,15 @@
 
 use aws_sdk_codedeploy::error::SdkError;
 use aws_sdk_codedeploy::operation::put_lifecycle_event_hook_execution_status::PutLifecycleEventHookExecutionStatusError as PutError;
-use aws_sdk_codedeploy::types::{DeploymentTarget, LifecycleEventStatus};
+use aws_sdk_codedeploy::types::{DeploymentTarget, LifecycleEventStatus, TargetLabel};
 
 use super::calls::Deadline;
 use super::codedeploy::CodeDeploy;
 use super::errors::aws_error;
 use crate::time::Time;
-use crate::types::{Account, AwsError, HookAnswer, LambdaVersions, LifecycleEvent};
+use crate::types::{
+    Account, AwsError, EcsTaskSets, HookAnswer, LambdaVersions, LifecycleEvent, Shift,
+};
 
 /// BatchGetDeploymentTargets takes at most this many target IDs a call.
 const TARGETS_LIMIT: usize = 25;
@@ -23,16 +25,28 @@ pub enum Answered {
     AlreadyCompleted,
 }
 
-/// A Lambda target's versions, as its `lambdaFunctionInfo` names them.
-fn lambda_versions(target: &DeploymentTarget) -> Option<LambdaVersions> {
+/// What a target shifts traffic between: a Lambda target's versions (`lambdaFunctionInfo`), an
+/// ECS target's task sets' target groups (`taskSetsInfo`).
+fn shift(target: &DeploymentTarget) -> Option<Shift> {
+    if let Some(ecs) = target.ecs_target() {
+        let group = |label: TargetLabel| {
+            (ecs.task_sets_info().iter())
+                .find(|set| set.task_set_label() == Some(&label))
+                .and_then(|set| set.target_group()?.name().map(str::to_string))
+        };
+        return Some(Shift::Ecs(EcsTaskSets {
+            original: group(TargetLabel::Blue)?,
+            replacement: group(TargetLabel::Green)?,
+        }));
+    }
     let info = target.lambda_target()?.lambda_function_info()?;
-    Some(LambdaVersions {
+    Some(Shift::Lambda(LambdaVersions {
         function: info.function_name()?.to_string(),
         alias: info.function_alias()?.to_string(),
         current: info.current_version()?.to_string(),
         target: info.target_version()?.to_string(),
         target_weight: Some(info.target_version_weight()),
-    })
+    }))
 }
 
 /// The lifecycle events of a target, whatever its compute platform.
@@ -51,13 +65,13 @@ fn lifecycle_events(target: &DeploymentTarget) -> &[aws_sdk_codedeploy::types::L
 impl CodeDeploy {
     /// The lifecycle event `deployment` is in now: the first `InProgress` event of its targets
     /// (`None` when none is: its hook was answered, or it is between events); and, for a Lambda
-    /// deployment, the versions it shifts traffic between.
+    /// or ECS deployment, what it shifts traffic between.
     pub async fn lifecycle_event(
         &self,
         deadline: Deadline,
         region: &str,
         deployment: &str,
-    ) -> Result<(Option<LifecycleEvent>, Option<LambdaVersions>), AwsError> {
+    ) -> Result<(Option<LifecycleEvent>, Option<Shift>), AwsError> {
         let own = Account::Own(String::new());
         let client = self.client(&own, region).await;
         let work = async {
@@ -90,7 +104,7 @@ impl CodeDeploy {
                     .await
                     .map_err(|e| aws_error("BatchGetDeploymentTargets", e))?;
                 let targets = output.deployment_targets();
-                versions = versions.or_else(|| targets.iter().find_map(lambda_versions));
+                versions = versions.or_else(|| targets.iter().find_map(shift));
                 let events = targets.iter().flat_map(lifecycle_events);
                 let mut in_progress =
                     events.filter(|e| e.status() == Some(&LifecycleEventStatus::InProgress));

@@ -1,8 +1,11 @@
 //! CloudWatch metrics per minute (`GetMetricData`, `MetricStat` queries, every page), for the
-//! canary judge: raw statistics, no metric math, so that each count is the count.
+//! canary judge: raw statistics, no metric math, so that each count is the count; and a target
+//! group's dimensions, from the metrics CloudWatch lists for it (`ListMetrics`).
 
 use aws_sdk_cloudwatch::primitives::DateTime;
-use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
+use aws_sdk_cloudwatch::types::{
+    Dimension, DimensionFilter, Metric, MetricDataQuery, MetricStat, ScanBy,
+};
 
 use super::calls::Deadline;
 use super::cloudwatch::Alarms;
@@ -69,5 +72,64 @@ impl Alarms {
             Ok(values)
         };
         self.calls().run(deadline, "GetMetricData", work).await
+    }
+}
+
+/// A target group's CloudWatch dimensions, as its load balancer publishes them: `TargetGroup`
+/// (`targetgroup/<name>/<id>`) and `LoadBalancer` (`app/<name>/<id>`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TargetGroupDimensions {
+    pub target_group: String,
+    pub load_balancer: String,
+}
+
+impl Alarms {
+    /// The dimensions of the target group named `name`, from the metrics CloudWatch has of it
+    /// (`ListMetrics` of `AWS/ApplicationELB` `RequestCount` by target group, every page); `None`
+    /// when it has none (no traffic in two weeks), or several (the name on several load
+    /// balancers: which one is the deployment's cannot be told).
+    pub async fn target_group(
+        &self,
+        deadline: Deadline,
+        name: &str,
+    ) -> Result<Option<TargetGroupDimensions>, AwsError> {
+        let prefix = format!("targetgroup/{name}/");
+        let mut pages = Box::pin(
+            (self.client().list_metrics())
+                .namespace("AWS/ApplicationELB")
+                .metric_name("RequestCount")
+                .dimensions(DimensionFilter::builder().name("TargetGroup").build())
+                .dimensions(DimensionFilter::builder().name("LoadBalancer").build())
+                .into_paginator()
+                .send(),
+        );
+        let work = async {
+            let mut found = Vec::new();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| aws_error("ListMetrics", e))?;
+                for metric in page.metrics() {
+                    let value = |dimension: &str| {
+                        (metric.dimensions().iter())
+                            .find(|d| d.name() == Some(dimension))
+                            .and_then(|d| d.value())
+                            .map(str::to_string)
+                    };
+                    let dimensions = metric.dimensions().len();
+                    if let (Some(target_group), Some(load_balancer), 2) =
+                        (value("TargetGroup"), value("LoadBalancer"), dimensions)
+                    {
+                        if target_group.starts_with(&prefix) {
+                            found.push(TargetGroupDimensions {
+                                target_group,
+                                load_balancer,
+                            });
+                        }
+                    }
+                }
+            }
+            found.dedup();
+            Ok((found.len() == 1).then(|| found.remove(0)))
+        };
+        self.calls().run(deadline, "ListMetrics", work).await
     }
 }

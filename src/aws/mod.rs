@@ -44,6 +44,7 @@ pub use codedeploy::{CodeDeploy, Stopped};
 pub use events::{Delivery, EventBus};
 pub use hooks::Answered;
 pub use iam::{Simulated, Simulator};
+pub use metric_data::TargetGroupDimensions;
 pub use queue::{WatchQueue, MAX_DELAY};
 pub use sdk::sdk_config_loader;
 pub use state::{Expect, StateTable, Written};

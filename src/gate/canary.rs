@@ -1,12 +1,13 @@
 //! The canary judge at the hook after the last traffic shift: the whole shift, the new version
 //! against the old over every minute both took traffic in since the deployment was created (up to
-//! a few minutes ago: CloudWatch's datapoints arrive late). Lambda deployments only, so far.
+//! a few minutes ago: CloudWatch's datapoints arrive late): a Lambda alias's versions, or an ECS
+//! service's task sets behind their target groups (whose dimensions CloudWatch lists).
 
-use crate::aws::{Deadline, GateAws};
+use crate::aws::{Deadline, GateAws, TargetGroupDimensions};
 use crate::config::Config;
-use crate::judge::{judge, lambda, Canary};
+use crate::judge::{ecs, judge, lambda, minutes, Canary};
 use crate::time::Time;
-use crate::types::{AwsError, LambdaVersions};
+use crate::types::{AwsError, EcsTaskSets, MetricQuery, Shift};
 
 /// How far before now the window ends: the latest minutes are not complete yet.
 const LATE_SECS: i64 = 120;
@@ -16,11 +17,11 @@ fn minute(time: Time) -> Time {
     Time::from_millis(time.millis() - time.millis().rem_euclid(60_000))
 }
 
-/// The judgement of the deployment created at `created`, shifting between `versions`.
+/// The judgement of the deployment created at `created`, shifting traffic as `shift` says.
 pub async fn judge_shift(
     config: &Config,
     aws: &GateAws,
-    versions: &LambdaVersions,
+    shift: &Shift,
     created: Time,
     work: Deadline,
 ) -> Result<Canary, AwsError> {
@@ -29,7 +30,38 @@ pub async fn judge_shift(
     if end <= start {
         return Ok(judge(&[], p));
     }
-    let queries = lambda::queries(versions);
+    let (queries, p99_to_ms) = match shift {
+        Shift::Lambda(versions) => (lambda::queries(versions), 1.0),
+        Shift::Ecs(task_sets) => (ecs_queries(aws, task_sets, work).await?, 1000.0),
+    };
     let values = aws.alarms.per_minute(work, &queries, (start, end)).await?;
-    Ok(judge(&lambda::minutes(&values), p))
+    Ok(judge(&minutes(&values, p99_to_ms), p))
+}
+
+/// The queries of an ECS deployment's target groups, by the dimensions CloudWatch lists for
+/// them.
+async fn ecs_queries(
+    aws: &GateAws,
+    task_sets: &EcsTaskSets,
+    work: Deadline,
+) -> Result<Vec<MetricQuery>, AwsError> {
+    let (new, old) = (&task_sets.replacement, &task_sets.original);
+    let (found_new, found_old) = tokio::join!(
+        aws.alarms.target_group(work, new),
+        aws.alarms.target_group(work, old)
+    );
+    let of = |found: Option<TargetGroupDimensions>, name: &str| {
+        found.ok_or_else(|| {
+            let why = format!(
+                "CloudWatch lists no metrics of target group {name} on one load balancer (no \
+                 traffic in two weeks, or the name is on several load balancers)"
+            );
+            AwsError::new("ListMetrics", "TargetGroupNotFound", why)
+        })
+    };
+    let (new, old) = (of(found_new?, new)?, of(found_old?, old)?);
+    Ok(ecs::queries(
+        (&new.target_group, Some(&new.load_balancer)),
+        (&old.target_group, Some(&old.load_balancer)),
+    ))
 }

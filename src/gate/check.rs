@@ -13,7 +13,7 @@ use crate::config::{Config, JudgeMode};
 use crate::guards::discover;
 use crate::judge::Verdict;
 use crate::time::Time;
-use crate::types::{Account, DeploymentInfo, GroupRef, HookAnswer, LambdaVersions, LifecycleEvent};
+use crate::types::{Account, DeploymentInfo, GroupRef, HookAnswer, LifecycleEvent, Shift};
 
 /// The lifecycle event a bake waits in: after the last traffic shift.
 const BAKE_EVENT: &str = "AfterAllowTraffic";
@@ -107,7 +107,7 @@ pub async fn look(
 async fn finish(
     mut report: GateReport,
     judged: Vec<Judged>,
-    (shifted, bake, created): (Option<LambdaVersions>, Option<(Time, Time)>, Time),
+    (shifted, bake, created): (Option<Shift>, Option<(Time, Time)>, Time),
     (config, aws, work): (&Config, &GateAws, Deadline),
 ) -> Step {
     if let Some((start, until)) = bake {
@@ -117,8 +117,8 @@ async fn finish(
     if failing(&judged).next().is_some() {
         return Step::Settled(report.failed(judged, created));
     }
-    if let Some(versions) = shifted {
-        match judge_shift(config, aws, &versions, created, work).await {
+    if let Some(shift) = shifted {
+        match judge_shift(config, aws, &shift, created, work).await {
             Ok(j) if j.verdict == Verdict::Fail && config.judge == JudgeMode::Enforce => {
                 report.alarms = judged;
                 return Step::Settled(report.judged_failed(j));

@@ -1,6 +1,6 @@
-//! What the canary judge reads: the versions a Lambda deployment shifts traffic between, as
-//! CodeDeploy's deployment target says, and metrics read per minute from CloudWatch
-//! (`GetMetricData`).
+//! What the canary judge reads: what a deployment shifts traffic between (a Lambda alias's
+//! versions, an ECS service's task sets), as CodeDeploy's deployment target says, and metrics
+//! read per minute from CloudWatch (`GetMetricData`).
 
 use std::collections::BTreeMap;
 
@@ -33,4 +33,20 @@ pub struct LambdaVersions {
     /// The target version's share of the alias's traffic now, 0 to 1 (CodeDeploy reports it as
     /// a fraction).
     pub target_weight: Option<f64>,
+}
+
+/// An ECS blue/green deployment's target groups, from its target's `taskSetsInfo`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EcsTaskSets {
+    /// The original task set's (`Blue`).
+    pub original: String,
+    /// The replacement's (`Green`): the new version.
+    pub replacement: String,
+}
+
+/// What a deployment shifts traffic between.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Shift {
+    Lambda(LambdaVersions),
+    Ecs(EcsTaskSets),
 }

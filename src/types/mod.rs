@@ -23,7 +23,7 @@ pub use deployment::{
 };
 pub use group::{GroupRef, Location};
 pub use hook::{HookAnswer, LifecycleEvent};
-pub use metric::{LambdaVersions, MetricQuery, PerMinute};
+pub use metric::{EcsTaskSets, LambdaVersions, MetricQuery, PerMinute, Shift};
 pub use names::{
     arn_account, bounded, is_account, is_deployment_id, is_iam_name_char, is_region, partition,
     Account, GroupName, ALARM_NAME_LIMIT, REASON_LIMIT,
