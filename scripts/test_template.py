@@ -370,6 +370,18 @@ class TheDashboard(unittest.TestCase):
                       "RuleTargetsDeadLetterAlarm"):
             self.assertIn(r.get_att(alarm, "Arn"), shown)
 
+    def test_shows_the_canary_judge(self):
+        """docs/canary-judge.md: its counts and BadMinuteToGateAnswer, without dimensions, and
+        the gate's judged reports from its own log group."""
+        r = stack("template.yaml")
+        body = json.loads(properties(r, "Dashboard")["DashboardBody"])
+        shown = {m[1] for w in body["widgets"] for m in w["properties"].get("metrics", [])
+                 if m[0] == "DeploymentCircuitBreaker" and (len(m) == 2 or isinstance(m[2], dict))}
+        self.assertLessEqual({"JudgePass", "JudgeFail", "JudgeInconclusive", "BadMinuteToGateAnswer"}, shown)
+        queries = [w["properties"]["query"] for w in body["widgets"] if w["type"] == "log"]
+        (judged,) = [q for q in queries if '"judge"' in q]
+        self.assertTrue(judged.startswith(f"SOURCE '{r.ref('GateLogGroup')}' |"), judged)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -103,6 +103,10 @@ impl Config {
             get(name).map_or(Ok(default), |v| parse_bool(name, &v))
         };
         let or = |name: &str, default: &str| get(name).unwrap_or_else(|| default.to_string());
+        let text = |name: &str| get(name).map(|v| v.trim().to_string());
+        let seconds = |name: &'static str, max: i64| {
+            (get(name).map(|v| parse_seconds(name, &v, max)).transpose()).map(Option::flatten)
+        };
         let own_region = get("AWS_REGION")
             .or_else(|| get("AWS_DEFAULT_REGION"))
             .ok_or(ConfigError {
@@ -116,7 +120,7 @@ impl Config {
             application_tag: or("ALARM_TAG_APPLICATION", "codedeploy-application"),
             group_tag: or("ALARM_TAG_DEPLOYMENT_GROUP", "codedeploy-deployment-group"),
             alarm_tag_mapping: flag("ALARM_TAG_MAPPING", true)?,
-            alarm_name_prefix: get("ALARM_NAME_PREFIX").map(|v| v.trim().to_string()),
+            alarm_name_prefix: text("ALARM_NAME_PREFIX"),
             stop_on: optional(get("STOP_ON_CODEDEPLOY_EVENTS"), parse_kinds)?
                 .unwrap_or_else(|| BTreeSet::from([EventKind::InstanceFailure])),
             dry_run: flag("DRY_RUN", false)?,
@@ -128,26 +132,16 @@ impl Config {
             target_role_name: optional(get("TARGET_ROLE_NAME"), parse_role_name)?
                 .unwrap_or_else(|| "deployment-circuit-breaker-target".into()),
             notify: flag("NOTIFY", true)?,
-            notify_event_bus: get("NOTIFY_EVENT_BUS")
-                .map(|v| v.trim().to_string())
-                .unwrap_or_else(|| "default".into()),
+            notify_event_bus: text("NOTIFY_EVENT_BUS").unwrap_or_else(|| "default".into()),
             kill_switch_across_accounts: flag("KILL_SWITCH_ACROSS_ACCOUNTS", false)?,
             topic_accounts: optional(get("SNS_TOPIC_ACCOUNTS"), parse_topic_accounts)?
                 .unwrap_or_default(),
             function_name: or("AWS_LAMBDA_FUNCTION_NAME", "deployment-circuit-breaker"),
-            rollback_completed_within: optional(get("ROLLBACK_COMPLETED_WITHIN"), |v| {
-                parse_seconds(
-                    "ROLLBACK_COMPLETED_WITHIN",
-                    v,
-                    MAX_ROLLBACK_COMPLETED_WITHIN,
-                )
-            })?
-            .flatten(),
-            bake_seconds: optional(get("BAKE_SECONDS"), |v| {
-                parse_seconds("BAKE_SECONDS", v, MAX_BAKE_SECONDS)
-            })?
-            .flatten()
-            .unwrap_or(0),
+            rollback_completed_within: seconds(
+                "ROLLBACK_COMPLETED_WITHIN",
+                MAX_ROLLBACK_COMPLETED_WITHIN,
+            )?,
+            bake_seconds: seconds("BAKE_SECONDS", MAX_BAKE_SECONDS)?.unwrap_or(0),
             regions: (optional(get("REGIONS"), parse_regions)?)
                 .filter(|regions| !regions.is_empty())
                 .unwrap_or_else(|| vec![own_region.trim().to_string()]),
@@ -156,8 +150,8 @@ impl Config {
             })?,
             gate_role_arn: optional(get("GATE_ROLE_ARN"), |v| parse_role_arn("GATE_ROLE_ARN", v))?,
             gate_on_error: parse_gate_on_error(get("GATE_ON_ERROR"))?,
-            state_table: get("STATE_TABLE").map(|v| v.trim().to_string()),
-            watch_queue_url: get("WATCH_QUEUE_URL").map(|v| v.trim().to_string()),
+            state_table: text("STATE_TABLE"),
+            watch_queue_url: text("WATCH_QUEUE_URL"),
             judge: parse_judge(get("JUDGE"))?,
             judge_p: optional(get("JUDGE_P"), parse_judge_p)?.unwrap_or(Significance(0.001)),
         }
