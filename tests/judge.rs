@@ -7,9 +7,9 @@
 
 mod common;
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
-use common::gate::{ago, hook, Gate, DEPLOYMENT, HOOK_ID};
+use common::gate::{ago, answered, hook, Gate, DEPLOYMENT, HOOK_ID};
 use common::HOME;
 use deployment_circuit_breaker::gate::{GateOutcome, GateReport};
 use deployment_circuit_breaker::judge::Verdict;
@@ -131,12 +131,12 @@ async fn reported_a_bad_canary_is_told_and_the_hook_passes() {
 #[tokio::test]
 async fn a_healthy_canary_passes_and_a_slow_one_fails_on_latency() {
     let vars = [("JUDGE", "enforce")];
-    let healthy = canary(&vars, (80.0, 0.1, 210.0), Some((720.0, 0.8, 200.0))).await;
+    let healthy = canary(&vars, (120.0, 0.1, 210.0), Some((720.0, 0.8, 200.0))).await;
     let report = healthy.report(&hook()).await;
     assert_eq!(report.outcome, GateOutcome::Passed, "{report:?}");
     assert_eq!(verdict(&report), Some(Verdict::Pass));
 
-    let slow = canary(&vars, (80.0, 0.1, 450.0), Some((720.0, 0.8, 200.0))).await;
+    let slow = canary(&vars, (120.0, 0.1, 450.0), Some((720.0, 0.8, 200.0))).await;
     let report = slow.report(&hook()).await;
     assert_eq!(report.outcome, GateOutcome::Failed, "{report:?}");
     assert!(report.reason.contains("p99 450 ms"), "{}", report.reason);
@@ -258,7 +258,7 @@ async fn an_ecs_canary_is_judged_by_its_target_groups() {
         "each target group's dimensions"
     );
 
-    let healthy = ecs_canary(&vars, (80.0, 0.1, 210.0), (720.0, 0.8, 200.0)).await;
+    let healthy = ecs_canary(&vars, (120.0, 0.1, 210.0), (720.0, 0.8, 200.0)).await;
     let report = healthy.report(&hook()).await;
     assert_eq!(report.outcome, GateOutcome::Passed, "{report:?}");
     assert_eq!(verdict(&report), Some(Verdict::Pass));
@@ -270,5 +270,48 @@ async fn an_ecs_canary_is_judged_by_its_target_groups() {
         latency.new_median_p99_ms.round(),
         210.0,
         "seconds read as milliseconds"
+    );
+}
+
+#[tokio::test]
+async fn enforced_unreadable_metrics_are_retried_not_passed() {
+    let vars = [("JUDGE", "enforce")];
+    let g = canary(&vars, (120.0, 0.1, 200.0), Some((720.0, 0.8, 200.0))).await;
+    g.fake
+        .fail("GetMetricData", 1, 400, "AccessDeniedException");
+
+    let first = g.report(&hook()).await;
+    let looks = g.run(1, Duration::from_secs(15)).await;
+
+    assert_eq!(first.outcome, GateOutcome::Waiting, "{first:?}");
+    assert!(
+        first.reason.contains("could not read the metrics"),
+        "{}",
+        first.reason
+    );
+    let (_, last) = answered(&looks)[0];
+    assert_eq!(last.outcome, GateOutcome::Passed, "{last:?}");
+    assert_eq!(verdict(last), Some(Verdict::Pass));
+}
+
+#[tokio::test]
+async fn a_bake_is_judged_once_as_it_ends() {
+    let vars = [("BAKE_SECONDS", "3")];
+    let g = canary(&vars, (120.0, 0.1, 200.0), Some((720.0, 0.8, 200.0))).await;
+
+    let first = g.report(&hook()).await;
+    assert_eq!(
+        (first.outcome, g.fake.call_count("GetMetricData")),
+        (GateOutcome::Waiting, 0)
+    );
+    let looks = g.run(1, Duration::from_secs(15)).await;
+
+    let (_, last) = answered(&looks)[0];
+    assert_eq!(verdict(last), Some(Verdict::Pass), "{last:?}");
+    assert!(looks.len() >= 2, "several looks: {looks:?}");
+    assert_eq!(
+        g.fake.call_count("GetMetricData"),
+        1,
+        "judged once, at the end"
     );
 }

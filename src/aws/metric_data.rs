@@ -4,7 +4,7 @@
 
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{
-    Dimension, DimensionFilter, Metric, MetricDataQuery, MetricStat, ScanBy,
+    Dimension, DimensionFilter, Metric, MetricDataQuery, MetricStat, ScanBy, StatusCode,
 };
 
 use super::calls::Deadline;
@@ -56,18 +56,26 @@ impl Alarms {
         );
         let work = async {
             let mut values = PerMinute::new();
+            let mut status = std::collections::BTreeMap::new();
             while let Some(page) = pages.next().await {
                 let page = page.map_err(|e| aws_error("GetMetricData", e))?;
                 for result in page.metric_data_results() {
-                    let series = values
-                        .entry(result.id().unwrap_or_default().into())
-                        .or_default();
+                    let id = result.id().unwrap_or_default().to_string();
+                    status.insert(id.clone(), result.status_code().cloned());
                     let times = result
                         .timestamps()
                         .iter()
                         .filter_map(|t| t.to_millis().ok());
+                    let series = values.entry(id).or_default();
                     series.extend(times.zip(result.values().iter().copied()));
                 }
+            }
+            // A query CloudWatch could not complete would read as a series of no errors.
+            let complete = Some(StatusCode::Complete);
+            if let Some((id, code)) = status.iter().find(|(_, s)| **s != complete) {
+                let code = code.as_ref().map_or("none", |c| c.as_str());
+                let why = format!("query {id} ended with status {code}, not Complete");
+                return Err(AwsError::new("GetMetricData", "IncompleteData", why));
             }
             Ok(values)
         };

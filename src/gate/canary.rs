@@ -9,6 +9,9 @@ use crate::judge::{ecs, judge, lambda, minutes, Canary};
 use crate::time::Time;
 use crate::types::{AwsError, EcsTaskSets, MetricQuery, Shift};
 
+/// The error code of a target group CloudWatch does not list: no verdict, and it is said.
+const NOT_FOUND: &str = "TargetGroupNotFound";
+
 /// How far before now the window ends: the latest minutes are not complete yet.
 const LATE_SECS: i64 = 120;
 
@@ -30,9 +33,23 @@ pub async fn judge_shift(
     if end <= start {
         return Ok(judge(&[], p));
     }
+    let inconclusive = |why: String| Canary {
+        reason: why,
+        ..judge(&[], p)
+    };
     let (queries, p99_to_ms) = match shift {
+        Shift::Lambda(v) if v.current == v.target => {
+            let why = format!(
+                "the old and the new version are both {}: nothing to compare",
+                v.target
+            );
+            return Ok(inconclusive(why));
+        }
         Shift::Lambda(versions) => (lambda::queries(versions), 1.0),
-        Shift::Ecs(task_sets) => (ecs_queries(aws, task_sets, work).await?, 1000.0),
+        Shift::Ecs(task_sets) => match ecs_queries(aws, task_sets, work).await {
+            Err(e) if e.code == NOT_FOUND => return Ok(inconclusive(e.message)),
+            found => (found?, 1000.0),
+        },
     };
     let values = aws.alarms.per_minute(work, &queries, (start, end)).await?;
     Ok(judge(&minutes(&values, p99_to_ms), p))
@@ -56,7 +73,7 @@ async fn ecs_queries(
                 "CloudWatch lists no metrics of target group {name} on one load balancer (no \
                  traffic in two weeks, or the name is on several load balancers)"
             );
-            AwsError::new("ListMetrics", "TargetGroupNotFound", why)
+            AwsError::new("ListMetrics", NOT_FOUND, why)
         })
     };
     let (new, old) = (of(found_new?, new)?, of(found_old?, old)?);

@@ -84,7 +84,11 @@ pub async fn look(
                 bake,
             )
         }
-        Err(e) if config.bake_seconds == 0 || failing(&judged).next().is_some() => {
+        // Without a bake, the event matters only to the canary judge, and only when enforced.
+        Err(e)
+            if (config.bake_seconds == 0 && config.judge != JudgeMode::Enforce)
+                || failing(&judged).next().is_some() =>
+        {
             (report.errors).push(format!("could not read the lifecycle event: {e}"));
             (None, None)
         }
@@ -102,8 +106,9 @@ pub async fn look(
     .await
 }
 
-/// The rest of a look, with the alarms judged: failed by an alarm; else the canary judge, at the
-/// hook after the last traffic shift; then the bake.
+/// The rest of a look, with the alarms judged: failed by an alarm; else the bake, while it lasts;
+/// then the canary judge, at the hook after the last traffic shift (in `enforce`, a failed read
+/// of the metrics is retried like any other).
 async fn finish(
     mut report: GateReport,
     judged: Vec<Judged>,
@@ -117,6 +122,13 @@ async fn finish(
     if failing(&judged).next().is_some() {
         return Step::Settled(report.failed(judged, created));
     }
+    if let Some((_, until)) = bake.filter(|(_, until)| Time::now() < *until) {
+        report.baked_seconds = None;
+        report.alarms = judged;
+        return Step::Again(report, Wait::Bake(until));
+    }
+    // The canary judge once, as the hook settles: judging at every look of a bake would give a
+    // chance to fail at each, on the same data.
     if let Some(shift) = shifted {
         match judge_shift(config, aws, &shift, created, work).await {
             Ok(j) if j.verdict == Verdict::Fail && config.judge == JudgeMode::Enforce => {
@@ -124,19 +136,17 @@ async fn finish(
                 return Step::Settled(report.judged_failed(j));
             }
             Ok(j) => report.judge = Some(j),
+            Err(e) if config.judge == JudgeMode::Enforce => {
+                let why = format!("the canary judge could not read the metrics: {e}");
+                report.alarms = judged;
+                return Step::Again(report, Wait::Retry(why));
+            }
             Err(e) => {
                 (report.errors).push(format!("the canary judge could not read the metrics: {e}"))
             }
         }
     }
-    match bake {
-        Some((_, until)) if Time::now() < until => {
-            report.baked_seconds = None;
-            report.alarms = judged;
-            Step::Again(report, Wait::Bake(until))
-        }
-        _ => Step::Settled(report.passed(judged)),
-    }
+    Step::Settled(report.passed(judged))
 }
 
 /// The deployment as CodeDeploy tells it, in scope, with its creation time; else the step.

@@ -30,6 +30,8 @@ use crate::types::{detail_type, GroupRef, Notification};
 const ANSWER_MARGIN: Duration = Duration::from_secs(20);
 /// Kept back from that for the reads, so that the next look can still be sent and recorded.
 const READ_MARGIN: Duration = Duration::from_secs(10);
+/// How a report's error line about an answer CodeDeploy did not take begins.
+const NOT_TAKEN: &str = "could not answer";
 /// How soon a look that could not be taken comes back.
 const COME_BACK: Duration = Duration::from_secs(5);
 
@@ -261,7 +263,7 @@ async fn answer(
         }
         Err(e) => {
             let message = format!(
-                "could not answer {} to the hook of {}: {e}",
+                "{NOT_TAKEN} {} to the hook of {}: {e}",
                 answer.as_str(),
                 call.deployment_id
             );
@@ -282,7 +284,9 @@ async fn tell(
 ) {
     let text = serde_json::to_string(report).unwrap_or_default();
     tracing::info!(outcome = report.outcome.as_str(), reason = %report.reason, report = %text, "gate");
-    let judge = report.judge.as_ref().filter(|_| report.answer.is_some());
+    // The judge's verdict is told once, by the invocation whose answer CodeDeploy took.
+    let taken = !report.already_answered && !report.errors.iter().any(|e| e.starts_with(NOT_TAKEN));
+    let judge = (report.judge.as_ref()).filter(|_| report.answer.is_some() && taken);
     let events = detail_types(report, judge, config);
     if config.notify && !events.is_empty() {
         notify(report, &events, config, aws, invocation).await;
@@ -299,7 +303,7 @@ async fn tell(
         },
         errors_p: j.errors_p,
         bad_minute_to_answer_ms: (j.first_bad_minute)
-            .filter(|_| j.verdict == Verdict::Fail)
+            .filter(|_| report.outcome == GateOutcome::Failed)
             .map(|t| answered.millis() - t.millis()),
     });
     let line = metrics::gate(

@@ -15,6 +15,10 @@ const MIN_NEW_ERRORS: f64 = 5.0;
 /// Minutes of p99 a side the latency test needs: with fewer, no ordering reaches p < 0.001
 /// (8 a side: at best 1/12870).
 pub const MIN_LATENCY_MINUTES: usize = 8;
+/// A minute's p99 counts for the latency test only when its version took this many requests in
+/// it: a p99 of a few requests is close to their maximum, and would make a small canary look
+/// slower than a large baseline with the same code.
+const MIN_P99_REQUESTS: f64 = 100.0;
 /// An error rate at which a version counts as degraded.
 const DEGRADED_RATE: f64 = 0.05;
 /// How far the versions' counts may fall short of, or exceed, the alias's own.
@@ -196,6 +200,8 @@ fn totals(samples: impl Iterator<Item = Sample>) -> Totals {
     let (requests, errors) = samples.fold((0.0, 0.0), |(r, e), s| {
         (r + s.requests.unwrap_or(0.0), e + s.errors.unwrap_or(0.0))
     });
+    // Counts, as the tests and the reason take them.
+    let (requests, errors): (f64, f64) = (requests.round(), errors.round());
     let error_rate = if requests > 0.0 {
         errors / requests
     } else {
@@ -208,16 +214,17 @@ fn totals(samples: impl Iterator<Item = Sample>) -> Totals {
     }
 }
 
-/// The p99s of the minutes both versions took traffic in (the new version's first left out: cold
-/// starts), when each side has [`MIN_LATENCY_MINUTES`].
+/// The p99s of the minutes both versions took traffic in, each of at least [`MIN_P99_REQUESTS`]
+/// (the new version's first left out: cold starts), when each side has [`MIN_LATENCY_MINUTES`].
 fn latency(both: &[&Minute]) -> Option<Latency> {
     let with = |pick: fn(&Minute) -> Sample| -> Vec<f64> {
         (both.iter())
             .map(|m| pick(m))
-            .filter(|s| s.requests.unwrap_or(0.0) > 0.0)
+            .filter(|s| s.requests.unwrap_or(0.0) >= MIN_P99_REQUESTS)
             .filter_map(|s| s.p99_ms)
             .collect()
     };
+    // The new version's first minute left out: cold starts.
     let new: Vec<f64> = with(|m| m.new).into_iter().skip(1).collect();
     let old = with(|m| m.old);
     if new.len() < MIN_LATENCY_MINUTES || old.len() < MIN_LATENCY_MINUTES {
@@ -338,25 +345,40 @@ mod tests {
 
     #[test]
     fn a_healthy_canary_passes_and_says_what_it_compared() {
-        let j = judge(&canary((80.0, 0.1, 200.0), (720.0, 0.8, 205.0)), P);
+        let j = judge(&canary((120.0, 0.1, 200.0), (720.0, 0.8, 205.0)), P);
         assert_eq!(j.verdict, Verdict::Pass, "{}", j.reason);
-        assert!(j.reason.contains("(1 of 800)"), "{}", j.reason);
+        assert!(j.reason.contains("(1 of 1,200)"), "{}", j.reason);
         assert!(j.latency.is_some(), "ten minutes a side: latency judged");
     }
 
     #[test]
-    fn significance_alone_is_not_enough_nor_size_alone() {
-        // 4 errors: significant maybe, but fewer than 5 never fail.
-        let few = judge(&canary((80.0, 0.4, 200.0), (720.0, 0.0, 200.0)), P);
+    fn each_rule_of_a_fail_holds_on_its_own() {
+        // Fewer than 5 errors: 4 of 400 against none of 3,600 is significant, twice the rate
+        // and a point above it, yet no fail.
+        let few = judge(&canary((40.0, 0.4, 200.0), (360.0, 0.0, 200.0)), P);
+        assert!(few.errors_p.unwrap() < P, "{few:?}");
         assert_ne!(few.verdict, Verdict::Fail, "{}", few.reason);
-        // Twice the rate but less than a point above it: 0.2 % vs 0.1 %.
-        let small = judge(&canary((800.0, 1.6, 200.0), (7200.0, 7.2, 200.0)), P);
+        // Less than a point above: 0.5 % against 0.1 %, five times the rate.
+        let small = judge(&canary((800.0, 4.0, 200.0), (7200.0, 7.2, 200.0)), P);
+        assert!(small.errors_p.unwrap() < P, "{small:?}");
         assert_eq!(small.verdict, Verdict::Pass, "{}", small.reason);
+        // Less than twice the rate: 3 % against 2 %, a point above.
+        let mild = judge(&canary((800.0, 24.0, 200.0), (7200.0, 144.0, 200.0)), P);
+        assert!(mild.errors_p.unwrap() < P, "{mild:?}");
+        assert_eq!(mild.verdict, Verdict::Pass, "{}", mild.reason);
+    }
+
+    #[test]
+    fn a_small_canarys_p99_is_not_compared_with_a_large_baselines() {
+        // 80 requests a minute: each p99 is about their slowest; never a latency fail.
+        let j = judge(&canary((80.0, 0.0, 400.0), (720.0, 0.0, 200.0)), P);
+        assert_eq!(j.latency, None);
+        assert_ne!(j.verdict, Verdict::Fail, "{}", j.reason);
     }
 
     #[test]
     fn a_slower_canary_fails_on_latency_but_not_its_cold_first_minute() {
-        let mut minutes = canary((80.0, 0.0, 400.0), (720.0, 0.0, 200.0));
+        let mut minutes = canary((120.0, 0.0, 400.0), (720.0, 0.0, 200.0));
         let j = judge(&minutes, P);
         assert_eq!(j.verdict, Verdict::Fail, "{}", j.reason);
         assert!(
@@ -365,9 +387,16 @@ mod tests {
             j.reason
         );
         // Only its first minute slow: a cold start, left out.
-        minutes = canary((80.0, 0.0, 200.0), (720.0, 0.0, 200.0));
+        minutes = canary((120.0, 0.0, 200.0), (720.0, 0.0, 200.0));
         minutes[0].new.p99_ms = Some(3000.0);
-        assert_eq!(judge(&minutes, P).verdict, Verdict::Pass);
+        let j = judge(&minutes, P);
+        assert_eq!(j.verdict, Verdict::Pass);
+        let latency = j.latency.expect("ten minutes a side");
+        assert_eq!((latency.new_minutes, latency.old_minutes), (9, 10));
+        assert_eq!(
+            latency.new_median_p99_ms, 200.0,
+            "the cold minute is not in the median"
+        );
     }
 
     #[test]
