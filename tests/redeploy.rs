@@ -5,39 +5,12 @@
 
 mod common;
 
-use std::time::{Duration, SystemTime};
-
+use common::redeploy::{alarm, finished_release, minutes_ago, s3, WITHIN};
 use common::*;
 use deployment_circuit_breaker::config::Config;
 use deployment_circuit_breaker::types::{Outcome, REDEPLOY_MARK};
 use fake_aws::Deployment;
-use serde_json::{json, Value};
-
-const WITHIN: (&str, &str) = ("ROLLBACK_COMPLETED_WITHIN", "1800");
-
-fn minutes_ago(minutes: u64) -> SystemTime {
-    SystemTime::now() - Duration::from_secs(minutes * 60)
-}
-
-/// A revision in S3 as `aws deploy push` registers it: with the object's ETag, so a redeploy
-/// deploys exactly that object.
-fn s3(key: &str) -> Value {
-    json!({"revisionType": "S3",
-           "s3Location": {"bucket": "shop-releases", "key": key, "bundleType": "zip",
-                          "eTag": format!("etag-of-{key}")}})
-}
-
-/// A release that went out 40 minutes ago and finished `finished` minutes ago, on top of v1.
-fn finished_release(finished: u64) -> Deployment {
-    Deployment::new(HOME, "d-BADRELEA1", "shop", "prod")
-        .created(minutes_ago(40))
-        .succeeded(minutes_ago(finished))
-        .revisions(s3("v2.zip"), Some(s3("v1.zip")))
-}
-
-fn alarm() -> Value {
-    alarm_event("checkout-5xx", HOME, tagged("shop", "prod"))
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn a_server_deployment_that_just_finished_gets_its_previous_revision_back() {

@@ -5,25 +5,14 @@
 
 mod common;
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
+use common::redeploy::{alarm, finished_release, minutes_ago, WITHIN};
 use common::*;
 use deployment_circuit_breaker::time::Time;
 use deployment_circuit_breaker::types::{Outcome, REDEPLOY_MARK};
 use fake_aws::{Deployment, FaultKind};
-use serde_json::{json, Value};
-
-const WITHIN: (&str, &str) = ("ROLLBACK_COMPLETED_WITHIN", "1800");
-
-fn minutes_ago(minutes: u64) -> SystemTime {
-    SystemTime::now() - Duration::from_secs(minutes * 60)
-}
-
-fn s3(key: &str) -> Value {
-    json!({"revisionType": "S3",
-           "s3Location": {"bucket": "shop-releases", "key": key, "bundleType": "zip",
-                          "eTag": format!("etag-of-{key}")}})
-}
+use serde_json::json;
 
 /// A deployment in progress whose description claims the breaker made it in place of `of`.
 fn claiming(id: &str, of: &str) -> Deployment {
@@ -33,10 +22,6 @@ fn claiming(id: &str, of: &str) -> Deployment {
         description: Some(description),
         ..Deployment::new(HOME, id, "shop", "prod").created(minutes_ago(2))
     }
-}
-
-fn alarm() -> Value {
-    alarm_event("checkout-5xx", HOME, tagged("shop", "prod"))
 }
 
 #[tokio::test]
@@ -61,12 +46,7 @@ async fn a_description_claiming_a_breaker_redeploy_without_a_record_is_stopped()
 #[tokio::test]
 async fn a_claim_the_record_names_another_deployment_for_is_stopped_too() {
     let w = World::new(&[WITHIN]).await;
-    w.fake.add(
-        Deployment::new(HOME, "d-BADRELEA1", "shop", "prod")
-            .created(minutes_ago(40))
-            .succeeded(minutes_ago(2))
-            .revisions(s3("v2.zip"), Some(s3("v1.zip"))),
-    );
+    w.fake.add(finished_release(2));
     let made = w.report(&alarm()).await.actions[0]
         .redeployment_id
         .clone()
@@ -102,12 +82,7 @@ async fn a_claim_the_record_names_another_deployment_for_is_stopped_too() {
 #[tokio::test]
 async fn two_racing_signals_make_one_redeploy() {
     let w = World::new(&[WITHIN]).await;
-    w.fake.add(
-        Deployment::new(HOME, "d-BADRELEA1", "shop", "prod")
-            .created(minutes_ago(40))
-            .succeeded(minutes_ago(2))
-            .revisions(s3("v2.zip"), Some(s3("v1.zip"))),
-    );
+    w.fake.add(finished_release(2));
     // Two alarms for the group at once, in two invocations (two SNS deliveries, say).
     let other = alarm_event("checkout-latency", HOME, tagged("shop", "prod"));
     let slow = FaultKind::Delay(Duration::from_millis(300));
@@ -138,12 +113,7 @@ async fn two_racing_signals_make_one_redeploy() {
 #[tokio::test]
 async fn a_create_deployment_that_fails_gives_the_record_back_so_a_retry_redeploys() {
     let w = World::new(&[WITHIN]).await;
-    w.fake.add(
-        Deployment::new(HOME, "d-BADRELEA1", "shop", "prod")
-            .created(minutes_ago(40))
-            .succeeded(minutes_ago(2))
-            .revisions(s3("v2.zip"), Some(s3("v1.zip"))),
-    );
+    w.fake.add(finished_release(2));
     w.fake
         .fail("CreateDeployment", 1, 400, "InvalidRevisionException");
 

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::time::Time;
-use crate::types::is_deployment_id;
+use crate::types::{is_account, is_deployment_id, partition};
 
 /// A hook to answer: CodeDeploy's payload, word for word.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -91,13 +91,9 @@ pub fn queue_arn(url: &str, region: &str) -> Option<String> {
     let path = url.split_once("://").map_or(url, |(_, rest)| rest);
     let mut parts = path.trim_end_matches('/').rsplit('/');
     let (name, account) = (parts.next()?, parts.next()?);
-    let valid = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
-    let partition = match region {
-        r if r.starts_with("cn-") => "aws-cn",
-        r if r.starts_with("us-gov-") => "aws-us-gov",
-        _ => "aws",
-    };
-    (valid && !name.is_empty()).then(|| format!("arn:{partition}:sqs:{region}:{account}:{name}"))
+    let partition = partition(region);
+    (is_account(account) && !name.is_empty())
+        .then(|| format!("arn:{partition}:sqs:{region}:{account}:{name}"))
 }
 
 /// What a payload asks: a hook, or looks from `queue` (the watch queue's ARN, when there is one).

@@ -123,9 +123,9 @@ pub async fn again(
     aws: &GateAws,
     work: Deadline,
 ) -> Result<GateReport, String> {
-    let Ok((table, queue)) = parts(aws) else {
-        let why = "STATE_TABLE or WATCH_QUEUE_URL is not set, so the gate cannot wait";
-        return Ok(report.could_not_check(config.gate_on_error, why.into()));
+    let (table, queue) = match parts(aws) {
+        Ok(parts) => parts,
+        Err(why) => return Ok(report.could_not_check(config.gate_on_error, why)),
     };
     (watched.insufficient).extend(insufficient_data(&report.alarms));
     report.insufficient_data = watched.insufficient.clone();
@@ -219,8 +219,9 @@ pub enum Opened {
 
 /// The record of the hook `look` is about, weighed against the look, which was sent at `sent`.
 pub async fn open(look: &Look, sent: Option<Time>, aws: &GateAws, work: Deadline) -> Opened {
-    let Ok((table, _)) = parts(aws) else {
-        return Opened::Drop("STATE_TABLE or WATCH_QUEUE_URL is not set".into());
+    let (table, _) = match parts(aws) {
+        Ok(parts) => parts,
+        Err(why) => return Opened::Drop(why),
     };
     let call = look.hook();
     let young = sent.is_some_and(|at| Time::now().secs_since(at) < EARLY_SECS);

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test crate uses its own subset
 
 pub mod gate;
+pub mod redeploy;
 
 use std::collections::HashMap;
 use std::time::Duration;
