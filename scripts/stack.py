@@ -2,9 +2,9 @@
 simulator, DynamoDB and SQS, seeded from scripts/seed.json with the function's account and team
 B's, enforcing the IAM policies template.yaml and templates/target-role.yaml grant, as
 scripts/policy.py extracts them) and the breaker, the gate and the readiness check, each under its
-own `cargo lambda watch` (environment from scripts/local.env), the fake playing the gate's event
-source mapping (it delivers the gate's watch queue to the gate's runtime); and the sample events
-made fresh.
+own `cargo lambda watch` (environment from scripts/local.env, with each one's own queue), the fake
+playing the event source mappings of the gate's and the breaker's queues (it delivers each to its
+function's runtime); and the sample events made fresh.
 """
 
 import contextlib
@@ -49,10 +49,13 @@ DEPLOYED_FUNCTION_ROLE = f"arn:aws:iam::{OWN}:role/breaker-FunctionRole-416537C2
 DEPLOYED_GATE_ROLE = f"arn:aws:iam::{OWN}:role/breaker-GateFunctionRole-27F1AF715ED0"
 TARGET_ROLE_PARAMETERS = [f"CentralRoleArn={FUNCTION_ROLE}", f"CentralCheckRoleArn={CHECK_ROLE}",
                           "Regions=us-east-1,eu-west-1"]
-# The gate's queue of waits, as template.yaml names it for stack `breaker` (<stack>-gate-watch;
-# scripts/seed.json creates it, WATCH_QUEUE_URL in scripts/local.env names it), as the fake's
-# --deliver names a queue: account:region:name.
-WATCH_QUEUE = f"{OWN}:us-east-1:breaker-gate-watch"
+# Each runtime's own queue (its WATCH_QUEUE_URL), as template.yaml names it for stack `breaker`
+# and scripts/seed.json creates it: the breaker's looks of its canary judge (WatchQueue,
+# <stack>-watch) and the gate's waits (GateWatchQueue, <stack>-gate-watch); the readiness check
+# has none. Never the gate's queue for the breaker: the gate would take the breaker's looks for
+# forged waits, and the breaker the gate's for looks.
+WATCH_QUEUES = {"function": "breaker-watch", "gate": "breaker-gate-watch"}
+WATCH_REGION = "us-east-1"
 
 
 def free_port():
@@ -84,23 +87,36 @@ def stop(process):
             process.wait()
 
 
-def local_env(fake_port, access_key=None):
+def local_env(fake_port, access_key=None, runtime="function"):
     """The text of scripts/local.env, pointed at the fake on `fake_port` (signing with
-    `access_key`, if given)."""
+    `access_key`, if given), with the WATCH_QUEUE_URL of `runtime`'s own queue, if it has one."""
     text = (ROOT / "scripts/local.env").read_text()
     if access_key:
         text = text.replace("AWS_ACCESS_KEY_ID=AKIDLOCALFAKE", f"AWS_ACCESS_KEY_ID={access_key}")
+    if runtime in WATCH_QUEUES:
+        text += f"WATCH_QUEUE_URL=http://127.0.0.1:4599/{OWN}/{WATCH_QUEUES[runtime]}\n"
     return text.replace("127.0.0.1:4599", f"127.0.0.1:{fake_port}")
 
 
 def function_env(fake_port):
-    """The function's environment from scripts/local.env, pointed at the fake on `fake_port`."""
+    """The breaker's environment from scripts/local.env, pointed at the fake on `fake_port`."""
     env = {}
     for line in local_env(fake_port).splitlines():
         if line.strip() and not line.lstrip().startswith("#"):
             name, value = line.split("=", 1)
             env[name] = value.strip("'")
     return env
+
+
+def deliver_options(ports):
+    """The fake's --deliver options for the runtimes on `ports` (by runtime): each queue of
+    WATCH_QUEUES, as account:region:name, to its own runtime's invoke URL."""
+    options = []
+    for runtime, queue in WATCH_QUEUES.items():
+        name, _ = RUNTIMES[runtime]
+        url = f"http://127.0.0.1:{ports[runtime]}/2015-03-31/functions/{name}/invocations"
+        options += ["--deliver", f"{OWN}:{WATCH_REGION}:{queue}={url}"]
+    return options
 
 
 class Stack:
@@ -155,7 +171,7 @@ class Stack:
         for name, (_, key) in RUNTIMES.items():
             port = self.ports[name]
             env_file = self.logs / f"{name}.env"
-            env_file.write_text(local_env(self.fake_port, key))
+            env_file.write_text(local_env(self.fake_port, key, name))
             watch = self.spawn(
                 ["cargo", "lambda", "watch", "--ignore-changes", "--invoke-port", str(port),
                  "--env-file", str(env_file)],
@@ -165,14 +181,12 @@ class Stack:
         return self
 
     def deliveries(self):
-        """The fake's --deliver options: it plays the gate's event source mapping, posting the
-        batches of the gate's watch queue to the gate's runtime (its port chosen before the fake
-        starts, the runtime started after it). None without the runtimes (`watch=False`): the
-        waits then stay in the queue, for a test to read."""
-        if not self.watch:
-            return []
-        url = f"http://127.0.0.1:{self.ports['gate']}/2015-03-31/functions/{GATE}/invocations"
-        return ["--deliver", f"{WATCH_QUEUE}={url}"]
+        """The fake's --deliver options: it plays the event source mappings of the gate's and the
+        breaker's queues (GateWatchMapping, WatchMapping), posting the batches of each to its own
+        function's runtime (their ports chosen before the fake starts, the runtimes started after
+        it). None without the runtimes (`watch=False`): the messages then stay in the queues, for
+        a test to read."""
+        return deliver_options(self.ports) if self.watch else []
 
     def extract(self, template, parameters, name, *options):
         """Writes the IAM policy `template` gives its role, for the fake to enforce."""

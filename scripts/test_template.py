@@ -1,8 +1,10 @@
 """Checks of the templates that neither cfn-lint nor the IAM policy check makes: what the
-functions, the local stack (scripts/local.env, scripts/seed.json) and the fake must agree on (the
-state table's and the gate's queue's names, the queue's settings), and the safety settings of the
-queues, the rules' targets, the topic, the state table and the alarms; and that only the gate gets
-the canary judge's settings and metric reads. Each template is resolved as CloudFormation would
+functions, the local stack (scripts/local.env, scripts/seed.json, scripts/stack.py) and the fake
+must agree on (the state table's and the gate's and the breaker's queues' names, the queues'
+settings), and the safety settings of the queues, the rules' targets, the topic, the state table
+and the alarms; and which functions get the canary judge's settings, queue, rule and reads (the
+gate and the breaker, and the target role, unless Judge is off; never the readiness check, nor
+templates/function-role.yaml). Each template is resolved as CloudFormation would
 create it for stack `breaker` (cfn.py; template.yaml through the SAM transform first), with the
 parameters of the tests' world (policy.py TEST_WORLD) or others.
 
@@ -12,6 +14,7 @@ Run by scripts/test.sh: python3 -m unittest discover -s scripts -p 'test_*.py'
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import functools
 import json
 import logging
@@ -19,11 +22,12 @@ import re
 import unittest
 from pathlib import Path
 
+import stack as local_stack
 from cfn import Resolver, has_sam_transform, load_template, sam_translate
-from policy import TEST_ACCOUNT, TEST_REGION, TEST_STACK, TEST_WORLD, load_role
+from policy import TEST_ACCOUNT, TEST_REGION, TEST_STACK, TEST_TEAM_B, TEST_WORLD, load_role
 
 ROOT = Path(__file__).resolve().parent.parent
-MAX_DELAY = 900  # SQS's longest DelaySeconds: the longest wait the gate can ask for
+MAX_DELAY = 900  # SQS's longest DelaySeconds: the longest wait the gate, or the breaker, can ask for
 DLQ_RETENTION = 1209600  # 14 days, SQS's longest
 TOPIC = f"arn:aws:sns:{TEST_REGION}:{TEST_ACCOUNT}:operators"
 FORWARD = ["CentralAccountId=111122223333", "ForwardCodeDeployEvents=true"]
@@ -32,10 +36,24 @@ WORLD = TEST_WORLD + ["AllowedDeploymentGroups=*/*"]
 # Parameter sets of template.yaml that change which resources exist.
 TEMPLATE_VARIANTS = [
     WORLD,
-    WORLD + ["Triggers=SnsTopic"],  # no rule: no target to fail
+    WORLD + ["Triggers=SnsTopic"],  # JudgeRule the only rule
+    WORLD + ["Triggers=SnsTopic", "Judge=off"],  # no rule: no target to fail
     WORLD + ["Triggers=AlarmRule", "Notify=false"],
+    WORLD + ["Judge=off"],  # no queue, rule or alarm of the breaker's judge
     ["AllowedDeploymentGroups=*/*", f"OperatorTopicArn={TOPIC}", "RollbackCompletedWithin=1800"],
 ]
+# The statements of the breaker's role for its canary judge during a deployment (Judge not off).
+BREAKER_JUDGE_SIDS = ("JudgeDeploymentTargets", "JudgeMetrics", "SendWatches", "ReceiveWatches")
+# The resources of template.yaml for it, created only when Judge is not off.
+BREAKER_JUDGE_RESOURCES = ("WatchQueue", "WatchDeadLetterQueue", "WatchMapping", "WatchQueuePolicy",
+                           "WatchDeadLetterQueuePolicy", "JudgeRule", "JudgeRulePermission",
+                           "WatchDeadLetterAlarm", "WatchAgeAlarm")
+# What the breaker's judge may read, as it reads it, and what only a queue's users call.
+JUDGE_READS = {"cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "codedeploy:ListDeploymentTargets",
+               "codedeploy:BatchGetDeploymentTargets"}
+QUEUE_USE = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}
+START = {"source": ["aws.codedeploy"], "detail-type": ["CodeDeploy Deployment State-change Notification"],
+         "detail": {"state": ["START"]}}
 
 
 @functools.lru_cache(maxsize=None)
@@ -85,6 +103,11 @@ def role_statements(template: str, role: str, parameters: list[str]) -> dict[str
     return {s["Sid"]: s for _, d in policies for s in d["Statement"] if "Sid" in s}
 
 
+def is_created(r: Resolver, logical_id: str) -> bool:
+    resource = r.resources[logical_id]
+    return "Condition" not in resource or r.condition(resource["Condition"])
+
+
 def local_env() -> dict[str, str]:
     lines = (ROOT / "scripts/local.env").read_text().splitlines()
     return dict(line.split("=", 1) for line in lines if line.strip() and not line.startswith("#"))
@@ -98,28 +121,65 @@ class TheLocalStackAgrees(unittest.TestCase):
         r = stack("template.yaml")
         gate = properties(r, "GateFunction")["Environment"]["Variables"]
         breaker = properties(r, "Function")["Environment"]["Variables"]
-        self.assertEqual(gate["WATCH_QUEUE_URL"], f"https://sqs.{TEST_REGION}.amazonaws.com/{TEST_ACCOUNT}/breaker-gate-watch")
+        check = properties(r, "ReadinessCheckFunction")["Environment"]["Variables"]
+        sqs = f"https://sqs.{TEST_REGION}.amazonaws.com/{TEST_ACCOUNT}"
+        self.assertEqual(gate["WATCH_QUEUE_URL"], f"{sqs}/breaker-gate-watch")
+        self.assertEqual(breaker["WATCH_QUEUE_URL"], f"{sqs}/breaker-watch")
+        self.assertNotIn("WATCH_QUEUE_URL", check)
         self.assertEqual(gate["STATE_TABLE"], "breaker-state")
         self.assertEqual(breaker["STATE_TABLE"], "breaker-state")
-        self.assertNotIn("WATCH_QUEUE_URL", breaker)
+        off = properties(stack("template.yaml", tuple(WORLD + ["Judge=off"])), "Function")
+        self.assertNotIn("WATCH_QUEUE_URL", off["Environment"]["Variables"])
         env = local_env()
         self.assertEqual(env["STATE_TABLE"], gate["STATE_TABLE"])
-        self.assertEqual(env["WATCH_QUEUE_URL"], f"http://127.0.0.1:4599/{TEST_ACCOUNT}/breaker-gate-watch")
         self.assertEqual(env["AWS_ENDPOINT_URL_DYNAMODB"], "http://127.0.0.1:4599")
         self.assertEqual(env["AWS_ENDPOINT_URL_SQS"], "http://127.0.0.1:4599")
+
+    def test_each_local_runtime_gets_its_own_queue(self):
+        """scripts/local.env is every runtime's: it names no queue, and scripts/stack.py gives
+        each the one template.yaml gives its function (never the gate's to the breaker), and
+        delivers each queue to its own function's runtime."""
+        r = stack("template.yaml")
+        self.assertNotIn("WATCH_QUEUE_URL", local_env())
+        functions = {"function": "Function", "gate": "GateFunction", "check": "ReadinessCheckFunction"}
+        self.assertEqual(sorted(functions), sorted(local_stack.RUNTIMES))
+        for runtime, function in functions.items():
+            variables = properties(r, function)["Environment"]["Variables"]
+            lines = [line for line in local_stack.local_env(4599, None, runtime).splitlines()
+                     if line.startswith("WATCH_QUEUE_URL=")]
+            with self.subTest(runtime=runtime):
+                if "WATCH_QUEUE_URL" not in variables:
+                    self.assertEqual(lines, [])
+                    continue
+                name = variables["WATCH_QUEUE_URL"].rsplit("/", 1)[1]
+                self.assertEqual(lines, [f"WATCH_QUEUE_URL=http://127.0.0.1:4599/{TEST_ACCOUNT}/{name}"])
+        self.assertEqual(local_stack.function_env(4599)["WATCH_QUEUE_URL"],
+                         f"http://127.0.0.1:4599/{TEST_ACCOUNT}/{r.ref('WatchQueue').rsplit('/', 1)[1]}")
+        options = local_stack.deliver_options({"function": 1, "gate": 2, "check": 3})
+        self.assertEqual(sorted(options[1::2]), sorted([
+            f"{TEST_ACCOUNT}:{TEST_REGION}:breaker-gate-watch=http://127.0.0.1:2/2015-03-31/functions/"
+            f"{local_stack.GATE}/invocations",
+            f"{TEST_ACCOUNT}:{TEST_REGION}:breaker-watch=http://127.0.0.1:1/2015-03-31/functions/"
+            f"{local_stack.FUNCTION}/invocations"]))
+        self.assertEqual(set(options[0::2]), {"--deliver"})
 
     def test_the_seed_creates_what_the_template_does(self):
         r = stack("template.yaml")
         seed = json.loads((ROOT / "scripts/seed.json").read_text())
         self.assertIn({"region": TEST_REGION, "name": r.ref("StateTable")}, seed["tables"])
         queues = {q["name"]: q for q in seed["queues"]}
-        watch, dlq = properties(r, "GateWatchQueue"), properties(r, "GateWatchDeadLetterQueue")
-        seeded = queues[watch["QueueName"]]
-        self.assertEqual(seeded["region"], TEST_REGION)
-        self.assertEqual(seeded["visibilityTimeout"], watch["VisibilityTimeout"])
-        self.assertEqual(seeded["deadLetter"], {"name": dlq["QueueName"],
-                                                "maxReceiveCount": watch["RedrivePolicy"]["maxReceiveCount"]})
-        self.assertEqual(queues[dlq["QueueName"]], {"region": TEST_REGION, "name": dlq["QueueName"]})
+        for queue, dead_letters in (("GateWatchQueue", "GateWatchDeadLetterQueue"),
+                                    ("WatchQueue", "WatchDeadLetterQueue")):
+            watch, dlq = properties(r, queue), properties(r, dead_letters)
+            with self.subTest(queue=queue):
+                seeded = queues[watch["QueueName"]]
+                self.assertEqual(seeded["region"], TEST_REGION)
+                self.assertEqual(seeded["visibilityTimeout"], watch["VisibilityTimeout"])
+                self.assertEqual(seeded["deadLetter"], {"name": dlq["QueueName"],
+                                                        "maxReceiveCount": watch["RedrivePolicy"]["maxReceiveCount"]})
+                self.assertEqual(queues[dlq["QueueName"]], {"region": TEST_REGION, "name": dlq["QueueName"]})
+        self.assertEqual(sorted(queues), sorted(properties(r, q)["QueueName"] for q in (
+            "GateWatchQueue", "GateWatchDeadLetterQueue", "WatchQueue", "WatchDeadLetterQueue")))
 
     def test_the_policies_name_the_table_and_queue_created(self):
         r = stack("template.yaml")
@@ -135,7 +195,9 @@ class TheLocalStackAgrees(unittest.TestCase):
                                                            "dynamodb:DeleteItem"])
         self.assertEqual(gate["SendWatches"]["Resource"], [queue])
         self.assertEqual(gate["ReceiveWatches"]["Resource"], [queue])
-        self.assertNotIn("SendWatches", breaker)
+        looks = r.get_att("WatchQueue", "Arn")
+        self.assertEqual(breaker["SendWatches"]["Resource"], [looks])
+        self.assertEqual(breaker["ReceiveWatches"]["Resource"], [looks])
         # templates/function-role.yaml's own table, for a breaker deployed without SAM.
         own = stack("templates/function-role.yaml", ("NotifyEventBus=breaker-notifications",))
         statements = role_statements("templates/function-role.yaml", "FunctionRole",
@@ -144,36 +206,90 @@ class TheLocalStackAgrees(unittest.TestCase):
 
 
 class TheCanaryJudge(unittest.TestCase):
-    """Only the gate judges so far (docs/canary-judge.md): it gets JUDGE and JUDGE_P, and
-    cloudwatch:GetMetricData, which has no resource type, on "*" in its region; the breaker and
-    the readiness check get neither. Judge=off grants nothing."""
+    """The gate judges at AfterAllowTraffic, the breaker during a deployment (docs/canary-judge.md):
+    both get JUDGE and JUDGE_P, the breaker JUDGE_INTERVAL and its own queue too, and both
+    cloudwatch:GetMetricData and ListMetrics, which have no resource type, on "*" (the gate in its
+    region, the breaker in Regions); the readiness check gets none of it. Judge=off grants none of
+    it, and creates none of the breaker's queue, rule and alarms."""
 
-    def test_only_the_gate_reads_metrics(self):
+    def test_the_gate_and_the_breaker_read_metrics(self):
         gate = role_statements("template.yaml", "GateFunctionRole", TEST_WORLD)
         self.assertEqual(gate["JudgeMetrics"], {
             "Sid": "JudgeMetrics", "Effect": "Allow",
             "Action": ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics"], "Resource": ["*"],
             "Condition": {"StringEquals": {"aws:RequestedRegion": TEST_REGION}}})
-        for role in ("FunctionRole", "ReadinessCheckFunctionRole"):
-            statements = role_statements("template.yaml", role, TEST_WORLD)
+        breaker = role_statements("template.yaml", "FunctionRole", TEST_WORLD)
+        self.assertEqual(breaker["JudgeMetrics"], {
+            "Sid": "JudgeMetrics", "Effect": "Allow",
+            "Action": ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics"], "Resource": ["*"],
+            "Condition": {"StringEquals": {"aws:RequestedRegion": ["us-east-1", "eu-west-1"]}}})
+        home = role_statements("template.yaml", "FunctionRole", [p for p in TEST_WORLD if not p.startswith("Regions=")])
+        self.assertEqual(home["JudgeMetrics"]["Condition"], {"StringEquals": {"aws:RequestedRegion": [TEST_REGION]}})
+        check = role_statements("template.yaml", "ReadinessCheckFunctionRole", TEST_WORLD)
+        self.assertNotIn("JudgeMetrics", check)
+        self.assertFalse([s for s in check.values() if JUDGE_READS & set(s["Action"])])
+        for role in ("GateFunctionRole", "FunctionRole"):
+            off = role_statements("template.yaml", role, TEST_WORLD + ["Judge=off"])
             with self.subTest(role=role):
-                self.assertNotIn("JudgeMetrics", statements)
-                self.assertFalse([s for s in statements.values() if "cloudwatch:GetMetricData" in s["Action"]])
-        off = role_statements("template.yaml", "GateFunctionRole", TEST_WORLD + ["Judge=off"])
-        self.assertNotIn("JudgeMetrics", off)
+                self.assertNotIn("JudgeMetrics", off)
 
-    def test_the_gate_gets_the_mode_and_level(self):
+    def test_the_breaker_s_role_judges_only_under_judge_on(self):
+        r = stack("template.yaml")
+        queue = r.get_att("WatchQueue", "Arn")
+        regions = {"StringEquals": {"aws:RequestedRegion": ["us-east-1", "eu-west-1"]}}
+        expected = {
+            "JudgeDeploymentTargets": {
+                "Sid": "JudgeDeploymentTargets", "Effect": "Allow",
+                "Action": ["codedeploy:ListDeploymentTargets", "codedeploy:BatchGetDeploymentTargets"],
+                "Resource": ["*"], "Condition": regions},
+            "JudgeMetrics": {
+                "Sid": "JudgeMetrics", "Effect": "Allow",
+                "Action": ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics"], "Resource": ["*"],
+                "Condition": regions},
+            # What it calls itself: the next look, and a look pushed back.
+            "SendWatches": {
+                "Sid": "SendWatches", "Effect": "Allow",
+                "Action": ["sqs:SendMessage", "sqs:ChangeMessageVisibility"], "Resource": [queue]},
+            # What WatchMapping does as its role.
+            "ReceiveWatches": {
+                "Sid": "ReceiveWatches", "Effect": "Allow",
+                "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                "Resource": [queue]},
+        }
+        for judge in ("report", "enforce"):
+            statements = role_statements("template.yaml", "FunctionRole", TEST_WORLD + [f"Judge={judge}"])
+            with self.subTest(judge=judge):
+                self.assertEqual({sid: statements[sid] for sid in BREAKER_JUDGE_SIDS}, expected)
+        off = role_statements("template.yaml", "FunctionRole", TEST_WORLD + ["Judge=off"])
+        self.assertFalse(set(BREAKER_JUDGE_SIDS) & set(off))
+        self.assertFalse([s for s in off.values() if (JUDGE_READS | QUEUE_USE) & set(s["Action"])])
+
+    def test_the_breaker_s_queue_rule_and_alarms_exist_only_under_judge_on(self):
+        on, off = stack("template.yaml"), stack("template.yaml", tuple(WORLD + ["Judge=off"]))
+        for logical_id in BREAKER_JUDGE_RESOURCES:
+            with self.subTest(resource=logical_id):
+                self.assertTrue(is_created(on, logical_id))
+                self.assertFalse(is_created(off, logical_id))
+        outputs = load_template(str(ROOT / "template.yaml"))["Outputs"]
+        for output in ("WatchQueueUrl", "WatchDeadLetterQueueUrl"):
+            self.assertEqual(outputs[output].get("Condition"), "JudgeOn", output)
+
+    def test_the_functions_get_the_mode_level_and_interval(self):
         r = stack("template.yaml")
         gate = properties(r, "GateFunction")["Environment"]["Variables"]
         self.assertEqual((gate["JUDGE"], gate["JUDGE_P"]), ("report", "0.001"))
-        r = stack("template.yaml", tuple(WORLD + ["Judge=enforce", "JudgeP=0.01"]))
+        breaker = properties(r, "Function")["Environment"]["Variables"]
+        self.assertEqual((breaker["JUDGE"], breaker["JUDGE_P"], breaker["JUDGE_INTERVAL"]), ("report", "0.001", "60"))
+        r = stack("template.yaml", tuple(WORLD + ["Judge=enforce", "JudgeP=0.01", "JudgeInterval=300"]))
         gate = properties(r, "GateFunction")["Environment"]["Variables"]
         self.assertEqual((gate["JUDGE"], gate["JUDGE_P"]), ("enforce", "0.01"))
-        for function in ("Function", "ReadinessCheckFunction"):
-            variables = properties(r, function)["Environment"]["Variables"]
-            self.assertFalse({"JUDGE", "JUDGE_P"} & set(variables), function)
+        self.assertNotIn("JUDGE_INTERVAL", gate)  # the gate judges once, at the hook
+        breaker = properties(r, "Function")["Environment"]["Variables"]
+        self.assertEqual((breaker["JUDGE"], breaker["JUDGE_P"], breaker["JUDGE_INTERVAL"]), ("enforce", "0.01", "300"))
+        variables = properties(r, "ReadinessCheckFunction")["Environment"]["Variables"]
+        self.assertFalse({"JUDGE", "JUDGE_P", "JUDGE_INTERVAL", "WATCH_QUEUE_URL"} & set(variables))
 
-    def test_the_parameters_admit_what_the_gate_accepts(self):
+    def test_the_parameters_admit_what_the_functions_accept(self):
         parameters = load_template(str(ROOT / "template.yaml"))["Parameters"]
         self.assertEqual(parameters["Judge"]["AllowedValues"], ["off", "report", "enforce"])
         pattern = re.compile(parameters["JudgeP"]["AllowedPattern"])
@@ -186,6 +302,111 @@ class TheCanaryJudge(unittest.TestCase):
             with self.subTest(value=value):
                 self.assertIsNone(pattern.fullmatch(value))
 
+    def test_the_judge_interval_is_a_minute_to_sqs_s_longest_delay(self):
+        """JUDGE_INTERVAL: each look a message delayed that long (SQS: at most 900 s); the
+        metrics are per minute, so no more often than every 60 s."""
+        interval = load_template(str(ROOT / "template.yaml"))["Parameters"]["JudgeInterval"]
+        self.assertEqual((interval["Type"], interval["Default"], interval["MinValue"], interval["MaxValue"]),
+                         ("Number", 60, 60, MAX_DELAY))
+        for value in ("60", "900"):
+            r = stack("template.yaml", tuple(WORLD + [f"JudgeInterval={value}"]))
+            self.assertEqual(properties(r, "Function")["Environment"]["Variables"]["JUDGE_INTERVAL"], value)
+
+    def test_the_target_role_lets_the_breaker_judge_there(self):
+        """In a target account the breaker reads through the target role: the same reads, in
+        Regions, unless the central stack's Judge (given to the role too) is off."""
+        parameters = ["CentralRoleArn=arn:aws:iam::111122223333:role/breaker-FunctionRole-EXAMPLE",
+                      "Regions=us-east-1,eu-west-1"]
+        target = role_statements("templates/target-role.yaml", "Role", parameters)
+        breaker = role_statements("template.yaml", "FunctionRole", TEST_WORLD)
+        for sid in ("JudgeDeploymentTargets", "JudgeMetrics"):
+            with self.subTest(sid=sid):
+                self.assertEqual(target[sid], breaker[sid])
+        off = role_statements("templates/target-role.yaml", "Role", parameters + ["Judge=off"])
+        self.assertFalse([s for s in off.values() if JUDGE_READS & set(s["Action"])])
+
+    def test_the_role_for_cargo_lambda_deploy_does_not_judge(self):
+        """templates/function-role.yaml: the breaker's statements but the judge's (no queue,
+        mapping or rule to judge with): exactly template.yaml's with Judge=off, which scripts/test.sh
+        checks otherwise with `policy.py same --except-sid`."""
+        bus = "NotifyEventBus=breaker-notifications"
+        own = role_statements("templates/function-role.yaml", "FunctionRole", [bus])
+        self.assertFalse(set(BREAKER_JUDGE_SIDS) & set(own))
+        off = role_statements("template.yaml", "FunctionRole", ["AllowedDeploymentGroups=*/*", bus, "Judge=off"])
+        on = role_statements("template.yaml", "FunctionRole", ["AllowedDeploymentGroups=*/*", bus])
+        self.assertEqual(off, own)
+        self.assertEqual(sorted(set(on) - set(own)), sorted(BREAKER_JUDGE_SIDS))
+
+
+class TheBreakersQueue(unittest.TestCase):
+    """The breaker's own queue of looks (WatchQueue), as the gate's (GateWatchQueue), and the rule
+    of deployments starting (JudgeRule) from which it judges."""
+
+    def test_visibility_timeout_is_six_breaker_timeouts(self):
+        r = stack("template.yaml")
+        timeout = properties(r, "Function")["Timeout"]
+        self.assertGreaterEqual(properties(r, "WatchQueue")["VisibilityTimeout"], 6 * timeout)
+
+    def test_a_look_that_failed_five_times_goes_to_the_dead_letter_queue(self):
+        r = stack("template.yaml")
+        self.assertEqual(properties(r, "WatchQueue")["QueueName"], "breaker-watch")
+        self.assertEqual(properties(r, "WatchQueue")["RedrivePolicy"], {
+            "deadLetterTargetArn": r.get_att("WatchDeadLetterQueue", "Arn"), "maxReceiveCount": 5})
+
+    def test_the_mapping_brings_batches_back_to_the_breaker(self):
+        r = stack("template.yaml")
+        mappings = {properties(r, m)["EventSourceArn"]: properties(r, m)
+                    for m in created(r, "AWS::Lambda::EventSourceMapping")}
+        self.assertEqual(mappings[r.get_att("WatchQueue", "Arn")], {
+            "EventSourceArn": r.get_att("WatchQueue", "Arn"), "FunctionName": r.ref("Function"),
+            "BatchSize": 10, "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "ScalingConfig": {"MaximumConcurrency": 2}, "Enabled": True})
+        # The looks leave some of the breaker's reserved slots to the signals that stop.
+        reserved = properties(r, "Function")["ReservedConcurrentExecutions"]
+        self.assertLess(2, int(reserved))
+        off = stack("template.yaml", tuple(WORLD + ["Judge=off"]))
+        self.assertEqual(created(off, "AWS::Lambda::EventSourceMapping"), ["GateWatchMapping"])
+
+    def test_only_the_breaker_s_role_sends(self):
+        r = stack("template.yaml")
+        deny = [s for s in queue_policies(r, "WatchQueue") if s.get("Sid") == "OnlyTheBreakerSends"]
+        self.assertEqual(deny, [{
+            "Sid": "OnlyTheBreakerSends", "Effect": "Deny", "Principal": "*", "Action": "sqs:SendMessage",
+            "Resource": r.get_att("WatchQueue", "Arn"),
+            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": r.get_att("FunctionRole", "Arn")}}}])
+        # and the gate's role sends only to its own queue
+        self.assertNotIn(r.get_att("WatchQueue", "Arn"),
+                         role_statements("template.yaml", "GateFunctionRole", TEST_WORLD)["SendWatches"]["Resource"])
+
+    def test_the_age_alarm_is_well_above_the_longest_wait(self):
+        r = stack("template.yaml")
+        alarm = properties(r, "WatchAgeAlarm")
+        self.assertEqual((alarm["Namespace"], alarm["MetricName"]), ("AWS/SQS", "ApproximateAgeOfOldestMessage"))
+        self.assertEqual(alarm["Dimensions"], [{"Name": "QueueName", "Value": r.get_att("WatchQueue", "QueueName")}])
+        interval = load_template(str(ROOT / "template.yaml"))["Parameters"]["JudgeInterval"]
+        self.assertGreaterEqual(alarm["Threshold"], 2 * interval["MaxValue"])
+
+    def test_the_judge_rule_sends_deployments_starting_to_the_breaker(self):
+        for parameters in (WORLD, WORLD + ["Triggers=SnsTopic"], WORLD + ["Triggers=CodeDeployRule"]):
+            r = stack("template.yaml", tuple(parameters))
+            rule = properties(r, "JudgeRule")
+            with self.subTest(parameters=parameters):
+                self.assertEqual(rule["EventPattern"], {**START, "account": [TEST_ACCOUNT, TEST_TEAM_B]})
+                (target,) = rule["Targets"]
+                self.assertEqual(target["Arn"], r.get_att("Function", "Arn"))
+                self.assertEqual(target["DeadLetterConfig"], {"Arn": r.get_att("RuleTargetsDeadLetterQueue", "Arn")})
+                if is_created(r, "CodeDeployRule"):  # the same retries as the breaker's other CodeDeploy rule
+                    (other,) = properties(r, "CodeDeployRule")["Targets"]
+                    self.assertEqual(target["RetryPolicy"], other["RetryPolicy"])
+                self.assertEqual(target["RetryPolicy"], {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 3600})
+                permission = properties(r, "JudgeRulePermission")
+                self.assertEqual((permission["Action"], permission["FunctionName"], permission["Principal"],
+                                  permission["SourceArn"]),
+                                 ("lambda:InvokeFunction", r.get_att("Function", "Arn"), "events.amazonaws.com",
+                                  r.get_att("JudgeRule", "Arn")))
+        own = properties(stack("template.yaml", ("AllowedDeploymentGroups=*/*",)), "JudgeRule")
+        self.assertEqual(own["EventPattern"]["account"], [TEST_ACCOUNT])
+
 
 class TheGatesQueue(unittest.TestCase):
     def test_visibility_timeout_is_six_gate_timeouts(self):
@@ -196,8 +417,7 @@ class TheGatesQueue(unittest.TestCase):
 
     def test_the_mapping_brings_batches_back_to_the_gate(self):
         r = stack("template.yaml")
-        (mapping,) = created(r, "AWS::Lambda::EventSourceMapping")
-        self.assertEqual(properties(r, mapping), {
+        self.assertEqual(properties(r, "GateWatchMapping"), {
             "EventSourceArn": r.get_att("GateWatchQueue", "Arn"), "FunctionName": r.ref("GateFunction"),
             "BatchSize": 10, "FunctionResponseTypes": ["ReportBatchItemFailures"], "Enabled": True})
 
@@ -351,36 +571,94 @@ class TheStateTable(unittest.TestCase):
 
 class TheDashboard(unittest.TestCase):
     def test_is_json_of_widgets_that_do_not_overlap_and_name_the_stack_s_alarms_and_queues(self):
-        r = stack("template.yaml")
-        body = json.loads(properties(r, "Dashboard")["DashboardBody"])
-        alarms = {r.get_att(a, "Arn") for a in created(r, "AWS::CloudWatch::Alarm")}
-        queues = {r.get_att(q, "QueueName") for q in created(r, "AWS::SQS::Queue")}
-        cells = set()
-        for widget in body["widgets"]:
-            area = {(x, y) for x in range(widget["x"], widget["x"] + widget["width"])
-                    for y in range(widget["y"], widget["y"] + widget["height"])}
-            self.assertFalse(cells & area, widget["properties"].get("title"))
-            cells |= area
-            self.assertLessEqual(set(widget["properties"].get("alarms", [])), alarms)
-            for metric in widget["properties"].get("metrics", []):
-                if metric[0] == "AWS/SQS":
-                    self.assertIn(metric[3], queues)
-        shown = {a for w in body["widgets"] for a in w["properties"].get("alarms", [])}
-        for alarm in ("GateWatchAgeAlarm", "GateWatchDeadLetterAlarm", "GateFailedInvocationsAlarm",
-                      "RuleTargetsDeadLetterAlarm"):
-            self.assertIn(r.get_att(alarm, "Arn"), shown)
+        """With the breaker's judge (its queues' alarms and widgets) and without."""
+        for parameters in (WORLD, WORLD + ["Judge=off"]):
+            r = stack("template.yaml", tuple(parameters))
+            body = json.loads(properties(r, "Dashboard")["DashboardBody"])
+            alarms = {r.get_att(a, "Arn") for a in created(r, "AWS::CloudWatch::Alarm")}
+            queues = {r.get_att(q, "QueueName") for q in created(r, "AWS::SQS::Queue")}
+            cells = set()
+            for widget in body["widgets"]:
+                with self.subTest(parameters=parameters, widget=widget["properties"].get("title")):
+                    area = {(x, y) for x in range(widget["x"], widget["x"] + widget["width"])
+                            for y in range(widget["y"], widget["y"] + widget["height"])}
+                    self.assertFalse(cells & area)
+                    self.assertLessEqual(max(x for x, _ in area), 23)  # 24 columns
+                    cells |= area
+                    self.assertLessEqual(set(widget["properties"].get("alarms", [])), alarms)
+                    for metric in widget["properties"].get("metrics", []):
+                        if metric[0] == "AWS/SQS":
+                            self.assertIn(metric[3], queues)
+            shown = {a for w in body["widgets"] for a in w["properties"].get("alarms", [])}
+            shown_queues = {m[3] for w in body["widgets"] for m in w["properties"].get("metrics", [])
+                            if m[0] == "AWS/SQS"}
+            judging = is_created(r, "WatchQueue")
+            expected = ["GateWatchAgeAlarm", "GateWatchDeadLetterAlarm", "GateFailedInvocationsAlarm",
+                        "RuleTargetsDeadLetterAlarm"] + (["WatchAgeAlarm", "WatchDeadLetterAlarm"] if judging else [])
+            for alarm in expected:
+                self.assertIn(r.get_att(alarm, "Arn"), shown, parameters)
+            if judging:
+                self.assertLessEqual({"breaker-watch", "breaker-watch-dlq"}, shown_queues)
+            else:
+                self.assertFalse({"breaker-watch", "breaker-watch-dlq"} & shown_queues)
 
     def test_shows_the_canary_judge(self):
-        """docs/canary-judge.md: its counts and BadMinuteToGateAnswer, without dimensions, and
-        the gate's judged reports from its own log group."""
+        """docs/canary-judge.md: its counts (the gate's and the breaker's, under the same names),
+        BadMinuteToGateAnswer and the breaker's FirstBadMinuteToStop, without dimensions, and the
+        gate's judged reports from its own log group."""
         r = stack("template.yaml")
         body = json.loads(properties(r, "Dashboard")["DashboardBody"])
         shown = {m[1] for w in body["widgets"] for m in w["properties"].get("metrics", [])
                  if m[0] == "DeploymentCircuitBreaker" and (len(m) == 2 or isinstance(m[2], dict))}
-        self.assertLessEqual({"JudgePass", "JudgeFail", "JudgeInconclusive", "BadMinuteToGateAnswer"}, shown)
+        self.assertLessEqual({"JudgePass", "JudgeFail", "JudgeInconclusive", "BadMinuteToGateAnswer",
+                              "FirstBadMinuteToStop"}, shown)
         queries = [w["properties"]["query"] for w in body["widgets"] if w["type"] == "log"]
         (judged,) = [q for q in queries if '"judge"' in q]
         self.assertTrue(judged.startswith(f"SOURCE '{r.ref('GateLogGroup')}' |"), judged)
+
+
+class TheMemberAccounts(unittest.TestCase):
+    """templates/forward-alarms.yaml forwards each deployment starting to the central bus, once,
+    for the central JudgeRule, unless told not to."""
+
+    def start_rules(self, r: Resolver) -> list[str]:
+        """The rules that forward a deployment's START."""
+        found = []
+        for rule in created(r, "AWS::Events::Rule"):
+            pattern = properties(r, rule)["EventPattern"]
+            if (pattern["source"] == ["aws.codedeploy"] and "START" in pattern["detail"]["state"]
+                    and START["detail-type"][0] in pattern["detail-type"]):
+                found.append(rule)
+        return found
+
+    def test_deployment_starts_are_forwarded_once_by_default(self):
+        for parameters, rules in ((FORWARD[:1], ["DeploymentStartForwardRule"]),
+                                  (FORWARD, ["CodeDeployForwardRule"]),
+                                  (FORWARD + ["ForwardDeploymentStarts=false"], ["CodeDeployForwardRule"]),
+                                  (FORWARD[:1] + ["ForwardDeploymentStarts=false"], [])):
+            r = stack("templates/forward-alarms.yaml", tuple(parameters))
+            with self.subTest(parameters=parameters):
+                self.assertEqual(self.start_rules(r), rules)
+
+    def test_the_start_rule_forwards_starts_only_to_the_central_bus(self):
+        r = stack("templates/forward-alarms.yaml", tuple(FORWARD[:1]))
+        rule = properties(r, "DeploymentStartForwardRule")
+        self.assertEqual(rule["EventPattern"], {**START, "account": [TEST_ACCOUNT]})
+        (target,) = rule["Targets"]
+        self.assertEqual(target["Arn"], f"arn:aws:events:{TEST_REGION}:111122223333:event-bus/default")
+        self.assertEqual(target["RoleArn"], r.get_att("ForwardRole", "Arn"))
+        # The forwarding role may be used by this stack's rules only, this one among them.
+        trust = properties(r, "ForwardRole")["AssumeRolePolicyDocument"]["Statement"][0]
+        pattern = trust["Condition"]["ArnLike"]["aws:SourceArn"]
+        self.assertTrue(fnmatch.fnmatchcase(r.get_att("DeploymentStartForwardRule", "Arn"), pattern), pattern)
+
+    def test_the_central_judge_rule_takes_the_target_accounts_forwarded_starts(self):
+        central = properties(stack("template.yaml"), "JudgeRule")["EventPattern"]
+        member = properties(stack("templates/forward-alarms.yaml", tuple(FORWARD[:1])),
+                            "DeploymentStartForwardRule")["EventPattern"]
+        self.assertEqual({k: v for k, v in central.items() if k != "account"},
+                         {k: v for k, v in member.items() if k != "account"})
+        self.assertIn(TEST_TEAM_B, central["account"])
 
 
 if __name__ == "__main__":
