@@ -24,6 +24,7 @@
 
 pub mod act;
 pub mod aws;
+pub mod canary;
 pub mod candidates;
 pub mod config;
 pub mod decide;

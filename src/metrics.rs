@@ -128,6 +128,27 @@ pub fn gate(
     document(root, &metrics, dimensions, now)
 }
 
+/// The document of one poll of the breaker's canary judge: what it said ([`Judged`]), and, for a
+/// deployment it stopped, the seconds from the first bad minute to the stop
+/// (`FirstBadMinuteToStop`); without dimensions.
+pub fn judging(judged: Option<&Judged>, first_bad_to_stop: Option<i64>, now: Time) -> String {
+    let mut root = Map::new();
+    let mut metrics = Vec::new();
+    if let Some(judged) = judged {
+        root.insert(judged.verdict.into(), json!(1));
+        metrics.push((judged.verdict, "Count"));
+        if let Some(p) = judged.errors_p {
+            root.insert("JudgeErrorsP".into(), json!(p));
+            metrics.push(("JudgeErrorsP", "None"));
+        }
+    }
+    if let Some(seconds) = first_bad_to_stop {
+        root.insert("FirstBadMinuteToStop".into(), json!(seconds.max(0)));
+        metrics.push(("FirstBadMinuteToStop", "Seconds"));
+    }
+    document(root, &metrics, json!([[]]), now)
+}
+
 /// The document of one readiness check in one account and region: its `CheckFailures`,
 /// `UnguardedGroups` and `DanglingMappings` (0 when there are none, so a check that stops
 /// running leaves a gap), without dimensions and by `Account` and `Region`.

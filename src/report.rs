@@ -8,6 +8,7 @@ use lambda_runtime::Diagnostic;
 use serde::Serialize;
 
 use crate::act::Action;
+use crate::judge::Canary;
 use crate::types::{LookupError, NotActed, Outcome};
 
 /// What became of the notifications of an invocation's actions.
@@ -17,8 +18,38 @@ pub struct Notifications {
     pub failed: usize,
 }
 
+/// What the canary judge did with a deployment at one invocation (see `canary`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Judging {
+    pub deployment_id: String,
+    pub account: String,
+    pub region: String,
+    /// The poll (0: the deployment's START, which begins the watch).
+    pub poll: u32,
+    pub outcome: Watch,
+    pub reason: String,
+    /// The verdict, with every number behind it, when the judge judged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub judge: Option<Canary>,
+}
+
+/// What became of a deployment's watch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Watch {
+    /// Judged (or not yet judgeable), and polled again.
+    Watching,
+    /// Not watched, or no longer: out of scope, not active, stopped.
+    Ended,
+    /// A repeated START or poll, or a stray message: nothing done.
+    Dropped,
+    /// The next poll could not be sent or recorded: the invocation (or its message) is retried.
+    Failed,
+}
+
 /// The result of an invocation.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Report {
     pub actions: Vec<Action>,
     pub ignored: Vec<NotActed>,
@@ -27,6 +58,9 @@ pub struct Report {
     pub refused: Vec<NotActed>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<LookupError>,
+    /// The deployments the canary judge watches, as this invocation left them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub judging: Vec<Judging>,
     /// Present when there was something to notify (`NOTIFY`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notifications: Option<Notifications>,
@@ -47,6 +81,10 @@ impl Report {
             .map(|e| format!("{}: {}", e.signal, e.message))
             .collect();
         let mut parts = Vec::new();
+        for judging in (self.judging.iter()).filter(|j| j.outcome == Watch::Failed) {
+            let id = &judging.deployment_id;
+            parts.push(format!("could not watch {id}: {}", judging.reason));
+        }
         for refused in &self.refused {
             parts.push(format!("refused {}: {}", refused.signal, refused.reason));
         }
@@ -64,6 +102,8 @@ impl Report {
         }
         let kind = if !failed.is_empty() {
             FailureKind::StopDeploymentFailed
+        } else if (self.judging.iter()).any(|j| j.outcome == Watch::Failed) {
+            FailureKind::JudgeNotWatching
         } else if !lookups.is_empty() {
             FailureKind::DeploymentLookupFailed
         } else {
@@ -91,6 +131,8 @@ pub enum FailureKind {
     Refused,
     /// The gate could not give a lifecycle hook its answer.
     HookNotAnswered,
+    /// The canary judge could not start or go on watching a deployment.
+    JudgeNotWatching,
 }
 
 /// An invocation error; becomes Lambda's `errorType` and `errorMessage`.

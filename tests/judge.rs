@@ -9,14 +9,12 @@ mod common;
 
 use std::time::{Duration, SystemTime};
 
+use common::canary::{ecs_traffic, lambda_traffic, PerMinute};
 use common::gate::{ago, answered, hook, Gate, DEPLOYMENT, HOOK_ID};
 use common::HOME;
 use deployment_circuit_breaker::gate::{GateOutcome, GateReport};
 use deployment_circuit_breaker::judge::Verdict;
-use fake_aws::{Deployment, Metric, TargetGroup};
-
-/// One version's traffic each minute: requests, errors, p99 (ms).
-type PerMinute = (f64, f64, f64);
+use fake_aws::Deployment;
 
 /// A Lambda canary of `checkout:live`, 41 → 42, created 20 minutes ago and now after its last
 /// traffic shift; each of the 15 minutes from 17 to 3 minutes ago, `new` on version 42 and `old`
@@ -30,39 +28,7 @@ async fn canary(vars: &[(&str, &str)], new: PerMinute, old: Option<PerMinute>) -
             .lambda_versions("checkout", "live", "41", "42", 10.0),
     );
     let minutes: Vec<SystemTime> = (3..18).map(|m| ago(m * 60)).collect();
-    let metric = |name: &str, version: Option<&str>| {
-        let metric = Metric::new(HOME, "AWS/Lambda", name)
-            .dimension("FunctionName", "checkout")
-            .dimension("Resource", "checkout:live");
-        match version {
-            Some(version) => metric.dimension("ExecutedVersion", version),
-            None => metric,
-        }
-    };
-    let mut all = metric("Invocations", None);
-    for (version, traffic) in [("42", Some(new)), ("41", old)] {
-        let Some((requests, errors, p99)) = traffic else {
-            continue;
-        };
-        let (mut invocations, mut errs, mut duration) = (
-            metric("Invocations", Some(version)),
-            metric("Errors", Some(version)),
-            metric("Duration", Some(version)),
-        );
-        for &minute in &minutes {
-            invocations = invocations.minute(minute, &[("Sum", requests)]);
-            errs = errs.minute(minute, &[("Sum", errors)]);
-            duration = duration.minute(minute, &[("p99", p99)]);
-        }
-        g.fake.put_metric(invocations);
-        g.fake.put_metric(errs);
-        g.fake.put_metric(duration);
-    }
-    for &minute in &minutes {
-        let total = new.0 + old.map_or(0.0, |o| o.0);
-        all = all.minute(minute, &[("Sum", total)]);
-    }
-    g.fake.put_metric(all);
+    lambda_traffic(&g.fake, &minutes, new, old);
     g
 }
 
@@ -213,29 +179,8 @@ async fn ecs_canary(vars: &[(&str, &str)], new: PerMinute, old: PerMinute) -> Ga
             .hook("AfterAllowTraffic", HOOK_ID)
             .ecs_task_sets("shop-blue", "shop-green", 10.0),
     );
-    for (name, (requests, errors, p99)) in [("shop-green", new), ("shop-blue", old)] {
-        let group = TargetGroup::new(HOME, name).load_balancer("web");
-        g.fake.put_target_group(group.clone());
-        let metric = |metric: &str| {
-            let lb = group.load_balancer_dimension().expect("a load balancer");
-            Metric::new(HOME, "AWS/ApplicationELB", metric)
-                .dimension("TargetGroup", &group.dimension())
-                .dimension("LoadBalancer", &lb)
-        };
-        let (mut count, mut fives, mut time) = (
-            metric("RequestCount"),
-            metric("HTTPCode_Target_5XX_Count"),
-            metric("TargetResponseTime"),
-        );
-        for minute in (3..18).map(|m| ago(m * 60)) {
-            count = count.minute(minute, &[("Sum", requests)]);
-            fives = fives.minute(minute, &[("Sum", errors)]);
-            time = time.minute(minute, &[("p99", p99 / 1000.0)]);
-        }
-        g.fake.put_metric(count);
-        g.fake.put_metric(fives);
-        g.fake.put_metric(time);
-    }
+    let minutes: Vec<SystemTime> = (3..18).map(|m| ago(m * 60)).collect();
+    ecs_traffic(&g.fake, &minutes, new, old);
     g
 }
 

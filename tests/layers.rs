@@ -26,6 +26,7 @@ const LAYERS: &[&[&str]] = &[
     &["redeploys"],
     &["act", "guards"],
     &["report", "notify", "metrics"],
+    &["canary"],
     &["runtime"],
     &["handler", "gate", "readiness"],
     &["bin"],

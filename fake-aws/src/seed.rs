@@ -302,6 +302,17 @@ impl FakeAws {
         state.reset();
     }
 
+    /// Completes a deployment of the function's own account with `status` (`Succeeded`, …),
+    /// now, as CodeDeploy does at its end.
+    pub fn complete(&self, region: &str, id: &str, status: &str) {
+        let mut state = self.lock();
+        let deployments = state.codedeploy.deployments.iter_mut();
+        for deployment in deployments.filter(|d| d.is_in(ACCOUNT, region) && d.id == id) {
+            deployment.status = status.into();
+            deployment.complete_time = Some(epoch_seconds(SystemTime::now()));
+        }
+    }
+
     /// The current status of a deployment of the function's own account.
     pub fn status_of(&self, region: &str, id: &str) -> Option<String> {
         self.status_in(ACCOUNT, region, id)

@@ -1,5 +1,5 @@
-//! CodeDeploy's lifecycle hooks, in the function's own account: which lifecycle event a
-//! deployment is in (`ListDeploymentTargets`, `BatchGetDeploymentTargets`) and a hook's answer
+//! CodeDeploy's lifecycle hooks: which lifecycle event a deployment is in, and what it shifts
+//! traffic between (`ListDeploymentTargets`, `BatchGetDeploymentTargets`) and a hook's answer
 //! (`PutLifecycleEventHookExecutionStatus`).
 
 use aws_sdk_codedeploy::error::SdkError;
@@ -63,17 +63,16 @@ fn lifecycle_events(target: &DeploymentTarget) -> &[aws_sdk_codedeploy::types::L
 }
 
 impl CodeDeploy {
-    /// The lifecycle event `deployment` is in now: the first `InProgress` event of its targets
-    /// (`None` when none is: its hook was answered, or it is between events); and, for a Lambda
-    /// or ECS deployment, what it shifts traffic between.
+    /// The lifecycle event `deployment` (in `account` and `region`) is in now: the first
+    /// `InProgress` event of its targets (`None` when none is: its hook was answered, or it is
+    /// between events); and, for a Lambda or ECS deployment, what it shifts traffic between.
     pub async fn lifecycle_event(
         &self,
         deadline: Deadline,
-        region: &str,
+        (account, region): (&Account, &str),
         deployment: &str,
     ) -> Result<(Option<LifecycleEvent>, Option<Shift>), AwsError> {
-        let own = Account::Own(String::new());
-        let client = self.client(&own, region).await;
+        let client = self.client(account, region).await;
         let work = async {
             let mut ids = Vec::new();
             let mut token = None;
@@ -122,7 +121,7 @@ impl CodeDeploy {
             }
             Ok((None, versions))
         };
-        self.call(deadline, &own, "BatchGetDeploymentTargets", work)
+        self.call(deadline, account, "BatchGetDeploymentTargets", work)
             .await
     }
 

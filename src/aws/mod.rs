@@ -7,7 +7,9 @@
 //! policy simulator ([`iam`]) in every account and region. Each function gets only the clients
 //! it calls ([`Aws`], [`GateAws`], [`ReadinessAws`]): what a binary never builds, it never links.
 //! The breaker and the gate keep records in a DynamoDB table only their roles write
-//! ([`StateTable`]); the gate waits through its own SQS queue ([`WatchQueue`]).
+//! ([`StateTable`]); each waits through its own SQS queue ([`WatchQueue`]): the gate for a bake,
+//! the breaker between the canary judge's polls, which read CloudWatch's metrics
+//! (`metric_data`) in the deployment's account.
 //!
 //! Signing, retries (standard mode, with backoff), timeouts, endpoints (including
 //! `AWS_ENDPOINT_URL_<SERVICE>`) and credentials are the SDK's; every call is bounded by the
@@ -36,7 +38,7 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 
 use crate::config::Config;
-use crate::types::Location;
+use crate::types::{Account, Location};
 
 pub use calls::{Deadline, MAX_CALLS_IN_FLIGHT};
 pub use cloudwatch::Alarms;
@@ -54,8 +56,11 @@ pub use tagging::{Tagged, Tagging};
 pub struct Aws {
     pub codedeploy: CodeDeploy,
     pub events: EventBus,
-    /// The records of redeploys (`STATE_TABLE`).
+    /// The records of redeploys and of the deployments the canary judge watches
+    /// (`STATE_TABLE`).
     pub state: Option<StateTable>,
+    /// Its own queue, for the canary judge's polls (`WATCH_QUEUE_URL`).
+    pub queue: Option<WatchQueue>,
 }
 
 impl Aws {
@@ -63,12 +68,19 @@ impl Aws {
     pub fn new(base: SdkConfig, config: &Config) -> Aws {
         let events = EventBus::new(&base, &config.notify_event_bus);
         let state = (config.state_table.as_deref()).map(|table| StateTable::new(&base, table));
+        let queue = (config.watch_queue_url.as_deref()).map(|url| WatchQueue::new(&base, url));
         let codedeploy = CodeDeploy::new(base, &config.target_role_name, &config.function_name);
         Aws {
             codedeploy,
             events,
             state,
+            queue,
         }
+    }
+
+    /// CloudWatch in `account` and `region`, for the canary judge's metrics.
+    pub async fn alarms(&self, account: &Account, region: &str) -> Alarms {
+        Alarms::new(&self.codedeploy.sdk_config(account, region).await)
     }
 
     /// Readies, within `limit`, the connections the first invocation will use: CodeDeploy in

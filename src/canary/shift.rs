@@ -1,9 +1,9 @@
-//! The canary judge at the hook after the last traffic shift: the whole shift, the new version
-//! against the old over every minute both took traffic in since the deployment was created (up to
-//! a few minutes ago: CloudWatch's datapoints arrive late): a Lambda alias's versions, or an ECS
-//! service's task sets behind their target groups (whose dimensions CloudWatch lists).
+//! What the canary judge reads: the new version against the old over every minute both took
+//! traffic in since the deployment was created (up to a few minutes ago: CloudWatch's datapoints
+//! arrive late), a Lambda alias's versions, or an ECS service's task sets behind their target
+//! groups (whose dimensions CloudWatch lists).
 
-use crate::aws::{Deadline, GateAws, TargetGroupDimensions};
+use crate::aws::{Alarms, Deadline, TargetGroupDimensions};
 use crate::config::Config;
 use crate::judge::{ecs, judge, lambda, minutes, Canary};
 use crate::time::Time;
@@ -20,10 +20,11 @@ fn minute(time: Time) -> Time {
     Time::from_millis(time.millis() - time.millis().rem_euclid(60_000))
 }
 
-/// The judgement of the deployment created at `created`, shifting traffic as `shift` says.
+/// The judgement of the deployment created at `created`, shifting traffic as `shift` says, from
+/// the metrics `alarms` reads (the deployment's account and region).
 pub async fn judge_shift(
     config: &Config,
-    aws: &GateAws,
+    alarms: &Alarms,
     shift: &Shift,
     created: Time,
     work: Deadline,
@@ -46,26 +47,26 @@ pub async fn judge_shift(
             return Ok(inconclusive(why));
         }
         Shift::Lambda(versions) => (lambda::queries(versions), 1.0),
-        Shift::Ecs(task_sets) => match ecs_queries(aws, task_sets, work).await {
+        Shift::Ecs(task_sets) => match ecs_queries(alarms, task_sets, work).await {
             Err(e) if e.code == NOT_FOUND => return Ok(inconclusive(e.message)),
             found => (found?, 1000.0),
         },
     };
-    let values = aws.alarms.per_minute(work, &queries, (start, end)).await?;
+    let values = alarms.per_minute(work, &queries, (start, end)).await?;
     Ok(judge(&minutes(&values, p99_to_ms), p))
 }
 
 /// The queries of an ECS deployment's target groups, by the dimensions CloudWatch lists for
 /// them.
 async fn ecs_queries(
-    aws: &GateAws,
+    alarms: &Alarms,
     task_sets: &EcsTaskSets,
     work: Deadline,
 ) -> Result<Vec<MetricQuery>, AwsError> {
     let (new, old) = (&task_sets.replacement, &task_sets.original);
     let (found_new, found_old) = tokio::join!(
-        aws.alarms.target_group(work, new),
-        aws.alarms.target_group(work, old)
+        alarms.target_group(work, new),
+        alarms.target_group(work, old)
     );
     let of = |found: Option<TargetGroupDimensions>, name: &str| {
         found.ok_or_else(|| {

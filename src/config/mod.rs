@@ -76,12 +76,16 @@ pub struct Config {
     /// `STATE_TABLE`: the DynamoDB table of the records only the functions' roles write (the
     /// hooks the gate watches, the redeploys the breaker made).
     pub state_table: Option<String>,
-    /// `WATCH_QUEUE_URL`: the gate's own SQS queue, through which it waits.
+    /// `WATCH_QUEUE_URL`: the function's own SQS queue, through which it waits (the gate for a
+    /// bake, the breaker between the canary judge's polls).
     pub watch_queue_url: Option<String>,
     /// `JUDGE`: the canary judge's mode.
     pub judge: JudgeMode,
     /// `JUDGE_P`: the judge's significance level (default 0.001).
     pub judge_p: Significance,
+    /// `JUDGE_INTERVAL`: seconds between the breaker's polls of a deployment it judges (default
+    /// 60, at most 900: the longest SQS delay).
+    pub judge_interval: i64,
 }
 
 /// The longest bake: CodeDeploy waits an hour for a hook's answer.
@@ -154,6 +158,7 @@ impl Config {
             watch_queue_url: text("WATCH_QUEUE_URL"),
             judge: parse_judge(get("JUDGE"))?,
             judge_p: optional(get("JUDGE_P"), parse_judge_p)?.unwrap_or(Significance(0.001)),
+            judge_interval: seconds("JUDGE_INTERVAL", 900)?.unwrap_or(60),
         }
         .checked()
     }

@@ -5,8 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::time::Time;
-use crate::types::{is_account, is_deployment_id, partition};
+use crate::types::{from_queue, is_deployment_id};
 
 /// A hook to answer: CodeDeploy's payload, word for word.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -39,15 +38,8 @@ impl Look {
     }
 }
 
-/// One message of the queue: its ID (to report it failed), its receipt handle (to have it come
-/// back sooner), when it was sent, and the look it carries, or why it is none.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Delivered {
-    pub message_id: String,
-    pub receipt_handle: String,
-    pub sent: Option<Time>,
-    pub look: Result<Look, String>,
-}
+/// One message of the queue, carrying a look (or why it carries none).
+pub type Delivered = crate::types::Delivered<Look>;
 
 /// What one invocation asks of the gate.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,83 +48,29 @@ pub enum Called {
     Looks(Vec<Delivered>),
 }
 
-/// The parts of Lambda's SQS event the gate reads.
-#[derive(Deserialize)]
-struct SqsEvent {
-    #[serde(rename = "Records")]
-    records: Vec<SqsRecord>,
-}
-
-#[derive(Deserialize)]
-struct SqsRecord {
-    #[serde(rename = "messageId")]
-    message_id: String,
-    #[serde(rename = "receiptHandle", default)]
-    receipt_handle: String,
-    #[serde(default)]
-    attributes: SqsAttributes,
-    body: String,
-    #[serde(rename = "eventSource")]
-    event_source: String,
-    #[serde(rename = "eventSourceARN")]
-    event_source_arn: String,
-}
-
-#[derive(Default, Deserialize)]
-struct SqsAttributes {
-    /// Epoch milliseconds, as a string.
-    #[serde(rename = "SentTimestamp")]
-    sent_timestamp: Option<String>,
-}
-
-/// The ARN of the queue at `url` (`https://sqs.<region>.amazonaws.com/<account>/<name>`, or a
-/// local endpoint's `<host>/<account>/<name>`), in `region`.
-pub fn queue_arn(url: &str, region: &str) -> Option<String> {
-    let path = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let mut parts = path.trim_end_matches('/').rsplit('/');
-    let (name, account) = (parts.next()?, parts.next()?);
-    let partition = partition(region);
-    (is_account(account) && !name.is_empty())
-        .then(|| format!("arn:{partition}:sqs:{region}:{account}:{name}"))
-}
-
 /// What a payload asks: a hook, or looks from `queue` (the watch queue's ARN, when there is one).
 pub fn parse(payload: &[u8], queue: Option<&str>) -> Result<Called, String> {
     let direct = match serde_json::from_slice::<HookCall>(payload) {
         Ok(call) => return valid(&call).map(|()| Called::Hook(call)),
         Err(e) => e,
     };
-    let Ok(event) = serde_json::from_slice::<SqsEvent>(payload) else {
-        return Err(format!(
+    let looks = from_queue::<Look>(payload, queue).map_err(|foreign| match foreign {
+        None => format!(
             "not a CodeDeploy lifecycle hook ({{\"DeploymentId\", \
              \"LifecycleEventHookExecutionId\"}}) nor the gate's own queue's messages: {direct}"
-        ));
-    };
-    let foreign = (event.records.iter())
-        .find(|r| r.event_source != "aws:sqs" || Some(r.event_source_arn.as_str()) != queue);
-    if let Some(record) = foreign {
-        return Err(format!(
-            "messages from {} ({}), not from the gate's own queue ({})",
-            record.event_source_arn,
-            record.event_source,
+        ),
+        Some(source) => format!(
+            "messages from {source}, not from the gate's own queue ({})",
             queue.unwrap_or("none: WATCH_QUEUE_URL is not set")
-        ));
-    }
-    let looks = (event.records.into_iter()).map(|record| {
-        let look = serde_json::from_str::<Look>(&record.body)
+        ),
+    })?;
+    let valid_look = |d: Delivered| Delivered {
+        body: (d.body)
             .map_err(|e| format!("not a look the gate sends itself: {e}"))
-            .and_then(|look| valid(&look.hook()).map(|()| look));
-        let sent = (record.attributes.sent_timestamp)
-            .and_then(|ms| ms.parse().ok())
-            .map(Time::from_millis);
-        Delivered {
-            message_id: record.message_id,
-            receipt_handle: record.receipt_handle,
-            sent,
-            look,
-        }
-    });
-    Ok(Called::Looks(looks.collect()))
+            .and_then(|look| valid(&look.hook()).map(|()| look)),
+        ..d
+    };
+    Ok(Called::Looks(looks.into_iter().map(valid_look).collect()))
 }
 
 /// Whether `call` names a deployment and an execution ID as CodeDeploy gives them.
@@ -195,11 +133,11 @@ mod tests {
             panic!("looks")
         };
         assert_eq!(
-            looks[0].look.as_ref().map(|l| (l.look, l.hook())),
+            looks[0].body.as_ref().map(|l| (l.look, l.hook())),
             Ok((3, call))
         );
         assert!(
-            looks[1].look.is_err(),
+            looks[1].body.is_err(),
             "a message that is no look is reported, not taken"
         );
     }
@@ -210,23 +148,6 @@ mod tests {
         let error = parse(&sqs(other, &[HOOK.to_string()]), Some(QUEUE)).unwrap_err();
         assert!(error.contains(other), "{error}");
         assert!(parse(&sqs(QUEUE, &[HOOK.to_string()]), None).is_err());
-    }
-
-    #[test]
-    fn the_queue_arn_is_read_from_its_url() {
-        let aws = "https://sqs.us-east-1.amazonaws.com/123456789012/breaker-gate-watch";
-        assert_eq!(queue_arn(aws, "us-east-1").as_deref(), Some(QUEUE));
-        let local = "http://127.0.0.1:4599/123456789012/breaker-gate-watch";
-        assert_eq!(queue_arn(local, "us-east-1").as_deref(), Some(QUEUE));
-        let china = "https://sqs.cn-north-1.amazonaws.com.cn/123456789012/breaker-gate-watch";
-        assert_eq!(
-            queue_arn(china, "cn-north-1").as_deref(),
-            Some("arn:aws-cn:sqs:cn-north-1:123456789012:breaker-gate-watch")
-        );
-        assert_eq!(
-            queue_arn("http://127.0.0.1:4599/breaker", "us-east-1"),
-            None
-        );
     }
 
     #[test]

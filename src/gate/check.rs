@@ -5,10 +5,10 @@
 use std::collections::BTreeSet;
 
 use super::call::HookCall;
-use super::canary::judge_shift;
 use super::report::{GateOutcome, GateReport};
 use super::verdict::{failing, judge, Judged};
 use crate::aws::{Deadline, GateAws};
+use crate::canary::judge_shift;
 use crate::config::{Config, JudgeMode};
 use crate::guards::discover;
 use crate::judge::Verdict;
@@ -58,9 +58,9 @@ pub async fn look(
         application: info.application.clone(),
         group: info.group.clone(),
     };
+    let own = Account::Own(account.to_string());
     let (event, guards) = tokio::join!(
-        aws.codedeploy
-            .lifecycle_event(work, region, &call.deployment_id),
+        (aws.codedeploy).lifecycle_event(work, (&own, region), &call.deployment_id),
         discover(aws, config, work, &group)
     );
     let guards = match guards {
@@ -130,7 +130,7 @@ async fn finish(
     // The canary judge once, as the hook settles: judging at every look of a bake would give a
     // chance to fail at each, on the same data.
     if let Some(shift) = shifted {
-        match judge_shift(config, aws, &shift, created, work).await {
+        match judge_shift(config, &aws.alarms, &shift, created, work).await {
             Ok(j) if j.verdict == Verdict::Fail && config.judge == JudgeMode::Enforce => {
                 report.alarms = judged;
                 return Step::Settled(report.judged_failed(j));

@@ -2,12 +2,11 @@
 //! deployment's group entered ALARM after the deployment was created, so that CodeDeploy rolls
 //! it back before more traffic moves, and that bakes after the last traffic shift. The steps:
 //! [`call`] (the payload) → `check` (one look: each alarm judged by [`verdict`], and the whole
-//! traffic shift by the canary judge, `canary`) → `watch` (the
+//! traffic shift by the canary judge, [`crate::canary`]) → `watch` (the
 //! looks again, through the gate's own queue, and the record of each watched hook) →
 //! [`report`], wired together by [`serve`]. It runs as its own binary, `codedeploy-hook`.
 
 pub mod call;
-mod canary;
 mod check;
 pub mod report;
 mod serve;

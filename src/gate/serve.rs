@@ -11,7 +11,7 @@ use futures_util::future::join_all;
 use serde::Serialize;
 use serde_json::json;
 
-use super::call::{parse, queue_arn, Called, Delivered, HookCall};
+use super::call::{parse, Called, Delivered, HookCall};
 use super::check::{look, Step};
 use super::report::{GateOutcome, GateReport};
 use super::verdict::failing;
@@ -24,7 +24,7 @@ use crate::metrics;
 use crate::report::{Failure, FailureKind};
 use crate::runtime::{Function, Invocation};
 use crate::time::Time;
-use crate::types::{detail_type, GroupRef, Notification};
+use crate::types::{detail_type, queue_arn, GroupRef, Notification};
 
 /// Kept back from the invocation's deadline to answer the hook and tell.
 const ANSWER_MARGIN: Duration = Duration::from_secs(20);
@@ -177,7 +177,7 @@ async fn looked(
     aws: &GateAws,
     work: Deadline,
 ) -> (Option<GateReport>, bool) {
-    let look_at = match &delivered.look {
+    let look_at = match &delivered.body {
         Ok(look_at) => look_at,
         Err(why) => {
             tracing::warn!(message_id = %delivered.message_id, reason = %why, "dropped");
@@ -296,11 +296,7 @@ async fn tell(
         .filter_map(|j| j.guard.alarm.transitioned)
         .min();
     let judged = judge.map(|j| metrics::Judged {
-        verdict: match j.verdict {
-            Verdict::Pass => "JudgePass",
-            Verdict::Fail => "JudgeFail",
-            Verdict::Inconclusive => "JudgeInconclusive",
-        },
+        verdict: j.verdict.metric(),
         errors_p: j.errors_p,
         bad_minute_to_answer_ms: (j.first_bad_minute)
             .filter(|_| report.outcome == GateOutcome::Failed)

@@ -54,6 +54,26 @@ pub enum Verdict {
     Inconclusive,
 }
 
+impl Verdict {
+    /// As reports and records spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Inconclusive => "inconclusive",
+        }
+    }
+
+    /// Its count's metric.
+    pub fn metric(self) -> &'static str {
+        match self {
+            Verdict::Pass => "JudgePass",
+            Verdict::Fail => "JudgeFail",
+            Verdict::Inconclusive => "JudgeInconclusive",
+        }
+    }
+}
+
 /// One version's totals over the window.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -7,13 +7,14 @@
 mod alarm;
 mod origin;
 
-use crate::config::Config;
+use crate::config::{Config, JudgeMode};
 use crate::mapping::outside_prefix;
-use crate::signal::{Signal, Target, What};
+use crate::signal::{Scope, Signal, Target, What};
 use crate::time::Time;
-use crate::types::{Account, NotActed, SignalSummary, CLOCK_SKEW_SECS};
+use crate::types::{Account, EventKind, NotActed, SignalSummary, CLOCK_SKEW_SECS};
 use alarm::alarm_targets;
-use origin::{account, origin, Doubt};
+pub use origin::account;
+use origin::{origin, Doubt};
 
 /// What the handler knows about the invocation a signal arrived in.
 #[derive(Clone, Copy, Debug)]
@@ -65,6 +66,42 @@ pub struct Dropped {
     pub ignored: NotActed,
     pub signal: SignalSummary,
     pub age_secs: i64,
+}
+
+/// A deployment the canary judge is asked to watch, by CodeDeploy's START of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JudgeStart {
+    pub deployment_id: String,
+    pub account: Account,
+    pub region: String,
+    /// The signal, as reports name it.
+    pub signal: String,
+}
+
+/// The deployment a signal asks the canary judge to watch: a deployment's START, unless `JUDGE`
+/// is `off` (`None` for any other signal). Its origin and time are held to what any signal's
+/// are.
+pub fn judge_start(
+    signal: &Signal,
+    time: Time,
+    invoked: &Invoked,
+    config: &Config,
+) -> Option<Result<JudgeStart, Held>> {
+    let What::CodeDeploy(event) = &signal.what else {
+        return None;
+    };
+    let start = event.scope == Scope::Deployment && event.kind == Some(EventKind::DeploymentStart);
+    if !start || config.judge == JudgeMode::Off {
+        return None;
+    }
+    let summary = signal.summary(time);
+    let admitted = admitted(signal, time, &summary, invoked, config);
+    Some(admitted.map(|account| JudgeStart {
+        deployment_id: event.deployment_id.clone(),
+        account,
+        region: (event.region.clone()).unwrap_or_else(|| config.own_region.clone()),
+        signal: summary.label,
+    }))
 }
 
 /// What a signal, counted as having happened at `time` (see [`signal_time`]), asks to stop, or

@@ -15,7 +15,7 @@ pub(super) enum Doubt {
 }
 
 /// The account `id` as one the function may act in: its own, or one of `TARGET_ACCOUNTS`.
-pub(super) fn account(id: &str, own: &str, config: &Config) -> Result<Account, String> {
+pub fn account(id: &str, own: &str, config: &Config) -> Result<Account, String> {
     if id == own {
         Ok(Account::Own(id.into()))
     } else if config.target_accounts.contains(id) {

@@ -3,7 +3,7 @@
 //! became of it ([`deployment`]), the AWS error type ([`aws_error`]) and the events for people
 //! ([`notification`]), the alarms that guard a deployment
 //! group ([`alarm`]), where a group lives ([`group`]), the lifecycle hooks the gate answers ([`hook`])
-//! and what the canary judge reads ([`metric`]). It depends on nothing in the crate but [`crate::time`].
+//! what the canary judge reads ([`metric`]) and the messages a function sends itself ([`queued`]). It depends on nothing in the crate but [`crate::time`].
 
 mod alarm;
 mod aws_error;
@@ -13,6 +13,7 @@ mod hook;
 mod metric;
 mod names;
 mod notification;
+mod queued;
 mod signal;
 
 pub use alarm::{AlarmState, GuardSource};
@@ -29,4 +30,5 @@ pub use names::{
     Account, GroupName, ALARM_NAME_LIMIT, REASON_LIMIT,
 };
 pub use notification::{detail_type, Notification, SOURCE};
+pub use queued::{from_queue, queue_arn, Delivered};
 pub use signal::{EventKind, NotActed, SignalSummary, CLOCK_SKEW_SECS};

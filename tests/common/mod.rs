@@ -2,6 +2,7 @@
 //! by the real `aws-sdk-codedeploy` client, and builders for realistic payloads.
 #![allow(dead_code)] // each test crate uses its own subset
 
+pub mod canary;
 pub mod gate;
 pub mod redeploy;
 
@@ -12,18 +13,20 @@ use aws_config::{ConfigLoader, SdkConfig};
 use aws_sdk_codedeploy::config::{Credentials, Region};
 use deployment_circuit_breaker::aws::{sdk_config_loader, Aws, Deadline};
 use deployment_circuit_breaker::config::Config;
-use deployment_circuit_breaker::handler::Response;
+use deployment_circuit_breaker::handler::{Polled, Response};
 use deployment_circuit_breaker::report::{Failure, Report};
 use deployment_circuit_breaker::runtime::{Function, Invocation};
 use deployment_circuit_breaker::time::Time;
 use deployment_circuit_breaker::types::Outcome;
 use fake_aws::iam::{Policy, Statement};
-use fake_aws::FakeAws;
+use fake_aws::{FakeAws, Queue};
 use serde_json::{json, Value};
 
 pub const HOME: &str = "us-east-1";
 /// The function's own account: the account of the ARN it is invoked as.
 pub const ACCOUNT: &str = "123456789012";
+/// The breaker's own queue of polls, as template.yaml names it in stack `breaker`.
+pub const WATCH_QUEUE: &str = "breaker-watch";
 pub const FUNCTION_ARN: &str =
     "arn:aws:lambda:us-east-1:123456789012:function:deployment-circuit-breaker";
 
@@ -51,6 +54,37 @@ impl World {
     pub async fn with_loader(vars: &[(&str, &str)], loader: ConfigLoader) -> World {
         let fake = FakeAws::start().await.expect("fake starts");
         fake.create_table(ACCOUNT, HOME, gate::TABLE);
+        World::on(fake, vars, loader).await
+    }
+
+    /// The breaker with its own queue of polls (`WATCH_QUEUE_URL`, [`WATCH_QUEUE`]) and these
+    /// variables, held to the policy template.yaml grants it.
+    pub async fn judging(vars: &[(&str, &str)]) -> World {
+        let fake = FakeAws::start().await.expect("fake starts");
+        fake.create_table(ACCOUNT, HOME, gate::TABLE);
+        fake.create_queue(Queue::new(HOME, WATCH_QUEUE).visibility_timeout(360));
+        fake.set_policy(Some(template_policy("FunctionRole")));
+        let url = fake.queue_url(ACCOUNT, WATCH_QUEUE);
+        let mut all = vec![("WATCH_QUEUE_URL", url.as_str())];
+        all.extend_from_slice(vars);
+        World::on(fake, &all, sdk_config_loader()).await
+    }
+
+    /// One batch of the polls due now, delivered as the event source mapping does; `None` when
+    /// none is due. The polls the breaker reports failed stay on the queue.
+    pub async fn deliver(&self) -> Option<Polled> {
+        let event = self.fake.sqs_event(ACCOUNT, HOME, WATCH_QUEUE, 10)?;
+        let response = self.invoke(&event).await;
+        let answer = (response.as_ref().ok()).map(|r| serde_json::to_value(r).expect("JSON"));
+        (self.fake).settle(ACCOUNT, HOME, WATCH_QUEUE, &event, answer.as_ref());
+        match response {
+            Ok(Response::Polled(polled)) => Some(polled),
+            other => panic!("expected the polls' report, got {other:?}"),
+        }
+    }
+
+    /// The breaker on `fake`, with these variables.
+    async fn on(fake: FakeAws, vars: &[(&str, &str)], loader: ConfigLoader) -> World {
         let sdk = sdk_config(&fake, loader, "AKIDTEST").await;
         let config = config(vars);
         World {

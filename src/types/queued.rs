@@ -1,0 +1,106 @@
+//! Messages a function sent itself through its own queue (`WATCH_QUEUE_URL`), as the queue's
+//! event source mapping delivers them: told from any other payload by the queue they come from.
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use super::names::{is_account, partition};
+use crate::time::Time;
+
+/// One message from the function's own queue: its body read as `T`, or why it could not be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivered<T> {
+    pub message_id: String,
+    /// What the message is received as: to have it come back sooner.
+    pub receipt_handle: String,
+    /// When it was sent (SQS's `SentTimestamp`).
+    pub sent: Option<Time>,
+    pub body: Result<T, String>,
+}
+
+#[derive(Deserialize)]
+struct SqsEvent {
+    #[serde(rename = "Records")]
+    records: Vec<SqsRecord>,
+}
+
+#[derive(Deserialize)]
+struct SqsRecord {
+    #[serde(rename = "messageId")]
+    message_id: String,
+    #[serde(rename = "receiptHandle", default)]
+    receipt_handle: String,
+    #[serde(default)]
+    attributes: SqsAttributes,
+    body: String,
+    #[serde(rename = "eventSource")]
+    event_source: String,
+    #[serde(rename = "eventSourceARN")]
+    event_source_arn: String,
+}
+
+#[derive(Default, Deserialize)]
+struct SqsAttributes {
+    #[serde(rename = "SentTimestamp")]
+    sent_timestamp: Option<String>,
+}
+
+/// The ARN of the queue at `url` (`https://sqs.<region>.amazonaws.com/<account>/<name>`, or a
+/// local endpoint's `http://host:port/<account>/<name>`), in `region`.
+pub fn queue_arn(url: &str, region: &str) -> Option<String> {
+    let path = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let mut parts = path.trim_end_matches('/').rsplit('/');
+    let (name, account) = (parts.next()?, parts.next()?);
+    let partition = partition(region);
+    (is_account(account) && !name.is_empty())
+        .then(|| format!("arn:{partition}:sqs:{region}:{account}:{name}"))
+}
+
+/// The messages of `payload` when it is an SQS batch whose every record comes from `queue`
+/// (an ARN); else `Err` with where the first other record comes from (`None`: not an SQS batch).
+pub fn from_queue<T: DeserializeOwned>(
+    payload: &[u8],
+    queue: Option<&str>,
+) -> Result<Vec<Delivered<T>>, Option<String>> {
+    let event = serde_json::from_slice::<SqsEvent>(payload).map_err(|_| None)?;
+    let foreign = (event.records.iter())
+        .find(|r| r.event_source != "aws:sqs" || Some(r.event_source_arn.as_str()) != queue);
+    if let Some(record) = foreign {
+        return Err(Some(format!(
+            "{} ({})",
+            record.event_source_arn, record.event_source
+        )));
+    }
+    let messages = (event.records.into_iter()).map(|record| Delivered {
+        body: serde_json::from_str::<T>(&record.body).map_err(|e| e.to_string()),
+        sent: (record.attributes.sent_timestamp)
+            .and_then(|ms| ms.parse().ok())
+            .map(Time::from_millis),
+        message_id: record.message_id,
+        receipt_handle: record.receipt_handle,
+    });
+    Ok(messages.collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_queue_arn_is_read_from_its_url() {
+        let arn = "arn:aws:sqs:us-east-1:123456789012:breaker-gate-watch";
+        let aws = "https://sqs.us-east-1.amazonaws.com/123456789012/breaker-gate-watch";
+        assert_eq!(queue_arn(aws, "us-east-1").as_deref(), Some(arn));
+        let local = "http://127.0.0.1:4599/123456789012/breaker-gate-watch";
+        assert_eq!(queue_arn(local, "us-east-1").as_deref(), Some(arn));
+        let china = "https://sqs.cn-north-1.amazonaws.com.cn/123456789012/q";
+        assert_eq!(
+            queue_arn(china, "cn-north-1").as_deref(),
+            Some("arn:aws-cn:sqs:cn-north-1:123456789012:q")
+        );
+        assert_eq!(
+            queue_arn("https://sqs.us-east-1.amazonaws.com/q", "us-east-1"),
+            None
+        );
+    }
+}
