@@ -9,15 +9,15 @@ mod common;
 
 use std::time::{Duration, Instant, SystemTime};
 
-use common::canary::{ecs_traffic, lambda_traffic, PerMinute};
+use common::canary::{ecs_traffic, lambda_traffic, lambda_traffic_in, PerMinute};
 use common::gate::ago;
-use common::{World, ACCOUNT, HOME, WATCH_QUEUE};
+use common::{template_policy, World, ACCOUNT, HOME, WATCH_QUEUE};
 use deployment_circuit_breaker::handler::Polled;
 use deployment_circuit_breaker::judge::Verdict;
 use deployment_circuit_breaker::report::{Judging, Watch};
 use deployment_circuit_breaker::time::Time;
 use deployment_circuit_breaker::types::Outcome;
-use fake_aws::Deployment;
+use fake_aws::{Deployment, Role, FUNCTION_ROLE};
 use serde_json::{json, Value};
 
 const ID: &str = "d-CANARY001";
@@ -27,12 +27,17 @@ const OLD: PerMinute = (720.0, 0.8, 200.0);
 
 /// CodeDeploy's START of deployment [`ID`] of shop/prod, as EventBridge delivers it, now.
 fn started() -> Value {
+    started_in(ACCOUNT)
+}
+
+/// Likewise, in `account`.
+fn started_in(account: &str) -> Value {
     json!({
         "version": "0", "id": "c071bfbf-83c4-49ca-a6ff-3df053957145",
         "detail-type": "CodeDeploy Deployment State-change Notification",
-        "source": "aws.codedeploy", "account": ACCOUNT, "time": Time::now().to_string(),
+        "source": "aws.codedeploy", "account": account, "time": Time::now().to_string(),
         "region": HOME,
-        "resources": [format!("arn:aws:codedeploy:{HOME}:{ACCOUNT}:deploymentgroup:shop/prod")],
+        "resources": [format!("arn:aws:codedeploy:{HOME}:{account}:deploymentgroup:shop/prod")],
         "detail": {"region": HOME, "application": "shop", "deploymentGroup": "prod",
                    "deploymentId": ID, "state": "START",
                    "instanceGroupId": "9fd2fbef-2157-40d8-91e7-6845af69e2d2"}
@@ -215,6 +220,8 @@ async fn reported_a_bad_canary_is_told_not_stopped() {
     );
     let event = &w.fake.events()[0];
     assert_eq!(event.detail["deploymentId"], ID);
+    let group = format!("arn:aws:codedeploy:{HOME}:{ACCOUNT}:deploymentgroup:shop/prod");
+    assert_eq!(event.resources, vec![group], "routable by group");
     assert_eq!(event.detail["judge"]["new"]["errors"], 120.0);
     let metrics = w.metrics.lock().unwrap().join("\n");
     assert!(
@@ -307,4 +314,38 @@ async fn only_a_new_lambda_or_ecs_deployment_in_scope_is_watched_and_only_once()
         taken.contains(&Watch::Dropped),
         "the repeat's poll is dropped: {taken:?}"
     );
+}
+
+#[tokio::test]
+async fn a_target_account_s_canary_is_judged_and_stopped_through_its_role() {
+    const TEAM_B: &str = "222233334444";
+    let vars = [
+        ("JUDGE", "enforce"),
+        ("JUDGE_INTERVAL", "1"),
+        ("TARGET_ACCOUNTS", TEAM_B),
+    ];
+    let w = World::judging(&vars).await;
+    w.fake.add_role(Role {
+        arn: format!("arn:aws:iam::{TEAM_B}:role/deployment-circuit-breaker-target"),
+        trusted: vec![FUNCTION_ROLE.into()],
+        policy: Some(template_policy("TargetRole")),
+    });
+    w.fake.add(
+        Deployment::new(HOME, ID, "shop", "prod")
+            .account(TEAM_B)
+            .created(ago(20 * 60))
+            .lambda_versions("checkout", "live", "41", "42", 10.0),
+    );
+    // Team B's metrics, in team B's account only: read in the breaker's, there are none.
+    lambda_traffic_in(&w.fake, TEAM_B, &minutes(17, 3), BAD_NEW, Some(OLD));
+
+    let report = w.report(&started_in(TEAM_B)).await;
+    let polled = polls(&w, 1, Duration::from_secs(10)).await;
+
+    assert_eq!(report.judging[0].account, TEAM_B, "{report:?}");
+    assert_eq!(verdicts(&polled), vec![Some(Verdict::Fail)], "{polled:?}");
+    let stops: Vec<(String, String)> = (w.fake.stops().into_iter())
+        .map(|s| (s.account, s.deployment_id))
+        .collect();
+    assert_eq!(stops, vec![(TEAM_B.to_string(), ID.to_string())]);
 }

@@ -23,7 +23,10 @@ use crate::report::{Judging, Watch};
 use crate::resolve::{account, JudgeStart, StopRequest};
 use crate::signal::Target;
 use crate::time::Time;
-use crate::types::{detail_type, Account, Delivered, DeploymentInfo, Notification, SignalSummary};
+use crate::types::{
+    detail_type, Account, AwsError, Delivered, DeploymentInfo, GroupRef, LifecycleEvent,
+    Notification, Shift, SignalSummary,
+};
 use record::{end, next, open, Opened, Watched};
 
 /// How long a deployment is watched at most.
@@ -118,6 +121,7 @@ pub async fn start(start: &JudgeStart, config: &Config, aws: &Aws, work: Deadlin
     if let Some(why) = out_of_scope(&info, account.id(), config) {
         return entry(&watched, Watch::Ended, format!("not judged: {why}"));
     }
+    (watched.application, watched.group) = (info.application, info.group);
     let interval = config.judge_interval;
     let delay = Duration::from_secs(interval as u64);
     match next(&mut watched, true, (table, queue), delay, work).await {
@@ -205,22 +209,7 @@ async fn judged(
     if let Some(why) = ended {
         return finished(watched, why, aws, work).await;
     }
-    let (judge, reason) = match (read, shift) {
-        (Err(why), _) => (None, why),
-        (_, Err(e)) => (None, format!("could not read its traffic shift: {e}")),
-        (_, Ok((_, None))) => (None, "CodeDeploy gives no traffic shift for it yet".into()),
-        (Ok(Some(info)), Ok((_, Some(shift)))) => {
-            let alarms = aws.alarms(account, &region).await;
-            let created = info
-                .create_time
-                .unwrap_or(Time::from_millis(watched.started));
-            match judge_shift(config, &alarms, &shift, created, work).await {
-                Ok(canary) => (Some(canary), String::new()),
-                Err(e) => (None, format!("could not read the metrics: {e}")),
-            }
-        }
-        (Ok(None), _) => (None, String::new()),
-    };
+    let (judge, reason) = judge_now((read, shift), &watched, account, config, aws, work).await;
     let told = tell(&watched, judge.as_ref(), config);
     let stop = (judge.as_ref())
         .filter(|c| c.verdict == Verdict::Fail && config.judge == JudgeMode::Enforce)
@@ -244,6 +233,34 @@ async fn judged(
         ..polled
     }
 }
+
+/// The judgement of the shift so far, or why there is none.
+async fn judge_now(
+    (read, shift): (Result<Option<DeploymentInfo>, String>, ShiftRead),
+    watched: &Watched,
+    account: &Account,
+    config: &Config,
+    aws: &Aws,
+    work: Deadline,
+) -> (Option<Canary>, String) {
+    match (read, shift) {
+        (Err(why), _) => (None, why),
+        (_, Err(e)) => (None, format!("could not read its traffic shift: {e}")),
+        (_, Ok((_, None))) => (None, "CodeDeploy gives no traffic shift for it yet".into()),
+        (Ok(Some(info)), Ok((_, Some(shift)))) => {
+            let alarms = aws.alarms(account, &watched.region).await;
+            let created = (info.create_time).unwrap_or(Time::from_millis(watched.started));
+            match judge_shift(config, &alarms, &shift, created, work).await {
+                Ok(canary) => (Some(canary), String::new()),
+                Err(e) => (None, format!("could not read the metrics: {e}")),
+            }
+        }
+        (Ok(None), _) => (None, String::new()),
+    }
+}
+
+/// What CodeDeploy says a deployment's targets are in and shift between.
+type ShiftRead = Result<(Option<LifecycleEvent>, Option<Shift>), AwsError>;
 
 /// The watch ended, at the poll it is at.
 async fn finished(watched: Watched, why: String, aws: &Aws, work: Deadline) -> Polled {
@@ -329,16 +346,28 @@ fn tell(watched: &Watched, judge: Option<&Canary>, config: &Config) -> Vec<Notif
     }
     let detail = json!({
         "deploymentId": watched.deployment_id,
+        "application": watched.application,
+        "deploymentGroup": watched.group,
         "account": watched.account,
         "region": watched.region,
         "judge": canary,
         "enforced": config.judge == JudgeMode::Enforce,
     });
+    let group = GroupRef {
+        account: watched.account.clone(),
+        region: watched.region.clone(),
+        application: watched.application.clone(),
+        group: watched.group.clone(),
+    };
+    let resources: Vec<String> = (!group.group.is_empty())
+        .then(|| group.arn())
+        .into_iter()
+        .collect();
     (types.into_iter())
         .map(|detail_type| Notification {
             detail_type,
             detail: detail.to_string(),
-            resources: Vec::new(),
+            resources: resources.clone(),
         })
         .collect()
 }

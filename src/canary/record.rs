@@ -39,6 +39,11 @@ pub struct Watched {
     pub deployment_id: String,
     pub account: String,
     pub region: String,
+    /// The deployment's application and group, as CodeDeploy said at its START.
+    #[serde(default)]
+    pub application: String,
+    #[serde(default)]
+    pub group: String,
     /// When the watch began (epoch milliseconds).
     pub started: i64,
     /// The poll expected next.

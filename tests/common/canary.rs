@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use fake_aws::{FakeAws, Metric, TargetGroup};
 
-use super::HOME;
+use super::{ACCOUNT, HOME};
 
 /// One version's traffic each minute: requests, errors, p99 (ms).
 pub type PerMinute = (f64, f64, f64);
@@ -19,8 +19,20 @@ pub fn lambda_traffic(
     new: PerMinute,
     old: Option<PerMinute>,
 ) {
+    lambda_traffic_in(fake, ACCOUNT, minutes, new, old);
+}
+
+/// Like [`lambda_traffic`], in `account`.
+pub fn lambda_traffic_in(
+    fake: &FakeAws,
+    account: &str,
+    minutes: &[SystemTime],
+    new: PerMinute,
+    old: Option<PerMinute>,
+) {
     let metric = |name: &str, version: Option<&str>| {
         let metric = Metric::new(HOME, "AWS/Lambda", name)
+            .account(account)
             .dimension("FunctionName", "checkout")
             .dimension("Resource", "checkout:live");
         match version {
