@@ -79,6 +79,12 @@ EXPECTED = {
         "gaps": ["unguardedGroup"],
         "stops": [],
     },
+    # CodeDeploy starting a Lambda deployment: the canary judge (JUDGE=report, the default) begins
+    # watching it, its first poll on the breaker's own queue (breaker-watch) JUDGE_INTERVAL later.
+    "eventbridge-codedeploy-deployment-start.json": {
+        "judging": {"d-WEBLAMBD1": "watching"},
+        "stops": [],
+    },
     "kill-switch-application.json": {
         "actions": {"d-SHOPCANA1": "stopped", "d-SHOPPROD1": "stopped"},
         "stops": [(OWN, "us-east-1", "d-SHOPCANA1"), (OWN, "us-east-1", "d-SHOPPROD1")],
@@ -155,6 +161,9 @@ def check(name, ok, output, stops, answers=()):
         actions = {a["deploymentId"]: a["outcome"] for a in result.get("actions", [])}
         if actions != expected.get("actions", {}):
             problems.append(f"actions {actions}, expected {expected.get('actions', {})}")
+        judging = {j["deploymentId"]: j["outcome"] for j in result.get("judging", [])}
+        if judging != expected.get("judging", {}):
+            problems.append(f"judging {judging}, expected {expected.get('judging', {})}")
         if "ignored" in expected:
             reasons = [i["reason"] for i in result.get("ignored", [])]
             if not any(r.startswith(expected["ignored"]) for r in reasons):

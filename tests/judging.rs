@@ -349,3 +349,29 @@ async fn a_target_account_s_canary_is_judged_and_stopped_through_its_role() {
         .collect();
     assert_eq!(stops, vec![(TEAM_B.to_string(), ID.to_string())]);
 }
+
+#[tokio::test]
+async fn a_stop_that_failed_is_told_and_made_at_the_next_poll() {
+    let w = lambda_canary(&[("JUDGE", "enforce")]).await;
+    lambda_traffic(&w.fake, &minutes(17, 3), BAD_NEW, Some(OLD));
+    // CodeDeploy refuses the first stop, past the SDK's retries.
+    w.fake.fail("StopDeployment", 3, 500, "InternalFailure");
+
+    start(&w).await;
+    let first = polls(&w, 1, Duration::from_secs(10)).await;
+    let next = polls(&w, 1, Duration::from_secs(10)).await;
+
+    let failed = &first[0].report.actions[0];
+    assert_eq!(failed.outcome, Outcome::Failed, "{failed:?}");
+    assert!(
+        told(&w).contains(&"Deployment Stop Failed".to_string()),
+        "{:?}",
+        told(&w)
+    );
+    assert_eq!(
+        next[0].report.actions[0].outcome,
+        Outcome::Stopped,
+        "{next:?}"
+    );
+    assert_eq!(w.stopped(), vec![ID.to_string()]);
+}

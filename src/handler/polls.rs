@@ -43,8 +43,8 @@ pub(super) fn own_polls(payload: &[u8], config: &Config) -> Option<Vec<Delivered
 }
 
 /// Each poll judged, the stops they ask for made behind the rails, and every new verdict told. A
-/// poll whose next could not be sent or recorded, or whose stop failed, is reported failed, so
-/// that it comes back.
+/// poll that could not be taken now, or whose next could not be sent or recorded, is reported
+/// failed, so that it comes back.
 pub(super) async fn polls(
     delivered: Vec<Delivered<Poll>>,
     invocation: &Invocation,
@@ -68,7 +68,10 @@ pub(super) async fn polls(
         lines.extend(polled.metrics);
         report.judging.push(polled.judging);
     }
-    let acted = carry_out(asked, invocation, config, aws, (&mut report, &mut failed)).await;
+    // A stop that failed is told and counted (`StopFailed`) and tried again at the next poll,
+    // already sent: its message, whose poll the record has moved past, would only be dropped.
+    let stops_failed = &mut BTreeSet::new();
+    let acted = carry_out(asked, invocation, config, aws, (&mut report, stops_failed)).await;
     tell(&acted, told, &mut report, deadline, config, aws).await;
     let now = Time::now();
     let stopped = (acted.iter()).filter(|a| a.action.outcome == Outcome::Stopped);
