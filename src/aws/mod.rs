@@ -12,7 +12,8 @@
 //! (`metric_data`) in the deployment's account.
 //!
 //! Signing, retries (standard mode, with backoff), timeouts, endpoints (including
-//! `AWS_ENDPOINT_URL_<SERVICE>`) and credentials are the SDK's; every call is bounded by the
+//! `AWS_ENDPOINT_URL_<SERVICE>`) and credentials are the SDK's, its requests sent over HTTP/1.1
+//! (`http1`); every call is bounded by the
 //! invocation's deadline, and at most [`MAX_CALLS_IN_FLIGHT`] run at once.
 
 pub mod accounts;
@@ -23,6 +24,7 @@ mod deployment_groups;
 mod errors;
 pub mod events;
 mod hooks;
+mod http1;
 pub mod iam;
 mod metric_data;
 mod queue;

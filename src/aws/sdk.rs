@@ -14,20 +14,14 @@ use aws_config::{BehaviorVersion, ConfigLoader};
 use aws_sdk_codedeploy::config::interceptors::BeforeTransmitInterceptorContextMut;
 use aws_sdk_codedeploy::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_codedeploy::error::{BoxError, ProvideErrorMetadata, SdkError};
-use aws_smithy_http_client::tls;
 
 use super::errors::aws_error;
 
 /// The SDK configuration loader with this function's HTTPS client, retry and timeout policy.
 /// Everything else (credentials, endpoint overrides) comes from the environment as usual.
 pub fn sdk_config_loader() -> ConfigLoader {
-    // The SDK's own client, with rustls on ring rather than aws-lc: the same TLS, a package
-    // half the size.
-    let https = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https();
+    // HTTP/1.1 over rustls on ring (see `http1`): the SDK's own client's TLS, without HTTP/2.
+    let https = super::http1::Http1::new();
     let loader = aws_config::defaults(BehaviorVersion::latest());
     // Lambda gives the role's credentials in the environment. Reading them there, rather than
     // building the default chain (its web-identity provider builds an STS client, its profile
