@@ -375,3 +375,39 @@ async fn a_stop_that_failed_is_told_and_made_at_the_next_poll() {
     );
     assert_eq!(w.stopped(), vec![ID.to_string()]);
 }
+
+#[tokio::test]
+async fn a_poll_delivered_twice_is_judged_once_and_stops_once() {
+    let w = lambda_canary(&[("JUDGE", "enforce")]).await;
+    lambda_traffic(&w.fake, &minutes(17, 3), BAD_NEW, Some(OLD));
+    start(&w).await;
+    // SQS delivers at least once: the same poll, twice.
+    let poll = w.fake.messages(ACCOUNT, HOME, WATCH_QUEUE)[0].body.clone();
+    w.fake.send_message(ACCOUNT, HOME, WATCH_QUEUE, &poll, 1);
+
+    let polled = polls(&w, 2, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let after = polls(&w, 3, Duration::from_secs(3)).await;
+
+    let outcomes: Vec<Watch> = (polled.iter().flat_map(|p| &p.report.judging))
+        .map(|j| j.outcome)
+        .collect();
+    assert_eq!(
+        outcomes.iter().filter(|&&o| o == Watch::Watching).count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert_eq!(w.fake.stops().len(), 1, "one stop");
+    let stopped = told(&w)
+        .iter()
+        .filter(|t| *t == "Deployment Stopped")
+        .count();
+    assert_eq!(stopped, 1, "told once: {:?}", told(&w));
+    let later: Vec<(u32, Watch)> = (after.iter().flat_map(|p| &p.report.judging))
+        .map(|j| (j.poll, j.outcome))
+        .collect();
+    assert!(
+        later.iter().all(|(_, o)| *o != Watch::Watching),
+        "one chain of polls, and it ends with the stopped deployment: {later:?}"
+    );
+}

@@ -48,7 +48,16 @@ impl Http1 {
     /// as the SDK's client does).
     pub fn new() -> Http1 {
         let mut roots = rustls::RootCertStore::empty();
-        roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+        let found = rustls_native_certs::load_native_certs();
+        let unread = found.errors.len();
+        let (added, _) = roots.add_parsable_certificates(found.certs);
+        if added == 0 || unread > 0 {
+            tracing::warn!(
+                added,
+                unread,
+                "root certificates: with none, every HTTPS call fails (SSL_CERT_FILE?)"
+            );
+        }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut config = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
@@ -103,34 +112,61 @@ impl Inner {
         idle.entry(key).or_default().push(sender);
     }
 
-    /// A new connection to `host:port` (TLS for `https`), its TCP connect bounded by `limit`;
-    /// hyper drives it on a task of its own.
+    /// A new connection to `host:port` (TLS for `https`), name lookup, TCP, TLS and HTTP
+    /// handshakes bounded by `limit`; hyper drives it on a task of its own.
     async fn connect(
         &self,
         https: bool,
-        host: &str,
-        port: u16,
+        (host, port): (&str, u16),
         limit: Duration,
     ) -> Result<Sender, ConnectorError> {
-        let io = |e: std::io::Error| ConnectorError::io(e.into());
-        let tcp = tokio::time::timeout(limit, TcpStream::connect((host, port)))
-            .await
+        let connecting = async {
+            let io = |e: std::io::Error| ConnectorError::io(e.into());
+            let tcp = TcpStream::connect((host, port)).await.map_err(io)?;
+            let _ = tcp.set_nodelay(true);
+            if https {
+                let name = ServerName::try_from(host.to_string())
+                    .map_err(|e| ConnectorError::user(e.into()))?;
+                let tls = self.tls.connect(name, tcp).await.map_err(io)?;
+                let (sender, conn) = handshake(TokioIo::new(tls)).await.map_err(error)?;
+                tokio::spawn(conn);
+                Ok(sender)
+            } else {
+                let (sender, conn) = handshake(TokioIo::new(tcp)).await.map_err(error)?;
+                tokio::spawn(conn);
+                Ok(sender)
+            }
+        };
+        (tokio::time::timeout(limit, connecting).await)
             .map_err(|e| ConnectorError::timeout(e.into()))?
-            .map_err(io)?;
-        let _ = tcp.set_nodelay(true);
-        let hs = |e: hyper::Error| ConnectorError::io(e.into());
-        if https {
-            let name = ServerName::try_from(host.to_string())
-                .map_err(|e| ConnectorError::user(e.into()))?;
-            let tls = self.tls.connect(name, tcp).await.map_err(io)?;
-            let (sender, conn) = handshake(TokioIo::new(tls)).await.map_err(hs)?;
-            tokio::spawn(conn);
-            Ok(sender)
-        } else {
-            let (sender, conn) = handshake(TokioIo::new(tcp)).await.map_err(hs)?;
-            tokio::spawn(conn);
-            Ok(sender)
-        }
+    }
+}
+
+/// The `Host` header of a request to `uri`, as the SDK signs it: the host, and the port only when
+/// it is not the scheme's default.
+fn host_header(uri: &http::Uri) -> String {
+    let default_port = if uri.scheme_str() == Some("https") {
+        443
+    } else {
+        80
+    };
+    let host = uri.host().unwrap_or_default();
+    match uri.port_u16().filter(|&port| port != default_port) {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    }
+}
+
+/// A hyper error as the SDK's own client classifies it: a request it could not send is the
+/// caller's; a response it could not read, other (neither is retried); a connection that failed
+/// or closed, I/O (retried).
+fn error(e: hyper::Error) -> ConnectorError {
+    if e.is_user() {
+        ConnectorError::user(e.into())
+    } else if e.is_parse() || e.is_parse_status() {
+        ConnectorError::other(e.into(), None)
+    } else {
+        ConnectorError::io(e.into())
     }
 }
 
@@ -146,30 +182,69 @@ impl HttpConnector for Connector {
         HttpConnectorFuture::new(async move {
             let uri = request.uri().clone();
             let https = uri.scheme_str() == Some("https");
-            let host = uri.host().unwrap_or_default().to_string();
-            let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+            let default_port = if https { 443 } else { 80 };
+            // An IPv6 literal without its brackets, as sockets and TLS name it.
+            let host = uri.host().unwrap_or_default();
+            let host = host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_string();
+            let port = uri.port_u16().unwrap_or(default_port);
             let key = format!("{https}:{host}:{port}");
-            if !request.headers().contains_key(http::header::HOST) {
-                let authority = uri.authority().map(|a| a.as_str()).unwrap_or_default();
-                if let Ok(value) = http::HeaderValue::from_str(authority) {
-                    request.headers_mut().insert(http::header::HOST, value);
-                }
+            if let Ok(value) = http::HeaderValue::from_str(&host_header(&uri)) {
+                (request.headers_mut())
+                    .entry(http::header::HOST)
+                    .or_insert(value);
             }
             let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
             *request.uri_mut() = path
                 .parse()
                 .map_err(|e: http::uri::InvalidUri| ConnectorError::user(e.into()))?;
-            let mut sender = match inner.take(&key) {
-                Some(sender) => sender,
-                None => inner.connect(https, &host, port, limit).await?,
+            let (mut sender, reused) = match inner.take(&key) {
+                Some(sender) => (sender, true),
+                None => (inner.connect(https, (&host, port), limit).await?, false),
             };
-            let response = sender
-                .send_request(request)
-                .await
-                .map_err(|e| ConnectorError::io(e.into()))?;
+            let response = match sender.try_send_request(request).await {
+                Ok(response) => response,
+                Err(mut e) => match e.take_message() {
+                    // A kept connection the server closed while it was idle (a frozen sandbox
+                    // does not see the close): the request was never written, so it goes on a
+                    // new connection, without spending one of the SDK's attempts.
+                    Some(request) if reused => {
+                        sender = inner.connect(https, (&host, port), limit).await?;
+                        sender.send_request(request).await.map_err(error)?
+                    }
+                    _ => return Err(error(e.into_error())),
+                },
+            };
             inner.put(key, sender);
             HttpResponse::try_from(response.map(SdkBody::from_body_1_x))
                 .map_err(|e| ConnectorError::other(e.into(), None))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_host_header_names_a_port_only_when_it_is_not_the_schemes() {
+        let cases = [
+            (
+                "https://codedeploy.us-east-1.amazonaws.com/",
+                "codedeploy.us-east-1.amazonaws.com",
+            ),
+            (
+                "https://sqs.eu-west-1.amazonaws.com:443/1234/q",
+                "sqs.eu-west-1.amazonaws.com",
+            ),
+            ("http://localhost:80/", "localhost"),
+            ("http://127.0.0.1:4599/", "127.0.0.1:4599"),
+            ("https://[::1]:8443/", "[::1]:8443"),
+        ];
+        for (uri, host) in cases {
+            assert_eq!(host_header(&uri.parse().unwrap()), host, "{uri}");
+        }
     }
 }

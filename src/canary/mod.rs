@@ -175,7 +175,8 @@ pub async fn poll(
         Ok(found) => found,
         Err(why) => return polled(entry(&watched, Watch::Dropped, why), true),
     };
-    let watched = match open(poll, delivered.sent, table, work).await {
+    let due = (delivered.sent, config.judge_interval);
+    let watched = match open(poll, due, table, work).await {
         Opened::Take(watched) => watched,
         Opened::Drop(why) => return polled(entry(&watched, Watch::Dropped, why), true),
         Opened::Later(why) => return polled(entry(&watched, Watch::Watching, why), false),
@@ -226,6 +227,11 @@ async fn judged(
     let reason = judge.as_ref().map_or(reason, |c| c.reason.clone());
     let mut polled = again(watched, reason, config, aws, work).await;
     polled.judging.judge = judge;
+    // Only the delivery that moved the record on acts and tells: a repeat that took the same
+    // poll would ask for the stop twice; one whose record could not be written comes back.
+    if polled.judging.outcome != Watch::Watching {
+        return polled;
+    }
     Polled {
         stop,
         told,

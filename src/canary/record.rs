@@ -3,6 +3,8 @@
 //! it, so that no poll is lost, and only the poll the record expects is taken, so that a repeated
 //! START or poll changes nothing. A message proves nothing: every poll reads CodeDeploy again.
 
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -20,6 +22,10 @@ pub struct Poll {
     pub account: String,
     pub region: String,
     pub poll: u32,
+    /// The token its record was written with: of two messages of one poll (a repeated START, two
+    /// deliveries that took the same poll), only the one whose write won is taken.
+    #[serde(default)]
+    pub token: String,
 }
 
 impl Poll {
@@ -46,8 +52,10 @@ pub struct Watched {
     pub group: String,
     /// When the watch began (epoch milliseconds).
     pub started: i64,
-    /// The poll expected next.
+    /// The poll expected next, and the token its message carries.
     pub poll: u32,
+    #[serde(default)]
+    pub token: String,
     /// The verdict last told (`pass`, `fail`, `inconclusive`), once told.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<String>,
@@ -56,7 +64,7 @@ pub struct Watched {
     pub ended: Option<String>,
 }
 
-/// A poll may arrive this soon after it was sent and before its record moved on to it: it comes
+/// A poll may arrive this soon after it was due and before its record moved on to it: it comes
 /// back a moment later instead of being dropped.
 const EARLY_SECS: i64 = 60;
 /// How long a record outlives its last poll.
@@ -115,16 +123,26 @@ pub async fn next(
     work: Deadline,
 ) -> Result<Written, String> {
     watched.poll += 1;
+    watched.token = token();
     let poll = Poll {
         deployment_id: watched.deployment_id.clone(),
         account: watched.account.clone(),
         region: watched.region.clone(),
         poll: watched.poll,
+        token: watched.token.clone(),
     };
     let body = serde_json::to_string(&poll).unwrap_or_default();
     (queue.send(work, &body, delay).await)
         .map_err(|e| format!("could not send the next poll to the queue: {e}"))?;
     watched.put(table, first, work).await
+}
+
+/// A token no other write of a record has: the process's random hash keys (new for each call),
+/// over the time.
+fn token() -> String {
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_i64(Time::now().millis());
+    format!("{:016x}", hasher.finish())
 }
 
 /// Ends the watch at the poll it is at, saying why; refused when another delivery moved it on.
@@ -151,15 +169,21 @@ pub enum Opened {
     Later(String),
 }
 
-/// The record of the deployment `poll` is about, weighed against the poll, sent at `sent`.
-pub async fn open(poll: &Poll, sent: Option<Time>, table: &StateTable, work: Deadline) -> Opened {
+/// The record of the deployment `poll` is about, weighed against the poll, sent at `sent` to
+/// come back after `delay` seconds.
+pub async fn open(
+    poll: &Poll,
+    (sent, delay): (Option<Time>, i64),
+    table: &StateTable,
+    work: Deadline,
+) -> Opened {
     let key = Watched::new(
         &poll.deployment_id,
         (&poll.account, &poll.region),
         Time::now(),
     )
     .key();
-    let young = sent.is_some_and(|at| Time::now().secs_since(at) < EARLY_SECS);
+    let young = sent.is_some_and(|at| Time::now().secs_since(at) < delay + EARLY_SECS);
     let record = match table.get(work, &key).await {
         Ok(Some(record)) => record,
         Ok(None) if young => return Opened::Later("its watch is not recorded yet".into()),
@@ -176,7 +200,10 @@ pub async fn open(poll: &Poll, sent: Option<Time>, table: &StateTable, work: Dea
     let (expects, got) = (watched.poll, poll.poll);
     match &watched.ended {
         Some(why) => Opened::Drop(format!("the watch ended already: {why}")),
-        None if got == expects => Opened::Take(watched),
+        None if got == expects && poll.token == watched.token => Opened::Take(watched),
+        None if got == expects => Opened::Drop(format!(
+            "a twin of poll {got}: another delivery's write won, and its message is the one taken"
+        )),
         None if got == expects + 1 && young => Opened::Later(format!(
             "poll {got} came before its record moved on from {expects}"
         )),

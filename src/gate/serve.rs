@@ -32,8 +32,6 @@ const ANSWER_MARGIN: Duration = Duration::from_secs(20);
 const READ_MARGIN: Duration = Duration::from_secs(10);
 /// How a report's error line about an answer CodeDeploy did not take begins.
 const NOT_TAKEN: &str = "could not answer";
-/// How soon a look that could not be taken comes back.
-const COME_BACK: Duration = Duration::from_secs(5);
 
 /// What the gate returns: its report of a hook, or of the looks the queue delivered, with the
 /// messages to deliver again (Lambda's `ReportBatchItemFailures`).
@@ -140,7 +138,7 @@ pub async fn serve(
 async fn come_back(delivered: &Delivered, aws: &GateAws, work: Deadline) {
     if let Some((_, queue)) = &aws.watch {
         let receipt = &delivered.receipt_handle;
-        if let Err(e) = queue.later(work, receipt, COME_BACK).await {
+        if let Err(e) = queue.later(work, receipt, delivered.come_back()).await {
             tracing::warn!(error = %e, "the look comes back after the queue's visibility timeout");
         }
     }

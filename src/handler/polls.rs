@@ -3,7 +3,6 @@
 
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::time::Duration;
 
 use aws_lambda_events::sqs::SqsBatchResponse;
 use futures_util::future::join_all;
@@ -29,10 +28,6 @@ pub struct Polled {
     #[serde(flatten)]
     pub report: Report,
 }
-
-/// A poll that could not be taken now comes back this soon, rather than after the queue's
-/// visibility timeout.
-const COME_BACK: Duration = Duration::from_secs(5);
 
 /// The canary judge's polls, when `payload` is a batch of the breaker's own queue
 /// (`WATCH_QUEUE_URL`).
@@ -93,7 +88,7 @@ pub(super) async fn polls(
         let message = &delivered[index];
         if let Some(queue) = &aws.queue {
             if let Err(e) = queue
-                .later(deadline, &message.receipt_handle, COME_BACK)
+                .later(deadline, &message.receipt_handle, message.come_back())
                 .await
             {
                 warn!(error = %e, "the poll comes back after the queue's visibility timeout");
