@@ -369,11 +369,7 @@ class TheBreakersQueue(unittest.TestCase):
 
     def test_only_the_breaker_s_role_sends(self):
         r = stack("template.yaml")
-        deny = [s for s in queue_policies(r, "WatchQueue") if s.get("Sid") == "OnlyTheBreakerSends"]
-        self.assertEqual(deny, [{
-            "Sid": "OnlyTheBreakerSends", "Effect": "Deny", "Principal": "*", "Action": "sqs:SendMessage",
-            "Resource": r.get_att("WatchQueue", "Arn"),
-            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": r.get_att("FunctionRole", "Arn")}}}])
+        assert_only_sender(self, r, ("WatchQueue", "OnlyTheBreakerSends"), "FunctionRole")
         # and the gate's role sends only to its own queue
         self.assertNotIn(r.get_att("WatchQueue", "Arn"),
                          role_statements("template.yaml", "GateFunctionRole", TEST_WORLD)["SendWatches"]["Resource"])
@@ -408,6 +404,16 @@ class TheBreakersQueue(unittest.TestCase):
         self.assertEqual(own["EventPattern"]["account"], [TEST_ACCOUNT])
 
 
+def assert_only_sender(test, r, queue_and_sid, role):
+    """The queue's policy denies SendMessage to all but `role`, in one statement named `sid`."""
+    queue, sid = queue_and_sid
+    deny = [s for s in queue_policies(r, queue) if s.get("Sid") == sid]
+    test.assertEqual(deny, [{
+        "Sid": sid, "Effect": "Deny", "Principal": "*", "Action": "sqs:SendMessage",
+        "Resource": r.get_att(queue, "Arn"),
+        "Condition": {"ArnNotEquals": {"aws:PrincipalArn": r.get_att(role, "Arn")}}}])
+
+
 class TheGatesQueue(unittest.TestCase):
     def test_visibility_timeout_is_six_gate_timeouts(self):
         r = stack("template.yaml")
@@ -423,11 +429,7 @@ class TheGatesQueue(unittest.TestCase):
 
     def test_only_the_gate_s_role_sends(self):
         r = stack("template.yaml")
-        deny = [s for s in queue_policies(r, "GateWatchQueue") if s.get("Sid") == "OnlyTheGateSends"]
-        self.assertEqual(deny, [{
-            "Sid": "OnlyTheGateSends", "Effect": "Deny", "Principal": "*", "Action": "sqs:SendMessage",
-            "Resource": r.get_att("GateWatchQueue", "Arn"),
-            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": r.get_att("GateFunctionRole", "Arn")}}}])
+        assert_only_sender(self, r, ("GateWatchQueue", "OnlyTheGateSends"), "GateFunctionRole")
 
     def test_no_rule_invokes_the_gate(self):
         for parameters in TEMPLATE_VARIANTS:

@@ -82,6 +82,22 @@ pub struct Judged {
     pub bad_minute_to_answer_ms: Option<i64>,
 }
 
+impl Judged {
+    /// Its values into a document's `root`, and their names and units into `metrics`.
+    fn insert(&self, (root, metrics): (&mut Map<String, Value>, &mut Vec<(&str, &str)>)) {
+        root.insert(self.verdict.into(), json!(1));
+        metrics.push((self.verdict, "Count"));
+        if let Some(p) = self.errors_p {
+            root.insert("JudgeErrorsP".into(), json!(p));
+            metrics.push(("JudgeErrorsP", "None"));
+        }
+        if let Some(millis) = self.bad_minute_to_answer_ms {
+            root.insert("BadMinuteToGateAnswer".into(), json!(millis.max(0)));
+            metrics.push(("BadMinuteToGateAnswer", "Milliseconds"));
+        }
+    }
+}
+
 /// The document of one look at a hook: a count by `outcome` (`GatePassed`, `GateFailed`,
 /// `GateNotGuarded`, `GateCouldNotCheck`, `GateWaiting`, `GateDropped`), the seconds a bake ran,
 /// once it ended (`BakeSeconds`) and, for a hook failed by an alarm, the time from the alarm entering ALARM to
@@ -106,16 +122,7 @@ pub fn gate(
         metrics.push(("AlarmToGateAnswer", "Milliseconds"));
     }
     if let Some(judged) = judged {
-        root.insert(judged.verdict.into(), json!(1));
-        metrics.push((judged.verdict, "Count"));
-        if let Some(p) = judged.errors_p {
-            root.insert("JudgeErrorsP".into(), json!(p));
-            metrics.push(("JudgeErrorsP", "None"));
-        }
-        if let Some(millis) = judged.bad_minute_to_answer_ms {
-            root.insert("BadMinuteToGateAnswer".into(), json!(millis.max(0)));
-            metrics.push(("BadMinuteToGateAnswer", "Milliseconds"));
-        }
+        judged.insert((&mut root, &mut metrics));
     }
     let dimensions = match (application, group) {
         (Some(application), Some(group)) if !application.is_empty() && !group.is_empty() => {
@@ -135,12 +142,7 @@ pub fn judging(judged: Option<&Judged>, first_bad_to_stop: Option<i64>, now: Tim
     let mut root = Map::new();
     let mut metrics = Vec::new();
     if let Some(judged) = judged {
-        root.insert(judged.verdict.into(), json!(1));
-        metrics.push((judged.verdict, "Count"));
-        if let Some(p) = judged.errors_p {
-            root.insert("JudgeErrorsP".into(), json!(p));
-            metrics.push(("JudgeErrorsP", "None"));
-        }
+        judged.insert((&mut root, &mut metrics));
     }
     if let Some(seconds) = first_bad_to_stop {
         root.insert("FirstBadMinuteToStop".into(), json!(seconds.max(0)));

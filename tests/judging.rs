@@ -91,6 +91,12 @@ fn verdicts(polled: &[Polled]) -> Vec<Option<Verdict>> {
         .collect()
 }
 
+fn outcomes(polled: &[Polled]) -> Vec<Watch> {
+    (polled.iter().flat_map(|p| &p.report.judging))
+        .map(|j| j.outcome)
+        .collect()
+}
+
 fn told(w: &World) -> Vec<String> {
     (w.fake.events().into_iter())
         .map(|e| e.detail_type)
@@ -302,9 +308,7 @@ async fn only_a_new_lambda_or_ecs_deployment_in_scope_is_watched_and_only_once()
     assert_eq!(first.outcome, Watch::Watching);
     assert_eq!(again.outcome, Watch::Dropped, "{again:?}");
     let polled = polls(&w, 2, Duration::from_secs(4)).await;
-    let taken: Vec<Watch> = (polled.iter().flat_map(|p| &p.report.judging))
-        .map(|j| j.outcome)
-        .collect();
+    let taken = outcomes(&polled);
     assert_eq!(
         taken.iter().filter(|&&o| o == Watch::Watching).count(),
         1,
@@ -389,13 +393,11 @@ async fn a_poll_delivered_twice_is_judged_once_and_stops_once() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let after = polls(&w, 3, Duration::from_secs(3)).await;
 
-    let outcomes: Vec<Watch> = (polled.iter().flat_map(|p| &p.report.judging))
-        .map(|j| j.outcome)
-        .collect();
+    let taken = outcomes(&polled);
     assert_eq!(
-        outcomes.iter().filter(|&&o| o == Watch::Watching).count(),
+        taken.iter().filter(|&&o| o == Watch::Watching).count(),
         1,
-        "{outcomes:?}"
+        "{taken:?}"
     );
     assert_eq!(w.fake.stops().len(), 1, "one stop");
     let stopped = told(&w)

@@ -64,6 +64,11 @@ pub struct Watched {
     pub ended: Option<String>,
 }
 
+/// The record's key: the deployment, where it is.
+fn key(account: &str, region: &str, deployment_id: &str) -> String {
+    format!("judge#{account}#{region}#{deployment_id}")
+}
+
 /// A poll may arrive this soon after it was due and before its record moved on to it: it comes
 /// back a moment later instead of being dropped.
 const EARLY_SECS: i64 = 60;
@@ -82,8 +87,7 @@ impl Watched {
     }
 
     fn key(&self) -> String {
-        let (account, region, id) = (&self.account, &self.region, &self.deployment_id);
-        format!("judge#{account}#{region}#{id}")
+        key(&self.account, &self.region, &self.deployment_id)
     }
 
     fn record(&self) -> Map<String, Value> {
@@ -177,12 +181,7 @@ pub async fn open(
     table: &StateTable,
     work: Deadline,
 ) -> Opened {
-    let key = Watched::new(
-        &poll.deployment_id,
-        (&poll.account, &poll.region),
-        Time::now(),
-    )
-    .key();
+    let key = key(&poll.account, &poll.region, &poll.deployment_id);
     let young = sent.is_some_and(|at| Time::now().secs_since(at) < delay + EARLY_SECS);
     let record = match table.get(work, &key).await {
         Ok(Some(record)) => record,

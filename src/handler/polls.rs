@@ -76,11 +76,7 @@ pub(super) async fn polls(
         Some(metrics::judging(None, Some(now.secs_since(first)), now))
     });
     let decisions = acted.iter().map(|a| metrics::decision(a, now));
-    for line in lines
-        .into_iter()
-        .chain(decisions)
-        .chain(first_bad.collect::<Vec<_>>())
-    {
+    for line in lines.into_iter().chain(decisions).chain(first_bad) {
         let _ = writeln!(metrics, "{line}");
     }
     let mut batch = SqsBatchResponse::default();
