@@ -268,7 +268,15 @@ class Resolver:
         return result
 
     def physical(self, logical_id: str) -> tuple[dict, str]:
-        """The resource and its physical name (its name property, or a CloudFormation-like one)."""
+        """The resource and its physical name (its name property, or one made up, as
+        CloudFormation would: stack, logical id and a stable suffix).
+
+        A resource the AWS CDK synthesised (`aws:cdk:path` metadata) is named after its
+        construct's id instead (_construct_id) unless another resource of its type has the same
+        one: only so that a construct named like a template's resource compares equal with it
+        (policy.py same), e.g. CDK's BreakerFunctionRole1A2B3C4D (.../FunctionRole/Resource) with
+        SAM's FunctionRole. CloudFormation's own made-up names end in a random suffix anyway.
+        """
         if not isinstance(logical_id, str):
             raise TemplateError(f"expected a logical id, got {_show(logical_id)}")
         resource = self.resources.get(logical_id)
@@ -285,13 +293,25 @@ class Resolver:
         properties = resource.get("Properties", {}) or {}
         name = self._property(properties, RESOURCE_TYPES[kind][0], None)
         if name is None:  # absent, or !Ref AWS::NoValue: CloudFormation makes one up
-            digest = hashlib.sha256(logical_id.encode()).hexdigest()[:12].upper()
-            name = f"{self.stack}-{logical_id}-{digest}"
+            own_id = self._own_id(logical_id, resource)
+            digest = hashlib.sha256(own_id.encode()).hexdigest()[:12].upper()
+            name = f"{self.stack}-{own_id}-{digest}"
             if kind == "AWS::S3::Bucket":
                 name = name.lower()
             if kind == "AWS::SQS::Queue" and scalar(self._property(properties, "FifoQueue", False)) == "true":
                 name += ".fifo"
         return resource, scalar(name)
+
+    def _own_id(self, logical_id: str, resource: dict) -> str:
+        """The id a made-up name is made from: the CDK construct's, when no other resource of the
+        type shares it (two ServiceRoles of two functions keep names as distinct as their logical
+        ids), else the logical id."""
+        own = _construct_id(resource)
+        if own is None:
+            return logical_id
+        sharing = [k for k, v in self.resources.items()
+                   if isinstance(v, dict) and v.get("Type") == resource["Type"] and _construct_id(v) == own]
+        return own if sharing == [logical_id] else logical_id
 
     def _property(self, properties: dict, key: str, default: Any) -> Any:
         """A resolved property; the default when it is absent or resolves to AWS::NoValue."""
@@ -432,6 +452,17 @@ class Resolver:
             except (KeyError, TypeError):
                 raise TemplateError(f"Fn::FindInMap: no entry {'/'.join(names)}") from None
         raise TemplateError(f"{key} is not supported by scripts/cfn.py")
+
+
+def _construct_id(resource: dict) -> str | None:
+    """The id of the CDK construct a resource is (`aws:cdk:path` Stack/Breaker/FunctionRole/Resource:
+    FunctionRole; the element before a last Resource or Default), None without that metadata."""
+    metadata = resource.get("Metadata")
+    path = metadata.get("aws:cdk:path") if isinstance(metadata, dict) else None
+    parts = [p for p in path.split("/") if p] if isinstance(path, str) else []
+    if len(parts) > 1 and parts[-1] in ("Resource", "Default"):
+        parts.pop()
+    return parts[-1] if parts else None
 
 
 def _canonical(value: Any) -> Any:

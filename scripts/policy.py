@@ -13,23 +13,28 @@ file picks the role, collects and normalises its policies, checks them and is th
                                         Service Authorization Reference); exit 1 on a finding
                                         about resource types, unknown actions or prefixes, or
                                         malformed conditions or documents
-  policy.py same TEMPLATE OTHER [options] [--except-sid SID ...]
+  policy.py same TEMPLATE OTHER [options] [--other-role LOGICAL_ID] [--other-parameter NAME=VALUE ...]
+                [--with-sam-added] [--except-sid SID ...]
                                         exit 1, naming the first difference, unless the two
                                         roles have the same managed policies and inline
-                                        statements (of a SAM function's role: those of its
-                                        Policies and of the template's own AWS::IAM::Policy /
+                                        statements, in order (of a SAM function's role: those of
+                                        its Policies and of the template's own AWS::IAM::Policy /
                                         RolePolicy resources attached to it, not those SAM adds
-                                        for other properties), but for the statements whose Sid
-                                        --except-sid names (on either side)
+                                        for other properties unless --with-sam-added), but for
+                                        the statements whose Sid --except-sid names (on either
+                                        side). OTHER's role is --other-role (default: --role)
+                                        and its parameters the --other-parameter ones (default:
+                                        --parameter's; the option without a value: none), so
+                                        OTHER may be one the AWS CDK synthesised (cdk.out/*.json)
   policy.py write-test-policies [DIR]   write the policies the Rust tests load (TEST_POLICIES, below)
                                         into DIR (default tests/policies): each role's policy, as
                                         extract prints it, for the tests' accounts, regions and
                                         stack; scripts/test.sh fails when they differ from these
 
-Options: --role LOGICAL_ID, --parameter NAME=VALUE (repeatable), --account, --region,
---stack-name, -o FILE (write the extracted policy there). Managed policies attached to the role
-are listed on stderr, not merged. Exit status: 0 clean, 1 failing findings, 2 usage or template
-errors.
+Options: --role LOGICAL_ID (of a CDK template, or its construct path), --parameter NAME=VALUE
+(repeatable), --account, --region, --stack-name, -o FILE (write the extracted policy there).
+Managed policies attached to the role are listed on stderr, not merged. Exit status: 0 clean, 1
+failing findings, 2 usage or template errors.
 """
 
 from __future__ import annotations
@@ -112,6 +117,8 @@ def choose_role(original: dict, translated: dict, role: str | None) -> str:
     only AWS::IAM::Role."""
     resources = translated["Resources"]
     roles = sorted(k for k, v in resources.items() if v.get("Type") == "AWS::IAM::Role")
+    if role and role not in resources and "/" in role:
+        role = by_construct_path(resources, roles, role)
     if role:
         if role not in resources:
             raise PolicyError(f"--role {role}: no such resource (roles: {', '.join(roles) or 'none'})")
@@ -125,6 +132,16 @@ def choose_role(original: dict, translated: dict, role: str | None) -> str:
     if len(roles) == 1:
         return roles[0]
     raise PolicyError(f"say which role with --role (roles in the template: {', '.join(roles) or 'none'})")
+
+
+def by_construct_path(resources: dict, roles: list[str], path: str) -> str:
+    """The role of a CDK template whose construct path (its `aws:cdk:path`) ends with `path`
+    (`Breaker/FunctionRole`), for a logical ID that carries the CDK's hash."""
+    found = [k for k in roles if f"/{(resources[k].get('Metadata') or {}).get('aws:cdk:path', '')}".endswith(
+        (f"/{path}", f"/{path}/Resource"))]
+    if len(found) != 1:
+        raise PolicyError(f"--role {path}: {len(found)} roles have this construct path (roles: {', '.join(roles)})")
+    return found[0]
 
 
 def role_policies(resolver: Resolver, role_id: str) -> tuple[list[tuple[str, dict]], list[str]]:
@@ -291,7 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("template", help="CloudFormation or SAM template (YAML or JSON)")
     common.add_argument(
-        "--role", help="logical id of the AWS::IAM::Role (default: the SAM function's role, or the only role)"
+        "--role", help="logical id of the AWS::IAM::Role, or in a CDK template its construct path "
+        "(Breaker/FunctionRole); default: the SAM function's role, or the only role"
     )
     common.add_argument(
         "--parameter", action="append", default=[], type=_parse_parameter, metavar="NAME=VALUE",
@@ -306,7 +324,16 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("extract", parents=[common], help="print the role's inline policy statements")
     commands.add_parser("check", parents=[common], help="check the role's inline policies with parliament")
     same = commands.add_parser("same", parents=[common], help="compare the roles of two templates")
-    same.add_argument("other", help="the template to compare with (same options)")
+    same.add_argument("other", help="the template to compare with (the same options but --other-*)")
+    same.add_argument("--other-role", metavar="LOGICAL_ID", help="the role in OTHER (default: --role's)")
+    same.add_argument(
+        "--other-parameter", action="extend", nargs="*", type=_parse_parameter, metavar="NAME=VALUE",
+        help="OTHER's parameter values (repeatable; default: --parameter's; without a value: none)",
+    )
+    same.add_argument(
+        "--with-sam-added", action="store_true",
+        help="also compare the statements SAM adds to a function's role for its other properties",
+    )
     same.add_argument(
         "--except-sid", action="append", default=[], metavar="SID",
         help="leave the statements with this Sid out of the comparison, on both sides (repeatable)",
@@ -366,18 +393,31 @@ def first_difference(a: Any, b: Any, path: str = "") -> str | None:
     return None if a == b else f"{path}: {json.dumps(a)} against {json.dumps(b)}"
 
 
+def other_side(args: argparse.Namespace) -> argparse.Namespace:
+    """The options for OTHER: --other-role and --other-parameter where given."""
+    other = argparse.Namespace(**vars(args))
+    other.role = args.other_role or args.role
+    if args.other_parameter is not None:
+        other.parameter = args.other_parameter
+    return other
+
+
 def compare(args: argparse.Namespace) -> int:
     sides = []
     excepted: set[str] = set()
-    for template in (args.template, args.other):
-        role, policies, managed, sam, own_resources = load_role(template, args)
-        if sam:  # SAM names the policies of a function's Policies <Role>Policy0, 1, ...
+    for template, side in ((args.template, args), (args.other, other_side(args))):
+        try:
+            role, policies, managed, sam, own_resources = load_role(template, side)
+        except PolicyError as e:
+            raise PolicyError(f"{template}: {e}") from e
+        if sam and not args.with_sam_added:  # SAM names the policies of a function's Policies <Role>Policy0, 1, ...
             own = re.compile(rf"{re.escape(role)}/{re.escape(role)}Policy\d+")
             # in the Policies, or a policy resource of the template
             written = {name for name, _ in policies if own.fullmatch(name) or name in own_resources}
             for name, _ in policies:
                 if name not in written:
-                    print(f"{template}: not compared: {name} (added by SAM)", file=sys.stderr)
+                    print(f"{template}: not compared: {name} (added by SAM; see --with-sam-added)",
+                          file=sys.stderr)
             policies = [(name, d) for name, d in policies if name in written]
         statements = []
         for name, document in policies:

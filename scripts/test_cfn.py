@@ -1,6 +1,7 @@
 """Unit tests of cfn.py's Resolver: intrinsic functions, conditions, parameters (defaults,
 overrides, lists, AllowedValues / AllowedPattern, SSM), pseudo parameters, Ref / Fn::GetAtt of the
-supported resource types, and the TemplateError raised on what it does not support.
+supported resource types (of a template the AWS CDK synthesised too), and the TemplateError raised
+on what it does not support.
 
 Run by scripts/test.sh: python3 -m unittest discover -s scripts -p 'test_*.py'
 """
@@ -568,6 +569,101 @@ class ResourceReferences(CfnTestCase):
             r.resolve({"Fn::GetAtt": [{"Ref": "Env"}, "Arn"]})
         with self.assertRaisesTemplateError("Ref: expected a name"):
             r.resolve({"Ref": ["Role"]})
+
+
+def cdk(path: str, kind: str, **properties) -> dict:
+    """A resource as the AWS CDK synthesises it, with its construct path."""
+    return {"Type": kind, "Properties": properties, "Metadata": {"aws:cdk:path": path}}
+
+
+class CdkTemplates(CfnTestCase):
+    """What the AWS CDK synthesises: made-up names from the construct's id (so that a construct
+    named like a template's resource compares equal), and the functions it writes in policies."""
+
+    def test_made_up_names_come_from_the_construct_s_id(self):
+        resources = {
+            "BreakerFunctionRole1A2B3C4D": cdk("Stack/Breaker/FunctionRole/Resource", "AWS::IAM::Role"),
+            "BreakerFunction5E6F7A8B": cdk("Stack/Breaker/Function/Resource", "AWS::Lambda::Function"),
+            "BreakerQueue9C0D1E2F": cdk("Stack/Breaker/Queue/Default", "AWS::SQS::Queue"),
+            "BreakerTopic3A4B5C6D": cdk("Stack/Breaker/Topic", "AWS::SNS::Topic"),
+            "BreakerNamed7E8F9A0B": cdk("Stack/Breaker/Named/Resource", "AWS::IAM::Role", RoleName="given"),
+        }
+        r = resolver(Resources=resources)
+        self.assertEqual(r.resolve({"Ref": "BreakerFunctionRole1A2B3C4D"}), "breaker-FunctionRole-416537C237A3")
+        self.assertEqual(r.resolve({"Fn::GetAtt": ["BreakerFunction5E6F7A8B", "Arn"]}),
+                         f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:breaker-Function-C803710302D5")
+        # As a template's resource of that logical id (ResourceReferences.test_generated_names).
+        self.assertEqual(r.resolve({"Fn::GetAtt": ["BreakerQueue9C0D1E2F", "QueueName"]}), "breaker-Queue-3B2FE03E3689")
+        self.assertEqual(r.resolve({"Ref": "BreakerTopic3A4B5C6D"}),
+                         f"arn:aws:sns:{REGION}:{ACCOUNT}:breaker-Topic-7E61847D61D6")
+        self.assertEqual(r.resolve({"Ref": "BreakerNamed7E8F9A0B"}), "given")
+
+    def test_a_construct_id_two_resources_share_leaves_them_their_logical_ids(self):
+        resources = {
+            "BreakerServiceRole1A2B3C4D": cdk("Stack/Breaker/ServiceRole/Resource", "AWS::IAM::Role"),
+            "GateServiceRole5E6F7A8B": cdk("Stack/Gate/ServiceRole/Resource", "AWS::IAM::Role"),
+            "OtherServiceRole9C0D1E2F": cdk("Stack/Other/ServiceRole/Resource", "AWS::SQS::Queue"),
+        }
+        r = resolver(Resources=resources)
+        self.assertEqual(r.resolve({"Ref": "BreakerServiceRole1A2B3C4D"}),
+                         "breaker-BreakerServiceRole1A2B3C4D-6ECFBAF49C9C")
+        self.assertRegex(r.resolve({"Ref": "GateServiceRole5E6F7A8B"}), r"^breaker-GateServiceRole5E6F7A8B-")
+        self.assertRegex(r.resolve({"Fn::GetAtt": ["OtherServiceRole9C0D1E2F", "QueueName"]}),
+                         r"^breaker-ServiceRole-[0-9A-F]{12}$")  # a queue: no role's name
+
+    def test_what_the_cdk_writes_in_a_role_s_policies(self):
+        partition, stack = {"Ref": "AWS::Partition"}, {"Ref": "AWS::StackName"}
+        resources = {
+            "FunctionRole1A2B3C4D": cdk("Stack/Breaker/FunctionRole/Resource", "AWS::IAM::Role"),
+            "Function5E6F7A8B": cdk("Stack/Breaker/Function/Resource", "AWS::Lambda::Function",
+                                    Role={"Fn::GetAtt": ["FunctionRole1A2B3C4D", "Arn"]}),
+            "Queue9C0D1E2F": cdk("Stack/Breaker/FailedInvocations/Resource", "AWS::SQS::Queue"),
+            "Bus3A4B5C6D": cdk("Stack/Breaker/Bus/Resource", "AWS::Events::EventBus",
+                               Name={"Fn::Join": ["", [stack, "-notifications"]]}),
+            "Table7E8F9A0B": cdk("Stack/Breaker/Table/Resource", "AWS::DynamoDB::Table",
+                                 TableName={"Fn::Join": ["", [stack, "-state"]]}),
+            "Topic1C2D3E4F": cdk("Stack/Breaker/Topic/Resource", "AWS::SNS::Topic"),
+            # Never referenced from a policy: neither needs a Ref or Fn::GetAtt of its own.
+            "CDKMetadata": {"Type": "AWS::CDK::Metadata", "Condition": "CDKMetadataAvailable",
+                            "Properties": {"Analytics": "v2:deflate64:H4sI"},
+                            "Metadata": {"aws:cdk:path": "Stack/CDKMetadata/Default"}},
+            "LogRetention5A6B7C8D": cdk("Stack/Breaker/LogRetention/Resource", "Custom::LogRetention",
+                                        ServiceToken={"Fn::GetAtt": ["Function5E6F7A8B", "Arn"]}),
+        }
+        parameters = {
+            "BootstrapVersion": {"Type": "AWS::SSM::Parameter::Value<String>",
+                                 "Default": "/cdk-bootstrap/hnb659fds/version"},
+            "Unreferenced": {"Type": "String"},  # no default: an error only where referenced
+        }
+        r = Resolver({"Parameters": parameters, "Resources": resources}, {}, ACCOUNT, REGION, STACK)
+        a, region = ACCOUNT, REGION
+        basic = {"Fn::Join": ["", ["arn:", partition, ":iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]]}
+        self.assertEqual(r.resolve(basic), "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
+        function = {"Fn::GetAtt": ["Function5E6F7A8B", "Arn"]}
+        table = {"Fn::GetAtt": ["Table7E8F9A0B", "Arn"]}
+        self.assertEqual(r.resolve([
+            {"Fn::GetAtt": ["FunctionRole1A2B3C4D", "Arn"]},
+            function,
+            {"Fn::Join": ["", [function, ":*"]]},
+            {"Fn::GetAtt": ["Queue9C0D1E2F", "Arn"]},
+            {"Fn::GetAtt": ["Bus3A4B5C6D", "Arn"]},
+            table,
+            {"Ref": "AWS::NoValue"},  # a table's grant to its indexes, when it has none
+            {"Ref": "Topic1C2D3E4F"},
+            {"Fn::Select": [1, {"Fn::Split": ["/", table]}]},
+        ]), [
+            f"arn:aws:iam::{a}:role/breaker-FunctionRole-416537C237A3",
+            f"arn:aws:lambda:{region}:{a}:function:breaker-Function-C803710302D5",
+            f"arn:aws:lambda:{region}:{a}:function:breaker-Function-C803710302D5:*",
+            f"arn:aws:sqs:{region}:{a}:breaker-FailedInvocations-D30BE816CA66",
+            f"arn:aws:events:{region}:{a}:event-bus/breaker-notifications",
+            f"arn:aws:dynamodb:{region}:{a}:table/breaker-state",
+            f"arn:aws:sns:{region}:{a}:breaker-Topic-7E61847D61D6",
+            "breaker-state",
+        ])
+        self.assertEqual(r.parameter_values(), {"BootstrapVersion": "/cdk-bootstrap/hnb659fds/version"})
+        with self.assertRaisesTemplateError("does not support resource type Custom::LogRetention"):
+            r.resolve({"Fn::GetAtt": ["LogRetention5A6B7C8D", "Arn"]})
 
 
 class Unsupported(CfnTestCase):

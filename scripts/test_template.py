@@ -4,9 +4,10 @@ must agree on (the state table's and the gate's and the breaker's queues' names,
 settings), and the safety settings of the queues, the rules' targets, the topic, the state table
 and the alarms; and which functions get the canary judge's settings, queue, rule and reads (the
 gate and the breaker, and the target role, unless Judge is off; never the readiness check, nor
-templates/function-role.yaml). Each template is resolved as CloudFormation would
-create it for stack `breaker` (cfn.py; template.yaml through the SAM transform first), with the
-parameters of the tests' world (policy.py TEST_WORLD) or others.
+templates/function-role.yaml); and that `policy.py same` compares template.yaml's breaker role
+with one the AWS CDK synthesised (a small CDK-like template written here). Each template is
+resolved as CloudFormation would create it for stack `breaker` (cfn.py; template.yaml through the
+SAM transform first), with the parameters of the tests' world (policy.py TEST_WORLD) or others.
 
 Run by scripts/test.sh: python3 -m unittest discover -s scripts -p 'test_*.py'
 """
@@ -14,14 +15,18 @@ Run by scripts/test.sh: python3 -m unittest discover -s scripts -p 'test_*.py'
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fnmatch
 import functools
+import io
 import json
 import logging
 import re
+import tempfile
 import unittest
 from pathlib import Path
 
+import policy
 import stack as local_stack
 from cfn import Resolver, has_sam_transform, load_template, sam_translate
 from policy import TEST_ACCOUNT, TEST_REGION, TEST_STACK, TEST_TEAM_B, TEST_WORLD, load_role
@@ -336,6 +341,144 @@ class TheCanaryJudge(unittest.TestCase):
         on = role_statements("template.yaml", "FunctionRole", ["AllowedDeploymentGroups=*/*", bus])
         self.assertEqual(off, own)
         self.assertEqual(sorted(set(on) - set(own)), sorted(BREAKER_JUDGE_SIDS))
+
+
+PARTITION = {"Ref": "AWS::Partition"}
+CDK_ROLE = "BreakerFunctionRole1A2B3C4D"
+CDK_QUEUE, CDK_TABLE, CDK_BUS = "BreakerFailedInvocations3A4B5C6D", "BreakerStateTable7E8F9A0B", "BreakerBus1C2D3E4F"
+# The breaker's statements as the CDK writes its grants (the role's DefaultPolicy), as template.yaml's.
+CDK_FAILURE = {"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": {"Fn::GetAtt": [CDK_QUEUE, "Arn"]}}
+CDK_NOTIFY = {"Action": "events:PutEvents", "Effect": "Allow", "Resource": {"Fn::GetAtt": [CDK_BUS, "Arn"]},
+              "Sid": "Notify"}
+CDK_STATE_TABLE = {"Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"], "Effect": "Allow",
+                   "Resource": [{"Fn::GetAtt": [CDK_TABLE, "Arn"]}, {"Ref": "AWS::NoValue"}], "Sid": "StateTable"}
+
+
+def cdk_resource(path: str, kind: str, properties: dict) -> dict:
+    return {"Type": kind, "Properties": properties, "Metadata": {"aws:cdk:path": f"Breaker/Breaker/{path}"}}
+
+
+def cdk_template(statements: list[dict], parameters: dict | None = None, bus_name: str = "") -> dict:
+    """A stack `Breaker` as the AWS CDK synthesises it, of a construct `Breaker`: the breaker's
+    function and role (granted `statements`), its failure destination, state table and event bus
+    (named `bus_name`, else <stack>-notifications), and what the CDK adds on its own."""
+    stack = {"Ref": "AWS::StackName"}
+    return {
+        "Parameters": {"BootstrapVersion": {"Type": "AWS::SSM::Parameter::Value<String>",
+                                            "Default": "/cdk-bootstrap/hnb659fds/version"}, **(parameters or {})},
+        "Resources": {
+            CDK_ROLE: cdk_resource("FunctionRole/Resource", "AWS::IAM::Role", {
+                "AssumeRolePolicyDocument": {"Statement": [{
+                    "Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}],
+                    "Version": "2012-10-17"},
+                "ManagedPolicyArns": [{"Fn::Join": [
+                    "", ["arn:", PARTITION, ":iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]]}]}),
+            "BreakerFunctionRoleDefaultPolicy5E6F7A8B": cdk_resource(
+                "FunctionRole/DefaultPolicy/Resource", "AWS::IAM::Policy", {
+                    "PolicyDocument": {"Statement": statements, "Version": "2012-10-17"},
+                    "PolicyName": "BreakerFunctionRoleDefaultPolicy5E6F7A8B", "Roles": [{"Ref": CDK_ROLE}]}),
+            "BreakerFunction9C0D1E2F": cdk_resource("Function/Resource", "AWS::Lambda::Function", {
+                "Role": {"Fn::GetAtt": [CDK_ROLE, "Arn"]}, "Runtime": "provided.al2023", "Handler": "bootstrap"}),
+            CDK_QUEUE: cdk_resource("FailedInvocations/Resource", "AWS::SQS::Queue",
+                                    {"MessageRetentionPeriod": DLQ_RETENTION}),
+            CDK_TABLE: cdk_resource("StateTable/Resource", "AWS::DynamoDB::Table", {
+                "TableName": {"Fn::Join": ["", [stack, "-state"]]}, "BillingMode": "PAY_PER_REQUEST"}),
+            CDK_BUS: cdk_resource("Bus/Resource", "AWS::Events::EventBus", {
+                "Name": bus_name or {"Fn::Join": ["", [stack, "-notifications"]]}}),
+            # Another role, of a construct the CDK adds, with its own policy.
+            "LogRetentionServiceRole9741ECFB": cdk_resource("LogRetention/ServiceRole/Resource", "AWS::IAM::Role", {}),
+            "LogRetentionServiceRoleDefaultPolicyADDA7DEB": cdk_resource(
+                "LogRetention/ServiceRole/DefaultPolicy/Resource", "AWS::IAM::Policy", {
+                    "PolicyDocument": {"Statement": [{"Action": "logs:PutRetentionPolicy", "Effect": "Allow",
+                                                      "Resource": "*"}], "Version": "2012-10-17"},
+                    "PolicyName": "LogRetentionServiceRoleDefaultPolicyADDA7DEB",
+                    "Roles": [{"Ref": "LogRetentionServiceRole9741ECFB"}]}),
+            "BreakerLogRetention2B3C4D5E": cdk_resource("LogRetention/Resource", "Custom::LogRetention", {
+                "ServiceToken": {"Fn::GetAtt": ["BreakerFunction9C0D1E2F", "Arn"]}}),
+            "CDKMetadata": {"Type": "AWS::CDK::Metadata", "Properties": {"Analytics": "v2:deflate64:H4sI"},
+                            "Metadata": {"aws:cdk:path": "Breaker/CDKMetadata/Default"},
+                            "Condition": "CDKMetadataAvailable"},
+        },
+        "Conditions": {"CDKMetadataAvailable": {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]}},
+        "Rules": {"CheckBootstrapVersion": {"Assertions": [{"Assert": {"Fn::Not": [{"Fn::Contains": [
+            ["1", "2", "3", "4", "5"], {"Ref": "BootstrapVersion"}]}]}, "AssertDescription": "bootstrap"}]}},
+    }
+
+
+class TheRoleAsTheCdkSynthesisesIt(unittest.TestCase):
+    """`policy.py same` between template.yaml's breaker role (SAM's FunctionRole) and the role of
+    a template the CDK synthesised (cdk_template): --other-role, --other-parameter and
+    --with-sam-added; the CDK's made-up names follow the construct's id, so its FailedInvocations
+    queue has the name of template.yaml's."""
+
+    @classmethod
+    def setUpClass(cls):
+        logging.getLogger("samtranslator.metrics").setLevel(logging.ERROR)
+        # Every statement of template.yaml's breaker but those the fixture grants too.
+        sids = role_statements("template.yaml", "FunctionRole", [])
+        cls.except_sids = [a for sid in sids if sid not in ("Notify", "StateTable") for a in ("--except-sid", sid)]
+
+    def same(self, template: dict, *options: str) -> tuple[int, str, str]:
+        """policy.py same template.yaml (FunctionRole) against `template`: exit status, stdout, stderr."""
+        with tempfile.NamedTemporaryFile("w", suffix=".template.json", delete=False) as f:
+            json.dump(template, f)
+        self.addCleanup(Path(f.name).unlink)
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            status = policy.main(["same", str(ROOT / "template.yaml"), f.name, "--role", "FunctionRole",
+                                  *self.except_sids, *options])
+        return status, out.getvalue(), err.getvalue()
+
+    def test_the_same_statements_are_the_same(self):
+        status, out, _ = self.same(cdk_template([CDK_NOTIFY, CDK_STATE_TABLE]), "--other-role", CDK_ROLE)
+        self.assertEqual(status, 0, out)
+        self.assertIn("2 statements, the same: OK", out)
+
+    def test_a_differing_statement_is_named(self):
+        fewer = {**CDK_STATE_TABLE, "Action": CDK_STATE_TABLE["Action"][:2]}
+        status, out, _ = self.same(cdk_template([CDK_NOTIFY, fewer]), "--other-role", CDK_ROLE)
+        self.assertEqual(status, 1)
+        self.assertIn("differ at Statement[1] (Sid StateTable).Action: 3 items, against 2: FAILED", out)
+        other_bus = cdk_template([CDK_NOTIFY, CDK_STATE_TABLE], bus_name="ops")
+        status, out, _ = self.same(other_bus, "--other-role", CDK_ROLE)
+        self.assertEqual(status, 1)
+        self.assertIn('Statement[0] (Sid Notify).Resource[0]: "arn:aws:events:us-east-1:123456789012:event-bus/'
+                      'breaker-notifications" against "arn:aws:events:us-east-1:123456789012:event-bus/ops"', out)
+
+    def test_the_other_role_and_parameters(self):
+        template = cdk_template([CDK_NOTIFY, CDK_STATE_TABLE])
+        status, _, err = self.same(template)  # the other role is --role's, by default
+        self.assertEqual(status, 2)
+        self.assertIn(".template.json: --role FunctionRole: no such resource", err)
+        # The bus by name, as events.EventBus.fromEventBusName grants it, in a parameter of its
+        # own; an unreferenced parameter without a default is no error.
+        by_name = {**CDK_NOTIFY, "Resource": {"Fn::Join": ["", [
+            "arn:", PARTITION, ":events:", {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"}, ":event-bus/",
+            {"Ref": "BusName"}]]}}
+        template = cdk_template([by_name, CDK_STATE_TABLE],
+                                {"BusName": {"Type": "String"}, "Unused": {"Type": "String"}})
+        ops = ("--other-role", CDK_ROLE, "--parameter", "NotifyEventBus=ops")
+        status, _, err = self.same(template, *ops)  # the other parameters are --parameter's, by default
+        self.assertEqual(status, 2)
+        self.assertIn("--parameter NotifyEventBus: the template has no parameter NotifyEventBus", err)
+        status, out, _ = self.same(template, *ops, "--other-parameter", "BusName=ops")
+        self.assertEqual(status, 0, out)
+        # --other-parameter without a value: none.
+        status, out, _ = self.same(cdk_template([CDK_NOTIFY, CDK_STATE_TABLE], bus_name="ops"), *ops,
+                                   "--other-parameter")
+        self.assertEqual(status, 0, out)
+
+    def test_with_sam_added_the_failure_destination_s_statement_is_compared(self):
+        """SAM grants the breaker SendMessage on its failure destination (its
+        EventInvokeConfig's OnFailure) in a policy of its own, before the function's Policies."""
+        template = cdk_template([CDK_FAILURE, CDK_NOTIFY, CDK_STATE_TABLE])
+        status, out, err = self.same(template, "--other-role", CDK_ROLE)
+        self.assertEqual(status, 1)
+        self.assertIn("FunctionEventInvokeConfigOnFailureSQSPolicy (added by SAM; see --with-sam-added)", err)
+        status, out, err = self.same(template, "--other-role", CDK_ROLE, "--with-sam-added")
+        self.assertEqual(status, 0, out)
+        self.assertIn("3 statements, the same: OK", out)
+        self.assertNotIn("added by SAM", err)
 
 
 class TheBreakersQueue(unittest.TestCase):
