@@ -568,7 +568,16 @@ class TheGatesQueue(unittest.TestCase):
         r = stack("template.yaml")
         self.assertEqual(properties(r, "GateWatchMapping"), {
             "EventSourceArn": r.get_att("GateWatchQueue", "Arn"), "FunctionName": r.ref("GateFunction"),
-            "BatchSize": 10, "FunctionResponseTypes": ["ReportBatchItemFailures"], "Enabled": True})
+            "BatchSize": 10, "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "ScalingConfig": {"MaximumConcurrency": 2}, "Enabled": True})
+
+    def test_the_polls_leave_the_hooks_room_and_a_throttle_alarms(self):
+        r = stack("template.yaml")
+        polls = properties(r, "GateWatchMapping")["ScalingConfig"]["MaximumConcurrency"]
+        self.assertLess(polls, int(r.parameter("GateConcurrency")))
+        alarm = properties(r, "GateThrottlesAlarm")
+        self.assertEqual((alarm["Namespace"], alarm["MetricName"], alarm["Threshold"]), ("AWS/Lambda", "Throttles", 0))
+        self.assertEqual(alarm["Dimensions"], [{"Name": "FunctionName", "Value": r.ref("GateFunction")}])
 
     def test_only_the_gate_s_role_sends(self):
         r = stack("template.yaml")
@@ -738,8 +747,9 @@ class TheDashboard(unittest.TestCase):
             shown_queues = {m[3] for w in body["widgets"] for m in w["properties"].get("metrics", [])
                             if m[0] == "AWS/SQS"}
             judging = is_created(r, "WatchQueue")
-            expected = ["GateWatchAgeAlarm", "GateWatchDeadLetterAlarm", "GateFailedInvocationsAlarm",
-                        "RuleTargetsDeadLetterAlarm"] + (["WatchAgeAlarm", "WatchDeadLetterAlarm"] if judging else [])
+            expected = ["GateThrottlesAlarm", "GateWatchAgeAlarm", "GateWatchDeadLetterAlarm",
+                        "GateFailedInvocationsAlarm", "RuleTargetsDeadLetterAlarm"]
+            expected += ["WatchAgeAlarm", "WatchDeadLetterAlarm"] if judging else []
             for alarm in expected:
                 self.assertIn(r.get_att(alarm, "Arn"), shown, parameters)
             if judging:

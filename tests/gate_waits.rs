@@ -153,7 +153,13 @@ async fn a_repeated_hook_and_forged_looks_change_nothing() {
 
     assert_eq!(first.outcome, GateOutcome::Waiting);
     assert_eq!(again.outcome, GateOutcome::Dropped, "{again:?}");
+    assert!(again.reason.contains("watched already"), "{again:?}");
     assert_eq!(again.answer, None);
+    assert_eq!(
+        g.fake.messages(ACCOUNT, HOME, QUEUE).len(),
+        1,
+        "the repeat sent no look of its own"
+    );
     // Messages anyone could write: a look the record does not expect, a hook never watched.
     for body in [
         look(HOOK_ID, 7),
@@ -191,6 +197,46 @@ async fn a_repeated_hook_and_forged_looks_change_nothing() {
     assert!(
         *at >= last.bake_ends.expect("a bake"),
         "the whole bake: {last:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_look_delivered_twice_at_once_is_taken_once_and_answers_once() {
+    let g = Gate::new(&[("BAKE_SECONDS", "3")]).await;
+    g.fake.add(deployment("AfterAllowTraffic"));
+    g.fake
+        .put_alarm(tagged_alarm("shop-errors", "OK", ago(600)));
+    g.report(&hook()).await;
+    // SQS delivers at least once: the first look, twice, both due (1 s) when the batch is taken.
+    let first = g.fake.messages(ACCOUNT, HOME, QUEUE)[0].body.clone();
+    g.fake.send_message(ACCOUNT, HOME, QUEUE, &first, 0);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+
+    let looks = g.run(1, Duration::from_secs(15)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let after = g.run(2, Duration::from_secs(3)).await;
+
+    assert_eq!(g.answers(), vec!["Succeeded"], "{looks:?}");
+    let outcomes: Vec<GateOutcome> = looks.iter().map(|(_, r)| r.outcome).collect();
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|&&o| o == GateOutcome::Passed)
+            .count(),
+        1,
+        "answered and told once: {outcomes:?}"
+    );
+    let reasons: Vec<&str> = (looks.iter())
+        .filter(|(_, r)| r.outcome == GateOutcome::Dropped)
+        .map(|(_, r)| r.reason.as_str())
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r.contains("twin")),
+        "the losing twin's chain ends at its next look: {reasons:?}"
+    );
+    assert!(
+        after.iter().all(|(_, r)| r.outcome == GateOutcome::Dropped),
+        "no chain of looks goes on after the answer: {after:?}"
     );
 }
 

@@ -3,8 +3,6 @@
 //! it, so that no poll is lost, and only the poll the record expects is taken, so that a repeated
 //! START or poll changes nothing. A message proves nothing: every poll reads CodeDeploy again.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -12,7 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::aws::{Deadline, Expect, StateTable, WatchQueue, Written};
 use crate::time::Time;
-use crate::types::is_deployment_id;
+use crate::types::{is_deployment_id, token};
 
 /// A poll the breaker sent itself: the deployment, where it is, and which poll (from 1).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -139,14 +137,6 @@ pub async fn next(
     (queue.send(work, &body, delay).await)
         .map_err(|e| format!("could not send the next poll to the queue: {e}"))?;
     watched.put(table, first, work).await
-}
-
-/// A token no other write of a record has: the process's random hash keys (new for each call),
-/// over the time.
-fn token() -> String {
-    let mut hasher = RandomState::new().build_hasher();
-    hasher.write_i64(Time::now().millis());
-    format!("{:016x}", hasher.finish())
 }
 
 /// Ends the watch at the poll it is at, saying why; refused when another delivery moved it on.

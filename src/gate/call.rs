@@ -27,6 +27,9 @@ pub struct Look {
     #[serde(rename = "LifecycleEventHookExecutionId")]
     pub execution_id: String,
     pub look: u32,
+    /// The token its record was written with ([`crate::types::token`]).
+    #[serde(default)]
+    pub token: String,
 }
 
 impl Look {

@@ -15,7 +15,7 @@ use super::call::{parse, Called, Delivered, HookCall};
 use super::check::{look, Step};
 use super::report::{GateOutcome, GateReport};
 use super::verdict::failing;
-use super::watch::{again, answered, first, open, Opened};
+use super::watch::{again, answered, first, open, watched_already, Opened};
 use crate::aws::{Answered, Deadline, GateAws};
 use crate::config::Config;
 use crate::config::JudgeMode;
@@ -153,6 +153,9 @@ async fn arrived(
     aws: &GateAws,
     work: Deadline,
 ) -> Result<GateReport, String> {
+    if let Some(why) = watched_already(call, aws, work).await {
+        return Ok(GateReport::new(call).settle(GateOutcome::Dropped, None, why));
+    }
     let now = Time::now();
     let at = (invocation.account.as_str(), now, &BTreeSet::new());
     match Box::pin(look(call, at, config, aws, work.sooner(READ_MARGIN))).await {
@@ -234,6 +237,14 @@ async fn finish(
         report = report.dry_run();
     }
     let answered = answer(call, config, aws, invocation.deadline, &mut report).await;
+    if report.already_answered {
+        // Another delivery's answer, told by it: this one changes nothing.
+        let why = format!(
+            "a repeat: CodeDeploy had an answer for the hook already ({} not given)",
+            report.answer.map_or("none", |a| a.as_str())
+        );
+        report = report.settle(GateOutcome::Dropped, None, why);
+    }
     (report, answered)
 }
 /// Answers the hook, once: an answer CodeDeploy already had is not an error.

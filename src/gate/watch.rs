@@ -2,8 +2,8 @@
 //! state table (once: a repeated delivery finds the record and does nothing) and looked at again
 //! through the gate's own queue, one look per message, each sent before the record moves on, so
 //! that a look is never lost and a repeated one changes nothing. A message proves nothing: only
-//! the look the record expects next is taken, and every look reads CodeDeploy and the alarms
-//! again.
+//! the look the record expects next, with the token of the write that expects it, is taken, and
+//! every look reads CodeDeploy and the alarms again.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -17,7 +17,7 @@ use super::report::{insufficient_data, GateOutcome, GateReport};
 use crate::aws::{Deadline, Expect, GateAws, StateTable, WatchQueue, Written, MAX_DELAY};
 use crate::config::Config;
 use crate::time::Time;
-use crate::types::HookAnswer;
+use crate::types::{token, HookAnswer};
 
 /// How long reads that fail in a row are retried (a bake's hook: until its bake's end, if later).
 const RETRY_SECS: i64 = 300;
@@ -39,8 +39,10 @@ pub struct Watched {
     pub deployment_id: String,
     /// When the gate first saw the hook (epoch milliseconds).
     pub first_seen: i64,
-    /// The look expected next.
+    /// The look expected next, and the token its message carries.
     pub look: u32,
+    #[serde(default)]
+    pub token: String,
     /// Reads that failed in a row, and since when (epoch milliseconds).
     #[serde(default)]
     pub failed_reads: u32,
@@ -148,6 +150,7 @@ pub async fn again(
         return Ok(report.could_not_check(config.gate_on_error, why));
     };
     watched.look += 1;
+    watched.token = token();
     let sent = send(call, &watched, (table, queue), delay, first, work).await?;
     let next = Time::now().plus_secs(delay.as_secs() as i64);
     Ok(match sent {
@@ -180,6 +183,7 @@ async fn send(
         deployment_id: call.deployment_id.clone(),
         execution_id: call.execution_id.clone(),
         look: watched.look,
+        token: watched.token.clone(),
     };
     let body = serde_json::to_string(&look).unwrap_or_default();
     (queue.send(work, &body, delay).await)
@@ -203,6 +207,22 @@ pub fn first(call: &HookCall, first_seen: Time) -> Watched {
         first_seen: first_seen.millis(),
         ..Watched::default()
     }
+}
+
+/// Why a hook that arrives is watched already (a repeated delivery, which changes nothing), or
+/// `None` when it is not, or its record cannot be read (a look is safe to make).
+pub async fn watched_already(call: &HookCall, aws: &GateAws, work: Deadline) -> Option<String> {
+    let (table, _) = parts(aws).ok()?;
+    let record = table.get(work, &key(call)).await.ok()??;
+    let watched: Watched = serde_json::from_value(Value::Object(record)).ok()?;
+    Some(match watched.answer {
+        Some(answer) => format!("a repeat: the hook was answered {answer} already"),
+        None => format!(
+            "a repeat: the hook is watched already (since {}), at look {}",
+            watched.first_seen(),
+            watched.look
+        ),
+    })
 }
 
 /// What a look from the queue is to the record of its hook.
@@ -245,7 +265,10 @@ pub async fn open(look: &Look, sent: Option<Time>, aws: &GateAws, work: Deadline
     let (expects, got) = (watched.look, look.look);
     match &watched.answer {
         Some(answer) => Opened::Drop(format!("the hook was answered {answer} already")),
-        None if got == expects => Opened::Take(watched),
+        None if got == expects && look.token == watched.token => Opened::Take(watched),
+        None if got == expects => Opened::Drop(format!(
+            "a twin of look {got}: another delivery's write won, and its message is the one taken"
+        )),
         None if got == expects + 1 && young => Opened::Later(format!(
             "look {got} came before its record moved on from {expects}"
         )),

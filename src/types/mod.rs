@@ -30,5 +30,5 @@ pub use names::{
     Account, GroupName, ALARM_NAME_LIMIT, REASON_LIMIT,
 };
 pub use notification::{detail_type, Notification, SOURCE};
-pub use queued::{from_queue, queue_arn, Delivered};
+pub use queued::{from_queue, queue_arn, token, Delivered};
 pub use signal::{EventKind, NotActed, SignalSummary, CLOCK_SKEW_SECS};

@@ -1,6 +1,8 @@
 //! Messages a function sent itself through its own queue (`WATCH_QUEUE_URL`), as the queue's
 //! event source mapping delivers them: told from any other payload by the queue they come from.
 
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -30,6 +32,16 @@ impl<T> Delivered<T> {
     pub fn come_back(&self) -> Duration {
         Duration::from_secs(5 << (self.received.clamp(1, 7) - 1))
     }
+}
+
+/// A token no other write of a watch's record has, carried by the message that write goes with:
+/// of two messages of one look or poll (a repeated delivery, two deliveries that took the same
+/// message at once), only the one whose write won is taken. The process's random hash keys (new
+/// for each call), over the time.
+pub fn token() -> String {
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_i64(Time::now().millis());
+    format!("{:016x}", hasher.finish())
 }
 
 #[derive(Deserialize)]
