@@ -5,7 +5,10 @@
                                 invoke one event (its times set to now; a lifecycle hook goes to
                                 the gate, a readiness check to the check function), print the
                                 result, the StopDeployment calls and hook answers
-    local.py e2e                invoke every file in events/ and check each result and stop
+    local.py e2e [--cdk CDK_OUT] [EVENT_FILE ...]
+                                invoke every file in events/ (or those named) and check each
+                                result and stop; with --cdk, under the IAM policies of the CDK
+                                app synthesised in CDK_OUT (cdk/app/synth.js), not the templates'
     local.py bootstrap FILE     cold-start a built `bootstrap` (as `sam build` makes it) under a
                                 minimal Lambda Runtime API and check it stops a deployment
 
@@ -191,13 +194,15 @@ def bootstrap(logs, path):
 
 def main(argv):
     if len(argv) < 2 or argv[1] not in ("try", "e2e", "bootstrap") or (
-            argv[1] == "bootstrap" and len(argv) < 3):
+            argv[1] == "bootstrap" and len(argv) < 3) or (argv[1:3] == ["e2e", "--cdk"] and len(argv) < 4):
         print(__doc__, file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="circuit-breaker-") as logs:
         try:
             if argv[1] == "e2e":
-                return e2e.e2e(logs)
+                cdk = argv[3] if argv[2:3] == ["--cdk"] else None
+                only = [Path(a).name for a in argv[4 if cdk else 2:]]
+                return e2e.e2e(logs, cdk=cdk, only=only)
             if argv[1] == "bootstrap":
                 return bootstrap(logs, argv[2])
             return try_event(logs, argv[2] if len(argv) > 2 else str(EVENTS / "alarm-lambda-action.json"))

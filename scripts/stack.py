@@ -124,8 +124,9 @@ class Stack:
     `cargo lambda watch` (or, with `watch=False`, the fake alone), and the gate and the readiness
     check each under another."""
 
-    def __init__(self, logs, watch=True):
+    def __init__(self, logs, watch=True, cdk=None):
         self.fake_port = free_port()
+        self.cdk = cdk
         self.ports = {name: free_port() for name in RUNTIMES}
         self.logs = Path(logs)
         self.watch = watch
@@ -147,13 +148,7 @@ class Stack:
         binaries = [arg for binary, _ in RUNTIMES.values() for arg in ("--bin", binary)]
         for build in (["-p", "fake-aws", "--bin", "fake-aws"], binaries):
             subprocess.run(["cargo", "build", "--quiet", *build], cwd=ROOT, check=True)
-        policy = self.extract("template.yaml", TEMPLATE_PARAMETERS, "policy.json", "--role", "FunctionRole")
-        gate_policy = self.extract("template.yaml", TEMPLATE_PARAMETERS, "gate-policy.json",
-                                   "--role", "GateFunctionRole")
-        check_policy = self.extract("template.yaml", TEMPLATE_PARAMETERS, "check-policy.json",
-                                    "--role", "ReadinessCheckFunctionRole")
-        target_policy = self.extract("templates/target-role.yaml", TARGET_ROLE_PARAMETERS,
-                                     "target-policy.json", "--account", TEAM_B)
+        policy, gate_policy, check_policy, target_policy = self.policies()
         fake = self.spawn(
             [str(ROOT / "target/debug/fake-aws"), "--listen", f"127.0.0.1:{self.fake_port}",
              "--seed", str(ROOT / "scripts/seed.json"), "--policy", str(policy),
@@ -187,6 +182,25 @@ class Stack:
         it). None without the runtimes (`watch=False`): the messages then stay in the queues, for
         a test to read."""
         return deliver_options(self.ports) if self.watch else []
+
+    def policies(self):
+        """The policies of the breaker's, the gate's, the check's and team B's target role: as
+        template.yaml and templates/target-role.yaml grant them, or, with `cdk` (a cdk.out
+        directory of cdk/app/synth.js), as the CDK constructs do (stacks `breaker` and `member`,
+        synthesised for the same parameters)."""
+        if self.cdk:
+            central, member = Path(self.cdk) / "breaker.template.json", Path(self.cdk) / "member.template.json"
+            return (*(self.extract(central, [], f"{role}.json", "--role", f"Breaker/{role}")
+                      for role in ("FunctionRole", "GateFunctionRole", "ReadinessCheckFunctionRole")),
+                    self.extract(member, [], "target-policy.json", "--role", "TargetRole/Role", "--account", TEAM_B))
+        return (
+            self.extract("template.yaml", TEMPLATE_PARAMETERS, "policy.json", "--role", "FunctionRole"),
+            self.extract("template.yaml", TEMPLATE_PARAMETERS, "gate-policy.json", "--role", "GateFunctionRole"),
+            self.extract("template.yaml", TEMPLATE_PARAMETERS, "check-policy.json",
+                         "--role", "ReadinessCheckFunctionRole"),
+            self.extract("templates/target-role.yaml", TARGET_ROLE_PARAMETERS, "target-policy.json",
+                         "--account", TEAM_B),
+        )
 
     def extract(self, template, parameters, name, *options):
         """Writes the IAM policy `template` gives its role, for the fake to enforce."""

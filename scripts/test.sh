@@ -4,8 +4,10 @@
 # policies against the Service Authorization Reference (and the cargo lambda role's against the
 # SAM function's), the SAM template lint and build, a cold start of the built bootstrap, a dry run
 # of `cargo lambda deploy` on it, and the end-to-end run of every sample event through the real
-# `cargo lambda watch` runtime, with the fake enforcing the templates' own policies. Installs its
-# tools into .venv on first use.
+# `cargo lambda watch` runtime, with the fake enforcing the templates' own policies; and the CDK
+# constructs (cdk/): their build, tests and cdk-nag, their synthesised templates' lint, their roles
+# against the templates', and two sample events under their roles. Installs its tools (Node.js
+# too) into .venv on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/dev-env.sh
@@ -58,6 +60,16 @@ python3 scripts/policy.py same template.yaml templates/function-role.yaml --role
 python3 scripts/policy.py same template.yaml templates/function-role.yaml --role FunctionRole \
   --parameter TargetAccounts=222233334444 --parameter Regions=us-east-1,eu-west-1 --parameter NotifyEventBus=ops \
   --parameter RollbackCompletedWithin=1800 "${judge_sids[@]}"
+# The CDK constructs (cdk/, docs/cdk.md): the packages of cdk/package-lock.json (install scripts
+# off: none is needed), the jsii build, jest (Template assertions, the snapshot, cdk-nag's
+# AwsSolutions pack), and the app of cdk/app/synth.js synthesised offline: cfn-lint on its
+# templates (W3005: the CDK's lambda.Function names its role in DependsOn as well as in Role), and
+# its roles checked and held equal to the templates' (scripts/cdk_roles.py).
+echo "== cdk (at ${SECONDS} s)"
+(cd cdk && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && npm run --silent build \
+  && npx jest --ci --silent && npm run --silent synth)
+cfn-lint --ignore-checks W3005 -- cdk/cdk.out/*.template.json
+python3 scripts/cdk_roles.py
 echo "== sam validate (at ${SECONDS} s)"; sam validate --lint -t template.yaml
 # One release build of the three functions the template deploys, their LTO links side by side;
 # sam build then finds each up to date (it runs the same cargo lambda build, one --bin at a time).
@@ -68,4 +80,9 @@ echo "== sam build (at ${SECONDS} s)"; sam build --parameter-overrides Architect
 echo "== built bootstrap (at ${SECONDS} s)"; python3 scripts/local.py bootstrap .aws-sam/build/Function/bootstrap
 echo "== cargo lambda deploy --dry (at ${SECONDS} s)"; python3 scripts/deploy_dry_run.py .aws-sam/build/Function/bootstrap
 echo "== end to end (at ${SECONDS} s)"; python3 scripts/local.py e2e
+# A stop in a target account and the start of a canary judge's watch, under the roles the CDK
+# constructs synthesised (the central stack's and team B's target role), not the templates'.
+echo "== end to end under the CDK's roles (at ${SECONDS} s)"
+python3 scripts/local.py e2e --cdk cdk/cdk.out events/eventbridge-alarm-other-account.json \
+  events/eventbridge-codedeploy-deployment-start.json
 echo "== done (at ${SECONDS} s)"
