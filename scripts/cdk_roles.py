@@ -6,9 +6,10 @@
 Each stack's metadata (`deployment-circuit-breaker`, written by cdk/app/synth.js) says which
 construct stands for which template, with which parameters. For each role that template makes
 with those parameters, the construct's role (by its construct path) must be there, pass
-`policy.py check`, and have the same statements as the template's (`policy.py same
---with-sam-added`, the statements SAM adds for a function's other properties included); a role
-the template does not make must not be there either. Exit 1 at any difference.
+`policy.py check`, and have the same statements and trust policy as the template's (`policy.py
+same --with-sam-added --with-trust`, the statements SAM adds for a function's other properties
+included); a role the template does not make must not be there either, nor any role no construct
+stands for. Exit 1 at any difference.
 """
 
 from __future__ import annotations
@@ -36,24 +37,21 @@ ROLES = {
 }
 
 
-def made(template: str, role: str, parameters: list[str], account: str, stack: str) -> bool:
+def made(template: str, role: str, parameters: list[str], where: tuple[str, str], stack: str) -> bool:
     """Whether `template` makes `role` with these parameters (its Condition, if any, holds; a role
     SAM makes for a function, `<function>Role`, is made with the function)."""
     original = load_template(str(ROOT / template))
-    resolver = Resolver(original, dict(p.split("=", 1) for p in parameters), account, "us-east-1", stack)
+    resolver = Resolver(original, dict(p.split("=", 1) for p in parameters), *where, stack)
     resources = original["Resources"]
     condition = resources.get(role, resources.get(role.removesuffix("Role"), {})).get("Condition")
     return condition is None or resolver.condition(condition)
 
 
-def construct_roles(cdk: dict, construct: str) -> set[str]:
-    """The construct paths, below `construct`, of the roles a synthesised stack has."""
-    paths = set()
-    for resource in cdk["Resources"].values():
-        path = (resource.get("Metadata") or {}).get("aws:cdk:path", "")
-        if resource.get("Type") == "AWS::IAM::Role" and f"/{construct}/" in path:
-            paths.add(path.split(f"/{construct}/", 1)[1].removesuffix("/Resource"))
-    return paths
+def roles(cdk: dict) -> set[str]:
+    """The construct paths of a synthesised stack's roles, below the stack (`Breaker/FunctionRole`)."""
+    paths = {(r.get("Metadata") or {}).get("aws:cdk:path", "") for r in cdk["Resources"].values()
+             if r.get("Type") == "AWS::IAM::Role"}
+    return {p.split("/", 1)[1].removesuffix("/Resource") for p in paths}
 
 
 def run(argv: list[str]) -> tuple[int, str]:
@@ -68,16 +66,18 @@ def check_stack(path: Path) -> int:
     cdk = json.loads(path.read_text())
     stack = path.name.removesuffix(".template.json")
     # The stack's environment, aws://ACCOUNT/REGION.
-    account = json.loads((path.parent / "manifest.json").read_text())["artifacts"][stack]["environment"].split("/")[2]
+    account, region = json.loads((path.parent / "manifest.json").read_text())["artifacts"][stack]["environment"] \
+        .split("/")[2:4]
+    present, claimed = roles(cdk), set()
     failures = 0
     for stands in (cdk.get("Metadata") or {}).get("deployment-circuit-breaker", []):
         template, construct, parameters = stands["template"], stands["construct"], stands["parameters"]
-        present = construct_roles(cdk, construct)
-        common = ["--account", account, "--stack-name", stack]
+        common = ["--account", account, "--region", region, "--stack-name", stack]
         for role, role_path in ROLES[template].items():
             label = f"{stack} {construct}/{role_path} as {template} {role}"
-            if not made(template, role, parameters, account, stack):
-                ok = role_path not in present
+            claimed.add(f"{construct}/{role_path}")
+            if not made(template, role, parameters, (account, region), stack):
+                ok = f"{construct}/{role_path}" not in present
                 print(f"{label}: not made {'by either: OK' if ok else 'by the template, but by the construct: FAILED'}")
                 failures += not ok
                 continue
@@ -86,10 +86,14 @@ def check_stack(path: Path) -> int:
             print(f"{label}: {said}")
             status, said = run([
                 "same", str(ROOT / template), str(path), "--role", role, "--other-role", f"{construct}/{role_path}",
-                *[a for p in parameters for a in ("--parameter", p)], "--other-parameter", "--with-sam-added", *common,
+                *[a for p in parameters for a in ("--parameter", p)], "--other-parameter", "--with-sam-added",
+                "--with-trust", *common,
             ])
             failures += status != 0
             print(f"{label}: {said}")
+    for unclaimed in sorted(present - claimed):
+        print(f"{stack} {unclaimed}: a role no template has: FAILED")
+        failures += 1
     return failures
 
 

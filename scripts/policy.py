@@ -14,7 +14,7 @@ file picks the role, collects and normalises its policies, checks them and is th
                                         about resource types, unknown actions or prefixes, or
                                         malformed conditions or documents
   policy.py same TEMPLATE OTHER [options] [--other-role LOGICAL_ID] [--other-parameter NAME=VALUE ...]
-                [--with-sam-added] [--except-sid SID ...]
+                [--with-sam-added] [--with-trust] [--except-sid SID ...]
                                         exit 1, naming the first difference, unless the two
                                         roles have the same managed policies and inline
                                         statements, in order (of a SAM function's role: those of
@@ -22,7 +22,8 @@ file picks the role, collects and normalises its policies, checks them and is th
                                         RolePolicy resources attached to it, not those SAM adds
                                         for other properties unless --with-sam-added), but for
                                         the statements whose Sid --except-sid names (on either
-                                        side). OTHER's role is --other-role (default: --role)
+                                        side), and with --with-trust their trust policies too.
+                                        OTHER's role is --other-role (default: --role)
                                         and its parameters the --other-parameter ones (default:
                                         --parameter's; the option without a value: none), so
                                         OTHER may be one the AWS CDK synthesised (cdk.out/*.json)
@@ -192,11 +193,14 @@ def _as_list(value: Any) -> list:
 
 
 def normalise(statement: dict) -> dict:
-    """A statement with Action/Resource (and Not-) as lists and condition values as strings."""
+    """A statement with Action/Resource (and Not-) and each kind of Principal as lists, and
+    condition values as strings."""
     out = dict(statement)
     for key in ("Action", "NotAction", "Resource", "NotResource"):
         if key in out:
             out[key] = _as_list(out[key])
+    if isinstance(out.get("Principal"), dict):
+        out["Principal"] = {kind: [scalar(x) for x in _as_list(v)] for kind, v in out["Principal"].items()}
     if isinstance(out.get("Condition"), dict):
         out["Condition"] = {
             op: {k: [scalar(x) for x in v] if isinstance(v, list) else scalar(v) for k, v in block.items()}
@@ -334,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         "--with-sam-added", action="store_true",
         help="also compare the statements SAM adds to a function's role for its other properties",
     )
+    same.add_argument("--with-trust", action="store_true", help="also compare the roles' trust policies")
     same.add_argument(
         "--except-sid", action="append", default=[], metavar="SID",
         help="leave the statements with this Sid out of the comparison, on both sides (repeatable)",
@@ -352,10 +357,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def load_role(template: str, args: argparse.Namespace) -> tuple[str, list[tuple[str, dict]], list, bool, set]:
+def load_role(template: str, args: argparse.Namespace) -> tuple[str, list[tuple[str, dict]], list, bool, set, list]:
     """The role's logical id, normalised inline policies, managed policy ARNs, whether the
-    template is a SAM one, and the logical ids of the policy resources the template itself
-    defines (before the SAM transform adds its own)."""
+    template is a SAM one, the logical ids of the policy resources the template itself defines
+    (before the SAM transform adds its own), and the normalised statements of its trust policy."""
     original = load_template(template)
     overrides = dict(args.parameter)
     resolver = Resolver(original, overrides, args.account, args.region, args.stack_name)
@@ -370,7 +375,9 @@ def load_role(template: str, args: argparse.Namespace) -> tuple[str, list[tuple[
         k for k, v in original["Resources"].items() if isinstance(v, dict) and v.get("Type") in POLICY_RESOURCE_TYPES
     }
     normalised = [(name, normalise_document(document)) for name, document in policies]
-    return role, normalised, managed, sam, own_policy_resources
+    trust = resolver.resolve((resolver.resources[role].get("Properties") or {}).get("AssumeRolePolicyDocument", {}))
+    trust_statements = [normalise(s) for s in _as_list(trust.get("Statement", []))] if isinstance(trust, dict) else []
+    return role, normalised, managed, sam, own_policy_resources, trust_statements
 
 
 def first_difference(a: Any, b: Any, path: str = "") -> str | None:
@@ -407,7 +414,7 @@ def compare(args: argparse.Namespace) -> int:
     excepted: set[str] = set()
     for template, side in ((args.template, args), (args.other, other_side(args))):
         try:
-            role, policies, managed, sam, own_resources = load_role(template, side)
+            role, policies, managed, sam, own_resources, trust = load_role(template, side)
         except PolicyError as e:
             raise PolicyError(f"{template}: {e}") from e
         if sam and not args.with_sam_added:  # SAM names the policies of a function's Policies <Role>Policy0, 1, ...
@@ -428,7 +435,8 @@ def compare(args: argparse.Namespace) -> int:
                     excepted.add(statement["Sid"])
                 else:
                     statements.append(statement)
-        sides.append({"ManagedPolicyArns": sorted(map(scalar, managed)), "Statement": statements})
+        sides.append({"ManagedPolicyArns": sorted(map(scalar, managed)), "Statement": statements,
+                      **({"Trust": trust} if args.with_trust else {})})
     unused = sorted(set(args.except_sid) - excepted)
     if unused:
         raise PolicyError(f"--except-sid {', '.join(unused)}: no such statement in either template")
@@ -508,7 +516,7 @@ def write_test_policies(directory: str) -> int:
             role=role, parameter=[_parse_parameter(p) for p in parameters], account=account,
             region=TEST_REGION, stack_name=TEST_STACK,
         )
-        _, policies, _, _, _ = load_role(str(ROOT / template), args)
+        _, policies, _, _, _, _ = load_role(str(ROOT / template), args)
         merged, text = merged_text(policies)
         (out / name).write_text(text)
         print(f"{out / name}: {len(merged['Statement'])} statements of {template} {role}", file=sys.stderr)
@@ -522,7 +530,7 @@ def run(args: argparse.Namespace) -> int:
         return compare(args)
     if args.command == "write-test-policies":
         return write_test_policies(args.directory)
-    role, policies, managed, _, _ = load_role(args.template, args)
+    role, policies, managed, _, _, _ = load_role(args.template, args)
     for arn in managed:
         print(f"{role}: managed policy (not merged): {arn if isinstance(arn, str) else json.dumps(arn)}",
               file=sys.stderr)

@@ -104,7 +104,7 @@ def role_statements(template: str, role: str, parameters: list[str]) -> dict[str
     """The role's statements, by Sid, as scripts/policy.py extracts them."""
     args = argparse.Namespace(role=role, parameter=[tuple(p.split("=", 1)) for p in parameters],
                               account=TEST_ACCOUNT, region=TEST_REGION, stack_name=TEST_STACK)
-    _, policies, _, _, _ = load_role(str(ROOT / template), args)
+    _, policies, _, _, _, _ = load_role(str(ROOT / template), args)
     return {s["Sid"]: s for _, d in policies for s in d["Statement"] if "Sid" in s}
 
 
@@ -444,6 +444,18 @@ class TheRoleAsTheCdkSynthesisesIt(unittest.TestCase):
         self.assertEqual(status, 1)
         self.assertIn('Statement[0] (Sid Notify).Resource[0]: "arn:aws:events:us-east-1:123456789012:event-bus/'
                       'breaker-notifications" against "arn:aws:events:us-east-1:123456789012:event-bus/ops"', out)
+
+    def test_with_trust_the_trust_policies_are_compared_too(self):
+        template = cdk_template([CDK_NOTIFY, CDK_STATE_TABLE])
+        status, out, _ = self.same(template, "--other-role", CDK_ROLE, "--with-trust")
+        self.assertEqual(status, 0, out)  # SAM's lambda.amazonaws.com in a list, the CDK's alone
+        trust = template["Resources"][CDK_ROLE]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+        trust["Principal"] = {"Service": "edgelambda.amazonaws.com"}
+        status, out, _ = self.same(template, "--other-role", CDK_ROLE)
+        self.assertEqual(status, 0, out)  # without --with-trust, not compared
+        status, out, _ = self.same(template, "--other-role", CDK_ROLE, "--with-trust")
+        self.assertEqual(status, 1)
+        self.assertIn('Trust[0].Principal.Service[0]: "lambda.amazonaws.com" against "edgelambda.amazonaws.com"', out)
 
     def test_the_other_role_and_parameters(self):
         template = cdk_template([CDK_NOTIFY, CDK_STATE_TABLE])

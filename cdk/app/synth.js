@@ -68,6 +68,15 @@ new cdk.DeploymentCircuitBreaker(other, 'Breaker', {
   alarmRules: [{ alarm: 'orders-*', application: 'orders', account: TEAM_B }],
 });
 
+// No notifications, one application, another target role's name, in one other region.
+central('breaker-quiet', [
+  'AllowedDeploymentGroups=shop/*', 'Notify=false', 'CodeDeployApplications=shop', 'TargetRoleName=breaker-target',
+  `TargetAccounts=${TEAM_B}`, 'Regions=eu-west-1', 'Judge=enforce',
+], {
+  allowedDeploymentGroups: ['shop/*'], notify: false, codeDeployApplications: 'shop', targetRoleName: 'breaker-target',
+  targetAccounts: [TEAM_B], regions: ['eu-west-1'], judge: cdk.JudgeMode.ENFORCE,
+});
+
 // A member account: templates/target-role.yaml (as scripts/stack.py deploys it) and
 // templates/forward-alarms.yaml.
 const member = new Stack(app, 'member', { env: { account: TEAM_B, region: 'us-east-1' } });
@@ -82,5 +91,26 @@ new cdk.DeploymentCircuitBreakerTargetRole(member, 'TargetRole', {
   regions: ['us-east-1', 'eu-west-1'],
 });
 new cdk.DeploymentCircuitBreakerForwarding(member, 'Forwarding', { centralAccount: CENTRAL.account, forwardCodeDeployEvents: true });
+
+// Another member account, and region: the target role for redeploys, no judge, one application
+// and its own name, trusting no check; forwarding starts only, under a name prefix, told to operators.
+const otherMember = new Stack(app, 'member-options', { env: { account: '333344445555', region: 'eu-west-1' } });
+stands(otherMember, 'TargetRole', 'templates/target-role.yaml', [
+  `CentralRoleArn=${FUNCTION_ROLE}`, 'RoleName=breaker-target', 'CodeDeployApplications=shop', 'RollbackCompletedWithin=1800',
+  'Judge=off',
+]);
+stands(otherMember, 'Forwarding', 'templates/forward-alarms.yaml', [
+  `CentralAccountId=${CENTRAL.account}`, 'CentralRegion=us-east-1', 'AlarmNamePrefix=prod-',
+  'OperatorTopicArn=arn:aws:sns:eu-west-1:333344445555:operators',
+]);
+new cdk.DeploymentCircuitBreakerTargetRole(otherMember, 'TargetRole', {
+  centralRole: iam.Role.fromRoleArn(otherMember, 'Central', FUNCTION_ROLE),
+  roleName: 'breaker-target', codeDeployApplications: 'shop', rollbackCompletedWithin: Duration.minutes(30),
+  judge: cdk.JudgeMode.OFF,
+});
+new cdk.DeploymentCircuitBreakerForwarding(otherMember, 'Forwarding', {
+  centralAccount: CENTRAL.account, centralRegion: 'us-east-1', alarmNamePrefix: 'prod-',
+  operatorTopic: sns.Topic.fromTopicArn(otherMember, 'Operators', 'arn:aws:sns:eu-west-1:333344445555:operators'),
+});
 
 app.synth();

@@ -1,4 +1,5 @@
 import {
+  Annotations,
   Aws,
   Duration,
   Stack,
@@ -7,6 +8,7 @@ import {
   aws_events as events,
   aws_iam as iam,
   aws_lambda as lambda,
+  aws_logs as logs,
   aws_scheduler as scheduler,
   aws_sns as sns,
   aws_sqs as sqs,
@@ -18,7 +20,7 @@ import { Made, gateStatements, makeFunction, shared } from './functions';
 import { DeploymentCircuitBreakerProps } from './props';
 import { queue, stateTable, watchQueue } from './queues';
 import { Resolved, resolve } from './resolved';
-import { JudgeMode } from './settings';
+import { JudgeMode, Trigger } from './settings';
 import * as s from './statements';
 import { alarmActions, busPolicies, killSwitchUrl, rules, topic } from './triggers';
 
@@ -70,15 +72,26 @@ export class DeploymentCircuitBreaker extends Construct {
   public readonly judgeRule?: events.Rule;
   /** The kill switch's function URL (AWS_IAM), with `killSwitchUrl`. */
   public readonly functionUrl?: lambda.FunctionUrl;
-  /** The readiness check's schedule, unless `scheduledCheck` is false. */
+  /** The readiness check's schedule and the role it invokes the check as, unless `scheduledCheck` is false. */
   public readonly readinessCheckSchedule?: scheduler.CfnSchedule;
+  public readonly readinessCheckScheduleRole?: iam.Role;
+  /** The functions' log groups: the breaker's, the gate's, the readiness check's. */
+  public readonly logGroup: logs.LogGroup;
+  public readonly gateLogGroup: logs.LogGroup;
+  public readonly readinessCheckLogGroup: logs.LogGroup;
   /** The alarms, by template logical ID (`FunctionErrorsAlarm`, `GateWatchAgeAlarm`, ...). */
   public readonly alarms: Record<string, cloudwatch.Alarm>;
   public readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: DeploymentCircuitBreakerProps) {
     super(scope, id);
-    const settings = resolve(Stack.of(this), props);
+    const stack = Stack.of(this);
+    if (STACKS.has(stack)) {
+      throw new Error(`${stack.stackName} has a DeploymentCircuitBreaker already: one per stack (its gate, table, queues and bus are named after the stack)`);
+    }
+    STACKS.add(stack);
+    const settings = resolve(stack, props);
+    ignored(this, props);
     const code = settings.code.codes();
     const judging = settings.judge !== JudgeMode.OFF;
 
@@ -94,14 +107,16 @@ export class DeploymentCircuitBreaker extends Construct {
       ? new events.EventBus(this, 'NotificationBus', { eventBusName: `${Aws.STACK_NAME}-notifications` })
       : undefined);
     const busArn = settings.notify ? this.notificationBus?.eventBusArn : undefined;
-    const bus: Record<string, string> = this.notificationBus === undefined ? {} : { NOTIFY_EVENT_BUS: this.notificationBus.eventBusName };
+    // A given bus by its ARN (NOTIFY_EVENT_BUS takes a name or an ARN): it may be another account's.
+    const bus: Record<string, string> = this.notificationBus === undefined ? {}
+      : { NOTIFY_EVENT_BUS: settings.notifyEventBus?.eventBusArn ?? this.notificationBus.eventBusName };
 
     const breaker = this.breaker(settings, code.breaker, busArn, bus);
-    [this.function, this.functionRole] = [breaker.fn, breaker.role];
+    [this.function, this.functionRole, this.logGroup] = [breaker.fn, breaker.role, breaker.logGroup];
     const gate = this.gate(settings, code.gate, busArn, bus);
-    [this.gateFunction, this.gateFunctionRole] = [gate.fn, gate.role];
+    [this.gateFunction, this.gateFunctionRole, this.gateLogGroup] = [gate.fn, gate.role, gate.logGroup];
     const check = this.check(settings, code.readinessCheck, busArn, bus, [breaker.role, gate.role]);
-    [this.readinessCheckFunction, this.readinessCheckFunctionRole] = [check.fn, check.role];
+    [this.readinessCheckFunction, this.readinessCheckFunctionRole, this.readinessCheckLogGroup] = [check.fn, check.role, check.logGroup];
 
     gateWatch.onlySender(gate.role);
     watch?.onlySender(breaker.role);
@@ -119,7 +134,7 @@ export class DeploymentCircuitBreaker extends Construct {
     alarmActions(this, settings, breaker.fn);
     this.functionUrl = killSwitchUrl(this, settings, breaker.fn);
     busPolicies(this, settings);
-    this.readinessCheckSchedule = schedule(this, settings, check.fn);
+    [this.readinessCheckSchedule, this.readinessCheckScheduleRole] = schedule(this, settings, check.fn) ?? [];
 
     this.alarms = alarms(this, {
       breaker: breaker.fn, gate: gate.fn, check: check.fn,
@@ -243,6 +258,20 @@ export class DeploymentCircuitBreaker extends Construct {
   }
 }
 
+/** The stacks that have a breaker. */
+const STACKS = new WeakSet<Stack>();
+
+/** Warns of props given where they do nothing. */
+function ignored(scope: Construct, props: DeploymentCircuitBreakerProps): void {
+  const warn = (id: string, message: string) => Annotations.of(scope).addWarningV2(`deployment-circuit-breaker:${id}`, message);
+  if (props.checkSchedule !== undefined && props.scheduledCheck === false) {
+    warn('checkScheduleIgnored', 'checkSchedule is ignored: scheduledCheck is false');
+  }
+  if (props.existingTopic !== undefined && props.triggers !== undefined && !props.triggers.includes(Trigger.SNS_TOPIC)) {
+    warn('existingTopicIgnored', 'existingTopic is ignored: triggers has no Trigger.SNS_TOPIC');
+  }
+}
+
 function targetRoles(settings: Resolved): iam.PolicyStatement[] {
   return settings.targetAccounts.length > 0 ? [s.assumeTargetRoles(settings.targetRoleName, settings.targetAccounts)] : [];
 }
@@ -253,7 +282,7 @@ function mapping(target: lambda.IFunction, source: sqs.IQueue): lambda.EventSour
 }
 
 /** The readiness check on its schedule, through a role that may invoke only the check function. */
-function schedule(scope: Construct, settings: Resolved, check: lambda.IFunction): scheduler.CfnSchedule | undefined {
+function schedule(scope: Construct, settings: Resolved, check: lambda.IFunction): [scheduler.CfnSchedule, iam.Role] | undefined {
   if (settings.checkSchedule === undefined) {
     return undefined;
   }
@@ -266,11 +295,12 @@ function schedule(scope: Construct, settings: Resolved, check: lambda.IFunction)
       })]),
     },
   });
-  return new scheduler.CfnSchedule(scope, 'ReadinessCheck', {
+  return [new scheduler.CfnSchedule(scope, 'ReadinessCheck', {
     description: 'deployment-circuit-breaker readiness check (payload {"check": true})',
-    scheduleExpression: settings.checkSchedule,
+    scheduleExpression: settings.checkSchedule.expressionString,
+    scheduleExpressionTimezone: settings.checkSchedule.timeZone?.timezoneName,
     flexibleTimeWindow: { mode: 'OFF' },
     state: 'ENABLED',
     target: { arn: check.functionArn, roleArn: role.roleArn, input: '{"check": true}' },
-  });
+  }), role];
 }

@@ -11,6 +11,8 @@ interface Check {
   readonly pattern?: RegExp;
   readonly min?: number;
   readonly max?: number;
+  /** The template's AllowedValues, of a number. */
+  readonly allowed?: number[];
   /** The template's ConstraintDescription, when it has one. */
   readonly says?: string;
 }
@@ -48,6 +50,7 @@ export const CHECKS: Record<string, Check> = {
   },
   JudgeInterval: { min: 60, max: 900 },
   GateConcurrency: { min: 0 },
+  LogRetentionDays: { allowed: [1, 3, 5, 7, 14, 30, 60, 90, 180, 365] },
   CheckSchedule: {
     pattern: /^(rate\((1 (minute|hour|day)|([2-9]|[1-9][0-9]+) (minutes|hours|days))\)|cron\([^()]+\))?$/,
     says: 'an EventBridge Scheduler rate(...) or cron(...) expression, such as rate(1 hour) (or empty)',
@@ -96,6 +99,9 @@ function failure(rule: Check, value: string | number): string | undefined {
     }
     if (rule.max !== undefined && value > rule.max) {
       return `must be a number not greater than ${rule.max}`;
+    }
+    if (rule.allowed !== undefined && !rule.allowed.includes(value)) {
+      return `must be one of ${rule.allowed.join(', ')}`;
     }
     return undefined;
   }

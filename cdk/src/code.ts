@@ -55,7 +55,8 @@ class Zips extends BreakerCode {
     if (!fs.existsSync(file)) {
       throw new Error(
         `no ${file}: build the functions first, at the repository's root: cargo lambda build --release ` +
-          '--arm64 --output-format zip (or give BreakerCode.fromZips another directory, or BreakerCode.fromCode)',
+          '--arm64 --output-format zip (--x86-64 for lambda.Architecture.X86_64), or give BreakerCode.fromZips ' +
+          'the directory they are in, or BreakerCode.fromCode',
       );
     }
     return lambda.Code.fromAsset(file);

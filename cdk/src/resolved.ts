@@ -40,7 +40,7 @@ export interface Resolved {
   readonly judgeInterval: number;
   readonly gateConcurrency: number;
   readonly logRetention: logs.RetentionDays;
-  readonly checkSchedule?: string;
+  readonly checkSchedule?: scheduler.ScheduleExpression;
 }
 
 const ACCOUNT = /^[0-9]{12}$/;
@@ -68,7 +68,8 @@ export function resolve(stack: Stack, props: DeploymentCircuitBreakerProps): Res
     return value ?? [];
   };
   const judge = props.judge ?? JudgeMode.REPORT;
-  const schedule = props.scheduledCheck === false ? undefined : (props.checkSchedule ?? scheduler.ScheduleExpression.rate(Duration.hours(1))).expressionString;
+  const schedule = props.scheduledCheck === false ? undefined
+    : (props.checkSchedule ?? scheduler.ScheduleExpression.rate(Duration.hours(1)));
   return {
     allowedDeploymentGroups: text('allowedDeploymentGroups', 'AllowedDeploymentGroups', props.allowedDeploymentGroups.join(',')),
     code: props.code ?? BreakerCode.fromZips(),
@@ -90,8 +91,9 @@ export function resolve(stack: Stack, props: DeploymentCircuitBreakerProps): Res
     targetRoleName: text('targetRoleName', 'TargetRoleName', props.targetRoleName ?? 'deployment-circuit-breaker-target'),
     notify: props.notify ?? true,
     notifyEventBus: props.notifyEventBus,
-    organizationId: props.eventSourceOrganizationId === undefined ? undefined
-      : text('eventSourceOrganizationId', 'EventSourceOrganizationId', props.eventSourceOrganizationId),
+    // Empty is none, as the template's parameter.
+    organizationId: props.eventSourceOrganizationId
+      ? text('eventSourceOrganizationId', 'EventSourceOrganizationId', props.eventSourceOrganizationId) : undefined,
     eventSourceAccounts: list('eventSourceAccounts', 'EventSourceAccounts', props.eventSourceAccounts),
     killSwitchAcrossAccounts: props.killSwitchAcrossAccounts ?? false,
     snsTopicAccounts: topicAccounts(props.snsTopicAccounts),
@@ -103,8 +105,8 @@ export function resolve(stack: Stack, props: DeploymentCircuitBreakerProps): Res
     judgeP: text('judgeP', 'JudgeP', decimal(props.judgeP ?? 0.001)),
     judgeInterval: seconds('judgeInterval', 'JudgeInterval', props.judgeInterval, 60),
     gateConcurrency: whole('gateConcurrency', 'GateConcurrency', props.gateConcurrency, 5),
-    logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-    checkSchedule: schedule === undefined ? undefined : text('checkSchedule', 'CheckSchedule', schedule),
+    logRetention: whole('logRetention', 'LogRetentionDays', props.logRetention, logs.RetentionDays.ONE_MONTH),
+    checkSchedule: schedule === undefined ? undefined : (text('checkSchedule', 'CheckSchedule', schedule.expressionString), schedule),
   };
 }
 

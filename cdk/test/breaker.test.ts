@@ -5,8 +5,10 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Duration, Stack, Validations, aws_events as events, aws_sns as sns } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import {
+  App, Duration, Stack, TimeZone, Validations, aws_events as events, aws_logs as logs, aws_scheduler as scheduler, aws_sns as sns,
+} from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseDocument } from 'yaml';
 import {
@@ -123,13 +125,23 @@ describe('DeploymentCircuitBreaker', () => {
     expect(environment(template, 'ReadinessCheckFunction')).toMatchObject({ REGIONS: 'us-east-1,eu-west-1' });
   });
 
+  test.each([['Function'], ['GateFunction'], ['ReadinessCheckFunction']])(
+    "%s reads the variables template.yaml gives it, no more, no fewer", (id) => {
+      const { template } = synth();
+      expect(Object.keys(environment(template, id)).sort()).toEqual(Object.keys(TEMPLATE[id].Properties.Environment.Variables).sort());
+    });
+
   test('the judge off makes no queue, rule, mapping or permission for it', () => {
     const { template, breaker } = synth({ judge: JudgeMode.OFF });
     expect(breaker.watchQueue).toBeUndefined();
     expect(breaker.judgeRule).toBeUndefined();
     expect(Object.keys(template.findResources('AWS::Lambda::EventSourceMapping'))).toHaveLength(1);
     expect(environment(template, 'Function').WATCH_QUEUE_URL).toBeUndefined();
-    expect(JSON.stringify(template.findResources('AWS::IAM::Role'))).not.toMatch(/JudgeMetrics|SendWatches.*watch"/);
+    const sids = Object.values(template.findResources('AWS::IAM::Role'))
+      .flatMap((r) => (r.Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement.map((s: any) => `${r.Properties.RoleName ?? ''}${s.Sid}`)));
+    expect(sids).not.toContain('JudgeDeploymentTargets');
+    // The gate reads no metric; the breaker has no queue of its own to send to or receive from.
+    expect(sids.filter((sid) => /Judge|Watches/.test(sid))).toEqual(['SendWatches', 'ReceiveWatches']);
   });
 
   test('only the functions write the state table, and only their own role sends to their queue', () => {
@@ -141,7 +153,10 @@ describe('DeploymentCircuitBreaker', () => {
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       ResourcePolicy: { PolicyDocument: { Statement: [
         Match.objectLike({ Sid: 'DenyInsecureTransport', Effect: 'Deny' }),
-        Match.objectLike({ Sid: 'OnlyTheFunctionsWrite', Effect: 'Deny', Condition: { ArnNotEquals: { 'aws:PrincipalArn': Match.arrayWith([]) } } }),
+        Match.objectLike({ Sid: 'OnlyTheFunctionsWrite', Effect: 'Deny', Condition: { ArnNotEquals: { 'aws:PrincipalArn': [
+          { 'Fn::GetAtt': [Match.stringLikeRegexp('^BreakerFunctionRole'), 'Arn'] },
+          { 'Fn::GetAtt': [Match.stringLikeRegexp('^BreakerGateFunctionRole'), 'Arn'] },
+        ] } } }),
       ] } },
     });
     template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Retain' });
@@ -198,7 +213,7 @@ describe('DeploymentCircuitBreaker', () => {
     template.hasResourceProperties('AWS::SNS::Subscription', { TopicArn: 'arn:aws:sns:us-east-1:123456789012:alarms', Protocol: 'lambda' });
     // The judge's rule only: no alarm or CodeDeploy rule.
     template.resourceCountIs('AWS::Events::Rule', 1);
-    expect(environment(template, 'Function').NOTIFY_EVENT_BUS).toBe('ops');
+    expect(JSON.stringify(environment(template, 'Function').NOTIFY_EVENT_BUS)).toContain(':events:us-east-1:123456789012:event-bus/ops');
   });
 
   test("the kill switch URL admits this account's and each target account's principals (a loop template.yaml cannot make)", () => {
@@ -210,6 +225,45 @@ describe('DeploymentCircuitBreaker', () => {
     }
     const org = synth({ killSwitchUrl: true, eventSourceOrganizationId: 'o-abcdefghij' }).template;
     org.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunctionUrl', Principal: '*', PrincipalOrgID: 'o-abcdefghij' });
+  });
+
+  test('an empty organization is none, as the template reads it', () => {
+    const { template } = synth({ eventSourceOrganizationId: '', killSwitchUrl: true });
+    template.resourceCountIs('AWS::Events::EventBusPolicy', 0);
+    expect(JSON.stringify(template.findResources('AWS::Lambda::Permission'))).not.toContain('PrincipalOrgID');
+  });
+
+  test("a given bus is named by its ARN: it may be another account's", () => {
+    const stack = new Stack(new App(), 'breaker', { env: ENV });
+    new DeploymentCircuitBreaker(stack, 'Breaker', {
+      code: BreakerCode.fromZips(ZIPS), allowedDeploymentGroups: ['*/*'],
+      notifyEventBus: events.EventBus.fromEventBusArn(stack, 'Ops', 'arn:aws:events:us-east-1:999988887777:event-bus/ops'),
+    });
+    const template = Template.fromStack(stack);
+    for (const id of ['Function', 'GateFunction', 'ReadinessCheckFunction']) {
+      expect(environment(template, id).NOTIFY_EVENT_BUS).toBe('arn:aws:events:us-east-1:999988887777:event-bus/ops');
+    }
+  });
+
+  test("the check's schedule keeps its time zone", () => {
+    const { template } = synth({
+      checkSchedule: scheduler.ScheduleExpression.cron({ hour: '9', minute: '0', timeZone: TimeZone.EUROPE_BERLIN }),
+    });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 9 * * ? *)', ScheduleExpressionTimezone: 'Europe/Berlin',
+    });
+  });
+
+  test('one per stack: a second says why', () => {
+    const stack = new Stack(new App(), 'breaker', { env: ENV });
+    new DeploymentCircuitBreaker(stack, 'One', { code: BreakerCode.fromZips(ZIPS), allowedDeploymentGroups: ['*/*'] });
+    expect(() => new DeploymentCircuitBreaker(stack, 'Two', { code: BreakerCode.fromZips(ZIPS), allowedDeploymentGroups: ['*/*'] }))
+      .toThrow('breaker has a DeploymentCircuitBreaker already: one per stack');
+  });
+
+  test('props given where they do nothing are warned of', () => {
+    const { stack } = synth({ scheduledCheck: false, checkSchedule: scheduler.ScheduleExpression.rate(Duration.hours(2)) });
+    Annotations.fromStack(stack).hasWarning('/breaker/Breaker', Match.stringLikeRegexp('checkSchedule is ignored'));
   });
 
   test('no scheduled check: no schedule, no role for it, no CheckFailuresAlarm', () => {
@@ -231,6 +285,7 @@ describe('DeploymentCircuitBreaker', () => {
     [{ eventSourceOrganizationId: 'org-1' }, 'eventSourceOrganizationId (EventSourceOrganizationId): must match pattern'],
     [{ alarmRules: [{ alarm: 'web-*', application: '' }] }, 'alarmRules[0]: needs an alarm (a name or a glob) and an application'],
     [{ alarmRules: [{ alarm: 'web-*', application: 'shop', account: '12' }] }, 'alarmRules[0]: account "12" is not a 12-digit account ID'],
+    [{ logRetention: logs.RetentionDays.FOUR_MONTHS }, 'logRetention (LogRetentionDays): must be one of 1, 3, 5, 7, 14, 30, 60, 90, 180, 365'],
     [{ snsTopicAccounts: { 'arn:aws:sqs:us-east-1:123456789012:q': [] } }, 'snsTopicAccounts (SnsTopicAccounts): "arn:aws:sqs:us-east-1:123456789012:q" is not an SNS topic ARN'],
   ])('refuses %j at synth', (props, message) => {
     expect(() => synth(props as Partial<DeploymentCircuitBreakerProps>)).toThrow(message);
@@ -253,12 +308,23 @@ describe('DeploymentCircuitBreaker', () => {
       code: BreakerCode.fromZips(ZIPS), allowedDeploymentGroups: ['*/*'], targetAccounts: ['222233334444'],
       rollbackCompletedWithin: Duration.minutes(30), killSwitchUrl: true,
     });
+    // What the first leaves out: the judge off, given topic and bus, no notifications, no schedule.
+    const other = new Stack(app, 'breaker-other', { env: ENV });
+    new DeploymentCircuitBreaker(other, 'Breaker', {
+      code: BreakerCode.fromZips(ZIPS), allowedDeploymentGroups: ['*/*'], judge: JudgeMode.OFF, scheduledCheck: false,
+      existingTopic: sns.Topic.fromTopicArn(other, 'Given', 'arn:aws:sns:us-east-1:123456789012:alarms'),
+      operatorTopic: sns.Topic.fromTopicArn(other, 'Operators', 'arn:aws:sns:us-east-1:123456789012:operators'),
+    });
+    const quiet = new Stack(app, 'breaker-quiet', { env: ENV });
+    new DeploymentCircuitBreaker(quiet, 'Breaker', {
+      code: BreakerCode.fromZips(ZIPS), allowedDeploymentGroups: ['*/*'], notify: false, codeDeployApplications: 'shop',
+    });
     const member = new Stack(app, 'member', { env: { account: '222233334444', region: 'us-east-1' } });
     new DeploymentCircuitBreakerTargetRole(member, 'TargetRole', { centralRole: breaker.functionRole, regions: ['us-east-1'] });
     new DeploymentCircuitBreakerForwarding(member, 'Forwarding', { centralAccount: '123456789012', forwardCodeDeployEvents: true });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     expect(() => app.synth()).not.toThrow();
-    const acknowledged = [stack, member].flatMap((s) => s.node.findAll()).flatMap((c) => c.node.metadata)
+    const acknowledged = [stack, other, quiet, member].flatMap((s) => s.node.findAll()).flatMap((c) => c.node.metadata)
       .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
       .flatMap((m) => Object.entries(m.data as Record<string, string>));
     expect(new Set(acknowledged.map(([id]) => id.replace(/^Annotation::/, '').replace(/\[.*/, '')))).toEqual(
@@ -278,6 +344,7 @@ describe('DeploymentCircuitBreaker', () => {
     });
     for (const account of members) {
       const roles = new Stack(app, `breaker-target-${account}`, { env: { account, region: 'us-east-1' } });
+      roles.addStackDependency(stack); // the breaker's roles must exist before a role trusts them
       new DeploymentCircuitBreakerTargetRole(roles, 'TargetRole', {
         centralRole: breaker.functionRole, centralCheckRole: breaker.readinessCheckFunctionRole, regions,
       });
@@ -291,7 +358,9 @@ describe('DeploymentCircuitBreaker', () => {
     const central = Template.fromStack(stack).findResources('AWS::IAM::Role');
     const names = Object.values(central).map((r) => r.Properties.RoleName).filter((n) => typeof n === 'string');
     expect(names).toHaveLength(2);
-    const trust = JSON.stringify(assembly.getStackByName('breaker-target-222233334444').template);
+    const target = assembly.getStackByName('breaker-target-222233334444');
+    expect(target.dependencies.map((d) => d.id)).toContain('breaker');
+    const trust = JSON.stringify(target.template);
     for (const name of names) {
       expect(trust).toContain(`:iam::111122223333:role/${name}`);
     }
