@@ -3,6 +3,7 @@ import {
   Aws,
   Duration,
   Stack,
+  Token,
   aws_cloudwatch as cloudwatch,
   aws_dynamodb as dynamodb,
   aws_events as events,
@@ -16,11 +17,13 @@ import {
 import { Construct } from 'constructs';
 import { alarms } from './alarms';
 import { dashboard } from './dashboard';
+import { DeploymentCircuitBreakerForwardingProps } from './forward-alarms';
 import { Made, gateStatements, makeFunction, shared } from './functions';
 import { DeploymentCircuitBreakerProps } from './props';
 import { queue, stateTable, watchQueue } from './queues';
 import { Resolved, resolve } from './resolved';
 import { JudgeMode, Trigger } from './settings';
+import { DeploymentCircuitBreakerTargetRoleProps } from './target-role';
 import * as s from './statements';
 import { alarmActions, busPolicies, killSwitchUrl, rules, topic } from './triggers';
 
@@ -82,6 +85,18 @@ export class DeploymentCircuitBreaker extends Construct {
   /** The alarms, by template logical ID (`FunctionErrorsAlarm`, `GateWatchAgeAlarm`, ...). */
   public readonly alarms: Record<string, cloudwatch.Alarm>;
   public readonly dashboard: cloudwatch.Dashboard;
+  /**
+   * What a member account's target role needs to match this breaker (its roles, role name,
+   * applications, regions, redeploys and judge): `new DeploymentCircuitBreakerTargetRole(stack,
+   * 'TargetRole', breaker.targetRoleProps)`.
+   */
+  public readonly targetRoleProps: DeploymentCircuitBreakerTargetRoleProps;
+  /**
+   * What a member account's forwarding needs to feed this breaker (its account and region, its
+   * alarm name prefix, CodeDeploy events with `Trigger.CODEDEPLOY_RULE`, deployment starts unless
+   * the judge is off): `new DeploymentCircuitBreakerForwarding(stack, 'Forwarding', breaker.forwardingProps)`.
+   */
+  public readonly forwardingProps: DeploymentCircuitBreakerForwardingProps;
 
   constructor(scope: Construct, id: string, props: DeploymentCircuitBreakerProps) {
     super(scope, id);
@@ -135,6 +150,25 @@ export class DeploymentCircuitBreaker extends Construct {
     this.functionUrl = killSwitchUrl(this, settings, breaker.fn);
     busPolicies(this, settings);
     [this.readinessCheckSchedule, this.readinessCheckScheduleRole] = schedule(this, settings, check.fn) ?? [];
+
+    // Regions empty: the breaker's own, which a member's stack in another region must be told.
+    const here = Token.isUnresolved(stack.region) ? [] : [stack.region];
+    this.targetRoleProps = {
+      centralRole: breaker.role,
+      centralCheckRole: check.role,
+      roleName: settings.targetRoleName,
+      codeDeployApplications: settings.applications,
+      regions: settings.regions.length > 0 ? settings.regions : here,
+      rollbackCompletedWithin: Duration.seconds(settings.rollbackCompletedWithin),
+      judge: settings.judge,
+    };
+    this.forwardingProps = {
+      centralAccount: stack.account,
+      centralRegion: here[0],
+      alarmNamePrefix: settings.alarmNamePrefix,
+      forwardCodeDeployEvents: settings.triggers.has(Trigger.CODEDEPLOY_RULE),
+      forwardDeploymentStarts: judging,
+    };
 
     this.alarms = alarms(this, {
       breaker: breaker.fn, gate: gate.fn, check: check.fn,

@@ -341,16 +341,15 @@ describe('DeploymentCircuitBreaker', () => {
     const regions = ['us-east-1', 'eu-west-1'];
     const breaker = new DeploymentCircuitBreaker(stack, 'Breaker', {
       code: BreakerCode.fromZips(ZIPS), allowedDeploymentGroups: ['*/*'], targetAccounts: members, regions, eventSourceAccounts: members,
+      rollbackCompletedWithin: Duration.minutes(30), judge: JudgeMode.OFF, targetRoleName: 'breaker-target',
     });
     for (const account of members) {
       const roles = new Stack(app, `breaker-target-${account}`, { env: { account, region: 'us-east-1' } });
       roles.addStackDependency(stack); // the breaker's roles must exist before a role trusts them
-      new DeploymentCircuitBreakerTargetRole(roles, 'TargetRole', {
-        centralRole: breaker.functionRole, centralCheckRole: breaker.readinessCheckFunctionRole, regions,
-      });
+      new DeploymentCircuitBreakerTargetRole(roles, 'TargetRole', breaker.targetRoleProps);
       for (const region of regions) {
         const forwarding = new Stack(app, `breaker-forwarding-${account}-${region}`, { env: { account, region } });
-        new DeploymentCircuitBreakerForwarding(forwarding, 'Forwarding', { centralAccount: '111122223333', centralRegion: 'us-east-1' });
+        new DeploymentCircuitBreakerForwarding(forwarding, 'Forwarding', breaker.forwardingProps);
       }
     }
     const assembly = app.synth();
@@ -364,6 +363,17 @@ describe('DeploymentCircuitBreaker', () => {
     for (const name of names) {
       expect(trust).toContain(`:iam::111122223333:role/${name}`);
     }
+    // The breaker's settings, not the target role's defaults: its name, redeploys, no judge.
+    const role = Object.values(Template.fromJSON(target.template).findResources('AWS::IAM::Role'))[0].Properties;
+    expect(role.RoleName).toBe('breaker-target');
+    const sids = role.Policies[0].PolicyDocument.Statement.map((s: { Sid: string }) => s.Sid);
+    expect(sids).toEqual(expect.arrayContaining(['Redeploy', 'RedeployConfig', 'RedeployRevision']));
+    expect(sids).not.toContain('JudgeMetrics');
+    // Forwarding to the breaker's account and region: alarms and CodeDeploy events (its default
+    // triggers), no separate rule for starts (the judge is off).
+    const forwarded = Template.fromJSON(assembly.getStackByName('breaker-forwarding-222233334444-eu-west-1').template);
+    forwarded.resourceCountIs('AWS::Events::Rule', 2);
+    expect(JSON.stringify(forwarded.toJSON())).toContain(':events:us-east-1:111122223333:event-bus/default');
   });
 
   test('synthesises as the snapshot says (asset keys masked)', () => {
