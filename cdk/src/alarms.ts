@@ -5,6 +5,7 @@
  */
 import { Duration, aws_cloudwatch as cloudwatch, aws_cloudwatch_actions as actions, aws_lambda as lambda, aws_sns as sns, aws_sqs as sqs } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { lambdaMetric, ownMetric, queueMetric } from './metrics';
 
 /** What the alarms watch. */
 export interface Watched {
@@ -27,41 +28,31 @@ type Rule = [string, string, cloudwatch.Metric, number, cloudwatch.ComparisonOpe
 const ABOVE = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD;
 const AT_LEAST = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD;
 
-function lambdaMetric(fn: lambda.IFunction, metricName: string, statistic: string): cloudwatch.Metric {
-  return new cloudwatch.Metric({
-    namespace: 'AWS/Lambda', metricName, dimensionsMap: { FunctionName: fn.functionName }, statistic, period: Duration.minutes(1),
-  });
-}
+/** Each alarm's one period. */
+const MINUTE = Duration.minutes(1);
+const sum = (fn: lambda.IFunction, name: string) => lambdaMetric(fn, name, { statistic: 'Sum', period: MINUTE });
 
-function queueMetric(queue: sqs.IQueue, metricName: string): cloudwatch.Metric {
-  return new cloudwatch.Metric({
-    namespace: 'AWS/SQS', metricName, dimensionsMap: { QueueName: queue.queueName }, statistic: 'Maximum', period: Duration.minutes(1),
-  });
-}
-
-function own(metricName: string, statistic: string, period: Duration): cloudwatch.Metric {
-  return new cloudwatch.Metric({ namespace: 'DeploymentCircuitBreaker', metricName, statistic, period });
-}
+/** Messages in a queue, per minute: those in a dead-letter or failure queue have failed. */
+export const visible = (queue: sqs.IQueue) => queueMetric(queue, 'ApproximateNumberOfMessagesVisible', { period: MINUTE });
+const oldest = (queue: sqs.IQueue) => queueMetric(queue, 'ApproximateAgeOfOldestMessage', { period: MINUTE });
 
 /** The alarms, by template logical ID. */
 export function alarms(scope: Construct, w: Watched): Record<string, cloudwatch.Alarm> {
-  const visible = (q: sqs.IQueue) => queueMetric(q, 'ApproximateNumberOfMessagesVisible');
-  const oldest = (q: sqs.IQueue) => queueMetric(q, 'ApproximateAgeOfOldestMessage');
   const rules: Rule[] = [
     ['FunctionErrorsAlarm', 'deployment-circuit-breaker failed to act on a signal (see its logs)',
-      lambdaMetric(w.breaker, 'Errors', 'Sum'), 1, AT_LEAST],
+      sum(w.breaker, 'Errors'), 1, AT_LEAST],
     ['FailedInvocationsAlarm', 'deployment-circuit-breaker gave up on a signal, or on a scheduled readiness check (messages in its failure queue)',
       visible(w.failedInvocations), 1, AT_LEAST],
     ['FunctionThrottlesAlarm', "deployment-circuit-breaker was throttled (its reserved concurrency, or the account's, is used up): signals wait and may arrive stale",
-      lambdaMetric(w.breaker, 'Throttles', 'Sum'), 0, ABOVE],
+      sum(w.breaker, 'Throttles'), 0, ABOVE],
     ['AsyncEventAgeAlarm', 'deployment-circuit-breaker received a signal more than a minute after it was queued',
-      lambdaMetric(w.breaker, 'AsyncEventAge', 'Maximum'), 60000, ABOVE],
+      lambdaMetric(w.breaker, 'AsyncEventAge', { statistic: 'Maximum', period: MINUTE }), 60000, ABOVE],
     ['GateErrorsAlarm', 'the deployment gate (CodeDeployHook function) failed to answer a hook (see its logs)',
-      lambdaMetric(w.gate, 'Errors', 'Sum'), 1, AT_LEAST],
+      sum(w.gate, 'Errors'), 1, AT_LEAST],
     ['GateThrottlesAlarm', "the deployment gate (CodeDeployHook function) was throttled (GateConcurrency, or the account's concurrency, is used up): hooks are answered late and bakes polled late",
-      lambdaMetric(w.gate, 'Throttles', 'Sum'), 0, ABOVE],
+      sum(w.gate, 'Throttles'), 0, ABOVE],
     ['CheckErrorsAlarm', 'the readiness check (ReadinessCheckFunction) failed as an invocation (see its logs)',
-      lambdaMetric(w.check, 'Errors', 'Sum'), 1, AT_LEAST],
+      sum(w.check, 'Errors'), 1, AT_LEAST],
     ['GateWatchDeadLetterAlarm', "the deployment gate gave up on a bake's wait (a message in its watch dead-letter queue, <stack>-gate-watch-dlq): the hook it names is left for CodeDeploy to time out (see the gate's logs)",
       visible(w.gateWatchDeadLetters), 0, ABOVE],
     // Twice the longest wait (DelaySeconds at most 900 s): a wait sitting out its whole delay does not page.
@@ -72,7 +63,7 @@ export function alarms(scope: Construct, w: Watched): Record<string, cloudwatch.
     ['RuleTargetsDeadLetterAlarm', "EventBridge could not deliver a signal to deployment-circuit-breaker (a message in <stack>-rule-targets-dlq): an alarm or CodeDeploy event reached no one; the message's attributes say why",
       visible(w.ruleTargetsDeadLetters), 0, ABOVE],
     ['NotificationsFailedAlarm', 'deployment-circuit-breaker could not put a notification: a stop may have happened with nobody told (see its logs)',
-      own('NotificationsFailed', 'Sum', Duration.minutes(1)), 0, ABOVE],
+      ownMetric('NotificationsFailed', { statistic: 'Sum', period: MINUTE }), 0, ABOVE],
   ];
   if (w.watch !== undefined && w.watchDeadLetters !== undefined) {
     rules.push(
@@ -90,7 +81,7 @@ export function alarms(scope: Construct, w: Watched): Record<string, cloudwatch.
     // Twice the default schedule (rate(1 hour)): one late or missed run does not page.
     made.CheckFailuresAlarm = alarm(scope, 'CheckFailuresAlarm', {
       alarmDescription: "deployment-circuit-breaker's readiness check failed, or has not reported for 2 hours: the breaker may not be able to stop a bad deployment. Read the latest check report in the readiness check function's logs (the line whose message is `check`, also on the dashboard's \"Unguarded groups (latest check)\"): its failures, unguarded groups and dangling mappings say what to fix; no such line for 2 hours means the schedule, its role or the check function is at fault",
-      metric: own('CheckFailures', 'Maximum', Duration.hours(2)),
+      metric: ownMetric('CheckFailures', { statistic: 'Maximum', period: Duration.hours(2) }),
       threshold: 0,
       comparisonOperator: ABOVE,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
@@ -99,7 +90,8 @@ export function alarms(scope: Construct, w: Watched): Record<string, cloudwatch.
   return made;
 }
 
-function alarm(
+/** An alarm over one period, missing data not breaching unless said, telling `topic` when given. */
+export function alarm(
   scope: Construct,
   id: string,
   props: Omit<cloudwatch.AlarmProps, 'evaluationPeriods'>,

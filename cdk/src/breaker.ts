@@ -18,7 +18,7 @@ import { Construct } from 'constructs';
 import { alarms } from './alarms';
 import { dashboard } from './dashboard';
 import { DeploymentCircuitBreakerForwardingProps } from './forward-alarms';
-import { Made, gateStatements, makeFunction, shared } from './functions';
+import { Made, makeFunction, shared } from './functions';
 import { DeploymentCircuitBreakerProps } from './props';
 import { queue, stateTable, watchQueue } from './queues';
 import { Resolved, resolve } from './resolved';
@@ -244,7 +244,7 @@ export class DeploymentCircuitBreaker extends Construct {
       // One hook, or one poll of the watches a batch of its queue brings: never a whole bake.
       timeout: Duration.seconds(60),
       reserved: settings.gateConcurrency,
-      statements: gateStatements(settings, busArn, this.gateWatchQueue.queueArn),
+      statements: s.gate(settings.applications, settings.judge !== JudgeMode.OFF, busArn, this.gateWatchQueue.queueArn),
       environment: {
         ...shared(settings),
         NOTIFY: String(settings.notify),

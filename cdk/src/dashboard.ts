@@ -5,6 +5,7 @@
  */
 import { Aws, Duration, aws_cloudwatch as cw, aws_lambda as lambda, aws_logs as logs, aws_sqs as sqs } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { lambdaMetric, ownMetric, queueMetric } from './metrics';
 
 /** What the dashboard shows. */
 export interface Shown {
@@ -21,7 +22,7 @@ export interface Shown {
 }
 
 const own = (metricName: string, statistic: string, label?: string, period?: Duration) =>
-  new cw.Metric({ namespace: 'DeploymentCircuitBreaker', metricName, statistic, label, period });
+  ownMetric(metricName, { statistic, label, period });
 
 const TRIPS = ['Stopped', 'WouldStop', 'Redeployed', 'WouldRedeploy', 'StopFailed', 'Skipped', 'AlreadyCompleted'];
 
@@ -34,27 +35,20 @@ function percentiles(name: string, p90 = false): cw.IMetric[] {
   return [own(name, 'p50', 'p50'), ...(p90 ? [own(name, 'p90', 'p90')] : []), own(name, 'Maximum', 'max')];
 }
 
-function lambdaMetric(fn: lambda.IFunction, name: string, label?: string): cw.Metric {
-  return new cw.Metric({
-    namespace: 'AWS/Lambda', metricName: name, dimensionsMap: { FunctionName: fn.functionName },
-    statistic: 'Sum', label, period: Duration.hours(1),
-  });
-}
+/** A function's hourly sum. */
+const hourly = (fn: lambda.IFunction, name: string, label?: string) =>
+  lambdaMetric(fn, name, { statistic: 'Sum', label, period: Duration.hours(1) });
 
-function queueMetric(queue: sqs.IQueue, name: string, label: string): cw.Metric {
-  return new cw.Metric({
-    namespace: 'AWS/SQS', metricName: name, dimensionsMap: { QueueName: queue.queueName },
-    statistic: 'Maximum', label, period: Duration.minutes(5),
-  });
-}
+/** A queue's maximum, every 5 minutes. */
+const queued = (queue: sqs.IQueue, name: string, label: string) => queueMetric(queue, name, { label });
 
 /** A queue's waits: delayed, due, and the oldest's age. */
 function waits(title: string, queue: sqs.IQueue): cw.GraphWidget {
   return new cw.GraphWidget({
     title, width: 8, height: 6,
-    left: [queueMetric(queue, 'ApproximateNumberOfMessagesDelayed', 'waiting (delayed)'),
-      queueMetric(queue, 'ApproximateNumberOfMessagesVisible', 'due')],
-    right: [queueMetric(queue, 'ApproximateAgeOfOldestMessage', 'oldest (s)')],
+    left: [queued(queue, 'ApproximateNumberOfMessagesDelayed', 'waiting (delayed)'),
+      queued(queue, 'ApproximateNumberOfMessagesVisible', 'due')],
+    right: [queued(queue, 'ApproximateAgeOfOldestMessage', 'oldest (s)')],
   });
 }
 
@@ -81,10 +75,10 @@ export function dashboard(scope: Construct, s: Shown): cw.Dashboard {
     new cw.GraphWidget({ title: 'Failures, per hour', width: 8, height: 6,
       left: ['StopFailed', 'LookupsFailed', 'NotificationsFailed'].map((n) => own(n, 'Sum', undefined, Duration.hours(1))) }),
     new cw.GraphWidget({ title: "The functions' own errors, per hour", width: 8, height: 6, left: [
-      lambdaMetric(s.breaker, 'Errors'), lambdaMetric(s.breaker, 'Throttles'),
-      lambdaMetric(s.gate, 'Errors', 'Gate Errors'), lambdaMetric(s.gate, 'Throttles', 'Gate Throttles'),
-      lambdaMetric(s.check, 'Errors', 'Check Errors'),
-      queueMetric(q.failedInvocations, 'ApproximateNumberOfMessagesVisible', 'Failure queue (messages)').with({ period: Duration.hours(1) }),
+      hourly(s.breaker, 'Errors'), hourly(s.breaker, 'Throttles'),
+      hourly(s.gate, 'Errors', 'Gate Errors'), hourly(s.gate, 'Throttles', 'Gate Throttles'),
+      hourly(s.check, 'Errors', 'Check Errors'),
+      queueMetric(q.failedInvocations, 'ApproximateNumberOfMessagesVisible', { label: 'Failure queue (messages)', period: Duration.hours(1) }),
     ] }),
   );
   board.addWidgets(
@@ -116,7 +110,7 @@ export function dashboard(scope: Construct, s: Shown): cw.Dashboard {
     + "`fields.outcome` != 'waiting' and `fields.report` like /\"judge\"/ | parse `fields.report` "
     + '/"deploymentId":"(?<deployment>[^"]+)"/ | parse `fields.report` /"verdict":"(?<verdict>[a-z]+)",'
     + '"reason":"(?<reason>[^"]*)"/ | fields @timestamp, deployment, verdict, reason | sort @timestamp desc | limit 100', 6));
-  const visible = (queue: sqs.IQueue, label: string) => queueMetric(queue, 'ApproximateNumberOfMessagesVisible', label);
+  const visible = (queue: sqs.IQueue, label: string) => queued(queue, 'ApproximateNumberOfMessagesVisible', label);
   board.addWidgets(
     new cw.AlarmStatusWidget({ title: "The queues' alarms", alarms: s.alarms, width: 8, height: 6 }),
     waits("The gate's waits (watch queue)", q.gateWatch),

@@ -4,18 +4,17 @@
  */
 import {
   Aws,
-  Duration,
   Fn,
   aws_cloudwatch as cloudwatch,
-  aws_cloudwatch_actions as actions,
   aws_events as events,
   aws_iam as iam,
   aws_sns as sns,
   aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { FAILURE_QUEUE, acknowledge } from './acknowledged';
+import { alarm, visible } from './alarms';
 import { check } from './checks';
+import { queue } from './queues';
 import { document } from './statements';
 
 /** Properties of a `DeploymentCircuitBreakerForwarding`: the parameters of templates/forward-alarms.yaml. */
@@ -104,12 +103,7 @@ export class DeploymentCircuitBreakerForwarding extends Construct {
     const centralRegion = props.centralRegion || Aws.REGION;
     this.centralEventBusArn = `arn:${Aws.PARTITION}:events:${centralRegion}:${props.centralAccount}:event-bus/default`;
     this.role = forwardRole(this, this.centralEventBusArn);
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      retentionPeriod: Duration.days(14),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-    });
-    acknowledge(this.deadLetterQueue, { 'AwsSolutions-SQS3': FAILURE_QUEUE });
+    this.deadLetterQueue = queue(this, 'DeadLetterQueue', { kept: true, failures: true });
     const target = new CentralBus(this.centralEventBusArn, this.role, this.deadLetterQueue);
 
     this.alarmRule = forwardRule(this, 'AlarmRule', 'alarms', target,
@@ -208,22 +202,16 @@ function fromRules(queue: sqs.IQueue, rules: events.Rule[]): iam.PolicyStatement
   });
 }
 
-function deadLetterAlarm(scope: Construct, queue: sqs.Queue, topic?: sns.ITopic): cloudwatch.Alarm {
-  const alarm = new cloudwatch.Alarm(scope, 'DeadLetterAlarm', {
+function deadLetterAlarm(scope: Construct, deadLetters: sqs.Queue, topic?: sns.ITopic): cloudwatch.Alarm {
+  return alarm(scope, 'DeadLetterAlarm', {
     alarmDescription:
       "deployment-circuit-breaker's forwarding could not put an event on the central bus (a message in the " +
       'forward dead-letter queue): the central breaker never heard that alarm or CodeDeploy event (a ' +
       "deployment start: that deployment is not judged); the message's attributes say why",
-    metric: queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(1) }),
+    metric: visible(deadLetters),
     threshold: 0,
-    evaluationPeriods: 1,
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-  });
-  if (topic !== undefined) {
-    alarm.addAlarmAction(new actions.SnsAction(topic));
-  }
-  return alarm;
+  }, topic);
 }
 
 /**

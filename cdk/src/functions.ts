@@ -4,11 +4,10 @@
  * (`ReadinessCheckFunction`). Each role gets exactly its statements (statements.ts), in one
  * inline policy: nothing is granted through CDK's `grant*`, so nothing else reaches them.
  */
-import { Aws, Duration, PhysicalName, RemovalPolicy, aws_iam as iam, aws_lambda as lambda, aws_logs as logs } from 'aws-cdk-lib';
+import { Duration, PhysicalName, RemovalPolicy, aws_iam as iam, aws_lambda as lambda, aws_logs as logs } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { BASIC_EXECUTION, BASIC_EXECUTION_ROLE, acknowledge, acknowledgeWildcards } from './acknowledged';
 import { Resolved } from './resolved';
-import { JudgeMode } from './settings';
 import * as s from './statements';
 
 /** A function, its role and its log group. */
@@ -87,24 +86,4 @@ export function shared(settings: Resolved): Record<string, string> {
     ALARM_NAME_PREFIX: settings.alarmNamePrefix,
     ALARM_TAG_MAPPING: String(settings.alarmTagMapping),
   };
-}
-
-/** The gate's own statements: its account and region only, where CodeDeploy invokes it. */
-export function gateStatements(settings: Resolved, busArn: string | undefined, watchArn: string): iam.PolicyStatement[] {
-  const here = { StringEquals: { 'aws:RequestedRegion': Aws.REGION } };
-  const statement = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
-    new iam.PolicyStatement({ sid, actions, resources, conditions });
-  return [
-    statement('ReadDeployments', ['codedeploy:BatchGetDeployments', 'codedeploy:BatchGetDeploymentGroups'],
-      [`arn:${Aws.PARTITION}:codedeploy:${Aws.REGION}:${Aws.ACCOUNT_ID}:deploymentgroup:${settings.applications}/*`]),
-    statement('AnswerHooks', ['codedeploy:ListDeploymentTargets', 'codedeploy:BatchGetDeploymentTargets',
-      'codedeploy:PutLifecycleEventHookExecutionStatus'], ['*'], here),
-    statement('ReadAlarms', ['cloudwatch:DescribeAlarms'],
-      [`arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*`]),
-    statement('FindTaggedAlarms', ['tag:GetResources'], ['*'], here),
-    ...(settings.judge === JudgeMode.OFF ? [] : [statement('JudgeMetrics', ['cloudwatch:GetMetricData', 'cloudwatch:ListMetrics'], ['*'], here)]),
-    ...(busArn === undefined ? [] : [s.notify(busArn)]),
-    s.stateTable(['GetItem', 'PutItem']),
-    ...s.watches(watchArn, ['SendMessage'], ['ReceiveMessage', 'DeleteMessage', 'GetQueueAttributes', 'ChangeMessageVisibility']),
-  ];
 }

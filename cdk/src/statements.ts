@@ -111,6 +111,24 @@ export function watches(queueArn: string, send: string[], receive: string[]): ia
   ];
 }
 
+/** The gate's own statements: its account and region only, where CodeDeploy invokes it. */
+export function gate(applications: string, judges: boolean, busArn: string | undefined, watchArn: string): iam.PolicyStatement[] {
+  const here = { StringEquals: { 'aws:RequestedRegion': Aws.REGION } };
+  return [
+    statement('ReadDeployments', ['codedeploy:BatchGetDeployments', 'codedeploy:BatchGetDeploymentGroups'],
+      [`arn:${Aws.PARTITION}:codedeploy:${Aws.REGION}:${Aws.ACCOUNT_ID}:deploymentgroup:${applications}/*`]),
+    statement('AnswerHooks', ['codedeploy:ListDeploymentTargets', 'codedeploy:BatchGetDeploymentTargets',
+      'codedeploy:PutLifecycleEventHookExecutionStatus'], ['*'], here),
+    statement('ReadAlarms', ['cloudwatch:DescribeAlarms'],
+      [`arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*`]),
+    statement('FindTaggedAlarms', ['tag:GetResources'], ['*'], here),
+    ...(judges ? [statement('JudgeMetrics', ['cloudwatch:GetMetricData', 'cloudwatch:ListMetrics'], ['*'], here)] : []),
+    ...(busArn === undefined ? [] : [notify(busArn)]),
+    stateTable(['GetItem', 'PutItem']),
+    ...watches(watchArn, ['SendMessage'], ['ReceiveMessage', 'DeleteMessage', 'GetQueueAttributes', 'ChangeMessageVisibility']),
+  ];
+}
+
 /** What SAM grants a function for its EventInvokeConfig's OnFailure queue (no Sid, as SAM's). */
 export function failureDestination(queueArn: string): iam.PolicyStatement {
   return new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queueArn] });
